@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test venv migrate demo clean
+
+$(BIN)/activate: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+migrate: venv
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask seed-demo
+
+run: demo
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,50 @@
+"""Shoal's application factory. Read it as the table of contents of the web app."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from config import Config, merged
+from extensions import csrf, db, htmx, init_redis, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | type | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(merged(Config.from_env(app.instance_path), config))
+    load_dev_credentials_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    init_redis(app)
+
+    from providers import load_providers
+    load_providers(app.config["ENABLED_PROVIDERS"])
+
+    from blueprints import register_blueprints, register_error_pages
+    register_blueprints(app)
+    register_error_pages(app)
+
+    from cli import register_cli
+    register_cli(app)
+    return app
+
+
+def load_dev_credentials_key(app: Flask) -> None:
+    """Without CREDENTIALS_KEY in the environment, use (or make) instance/credentials.key.
+
+    Production sets CREDENTIALS_KEY; this keeps `make run` to one command on a fresh machine."""
+    if app.config.get("CREDENTIALS_KEY"):
+        return
+    from crypto import new_key
+
+    path = Path(app.instance_path) / "credentials.key"
+    if not path.exists():
+        path.write_text(new_key())
+        path.chmod(0o600)
+    app.config["CREDENTIALS_KEY"] = path.read_text().strip()

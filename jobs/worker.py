@@ -1,0 +1,70 @@
+"""`flask worker`: an RQ worker (with RQ's scheduler, for delayed retries) running inside the app
+context, so jobs reach the database and Redis the app was configured with. `flask sweep` re-enqueues
+lost intents; the worker also sweeps every minute."""
+from __future__ import annotations
+
+import logging
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from rq import Worker
+
+from extensions import get_redis
+from jobs import get_queue
+
+
+class JobLogFilter(logging.Filter):
+    """Adds job_id / job_func to every log record emitted inside a job."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from rq import get_current_job
+
+        job = get_current_job()
+        record.job_id = job.id if job else "-"
+        record.job_func = job.func_name if job else "-"
+        return True
+
+
+def _sweep_forever(app, interval: float, stop: threading.Event) -> None:
+    from services.outbox import sweep
+
+    while not stop.wait(interval):
+        with app.app_context():
+            try:
+                sweep()
+            except Exception:   # a sweep failing must not kill the worker; it runs again next minute
+                logging.getLogger("shoal.sweeper").exception("sweep failed")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--sweep-every", default=60.0, show_default=True, help="Seconds between outbox sweeps (0: off).")
+@with_appcontext
+def worker_command(burst: bool, sweep_every: float) -> None:
+    """Run one RQ worker on the interactive and sync queues."""
+    app = current_app._get_current_object()
+    handler = logging.StreamHandler()
+    handler.addFilter(JobLogFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(job_func)s %(job_id)s] %(name)s: %(message)s"))
+    logging.getLogger("shoal").addHandler(handler)
+    logging.getLogger("shoal").setLevel(logging.INFO)
+    stop = threading.Event()
+    if sweep_every and not burst:
+        threading.Thread(target=_sweep_forever, args=(app, sweep_every, stop), daemon=True).start()
+    queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
+    try:
+        Worker(queues, connection=get_redis()).work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()
+
+
+@click.command("sweep")
+@click.option("--older-than", type=float, default=None, help="Seconds (default: SWEEP_AFTER_SECONDS).")
+@with_appcontext
+def sweep_command(older_than: float | None) -> None:
+    """Re-enqueue sync intents stuck past the timeout."""
+    from services.outbox import sweep
+
+    click.echo(f"re-enqueued {sweep(older_than)} intent(s)")

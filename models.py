@@ -1,0 +1,238 @@
+"""The domain (DESIGN §3) as SQLAlchemy 2 typed models.
+
+Every row that belongs to a team carries `team_id`; `scoped(Model)` is the only way blueprints
+query them, so a query can't forget the team (see `team_query`)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, select)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class TeamOwned:
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+
+
+class Team(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(TeamOwned, UserMixin, db.Model):
+    ROLES = ("admin", "recruiter")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="recruiter")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    team: Mapped[Team] = relationship()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class ExtensionToken(TeamOwned, db.Model):
+    """A per-user bearer token for the extension; only its SHA-256 is stored. Revocable."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="Chrome extension")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user: Mapped[User] = relationship()
+
+
+class Invite(TeamOwned, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20), default="recruiter")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Connection(TeamOwned, db.Model):
+    """A team's link to one CRM. A team has at most one `active` connection; older ones keep history."""
+    STATUSES = ("pending", "connected", "needs_attention", "disconnected")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_key: Mapped[str] = mapped_column(String(40))
+    base_url: Mapped[str] = mapped_column(String(500))
+    credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    account_name: Mapped[str | None] = mapped_column(String(200))
+    # Calls per minute for the shared rate budget; None = the provider's documented budget.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SettingsLayer(TeamOwned, db.Model):
+    """Team defaults (user_id NULL) or one user's personal defaults, for one provider.
+
+    `values` maps setting key → value; `locks` lists keys the admin locked (team layer only)."""
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "provider_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    provider_key: Mapped[str] = mapped_column(String(40))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    locks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Campaign(TeamOwned, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40), default="outreach")
+    # A record type key of the active provider, or "none" (don't sync).
+    sync_as: Mapped[str] = mapped_column(String(40), default="candidate")
+    # Target areas applied on push: {"job_id", "job_status", "tags": [...], "lists": [...], "status"}.
+    sync_options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Advanced "sync override": {"add_<record type>": trigger, ...} beating the team/user value.
+    sync_override: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sequence_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    owner: Mapped[User] = relationship()
+
+
+class Person(TeamOwned, db.Model):
+    """A sourced profile, deduplicated per team on email and on the canonical LinkedIn URL."""
+    __table_args__ = (UniqueConstraint("team_id", "email"), UniqueConstraint("team_id", "linkedin_key"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    linkedin_key: Mapped[str | None] = mapped_column(String(200))
+    # Values of CRM fields users tagged in the panel, keyed by CRM field key.
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Enrolment(TeamOwned, db.Model):
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(30), default="active")
+    # The person's override from the extension: sync_as and sync options (None = inherit).
+    sync_as: Mapped[str | None] = mapped_column(String(40))
+    sync_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    campaign: Mapped[Campaign] = relationship()
+    person: Mapped[Person] = relationship()
+
+
+class OutreachEvent(TeamOwned, db.Model):
+    KINDS = ("added", "email_sent", "linkedin_sent", "call", "reply", "interested", "not_interested",
+             "bounced", "opted_out", "manual_update")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str | None] = mapped_column(String(30))
+    body: Mapped[str | None] = mapped_column(Text)
+    # For manual_update: the fields the user changed {"title": "new", ...}.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    enrolment: Mapped[Enrolment | None] = relationship()
+
+
+class SyncIntent(TeamOwned, db.Model):
+    """The outbox: one row per (event, connection) that the sync engine must process.
+
+    Written in the same transaction as the event; a dispatcher enqueues it (job id derived from
+    the id), a sweeper re-enqueues it if it is stuck. `state` moves
+    pending → queued → running → synced | skipped | waiting | parked."""
+    STATES = ("pending", "queued", "running", "synced", "skipped", "waiting", "parked")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_event.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    record_type: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    event: Mapped[OutreachEvent | None] = relationship()
+    person: Mapped[Person] = relationship()
+    connection: Mapped[Connection] = relationship()
+
+
+class AppliedOperation(TeamOwned, db.Model):
+    """Idempotency ledger: an operation key is written `started` before the CRM call and `done` after.
+
+    `done` → never repeat; `started` without `done` → the previous attempt died mid-call, so the
+    executor verifies against the CRM before acting again."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    intent_id: Mapped[int | None] = mapped_column(ForeignKey("sync_intent.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="started")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CrmLink(TeamOwned, db.Model):
+    __table_args__ = (UniqueConstraint("person_id", "connection_id", "record_type"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
+    record_type: Mapped[str] = mapped_column(String(40))
+    remote_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEntry(TeamOwned, db.Model):
+    """One CRM operation (or a refusal to make one): what, by which rule, before/after, outcome."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id"), index=True)
+    intent_id: Mapped[int | None] = mapped_column(ForeignKey("sync_intent.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(80), default="")
+    record_type: Mapped[str | None] = mapped_column(String(40))
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    fields_before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fields_after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[str] = mapped_column(String(20))  # ok | skipped | refused | failed | retry
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+def team_query(model: type, team_id: int):
+    """`select(model)` already filtered to one team: the base of every blueprint query."""
+    return select(model).where(model.team_id == team_id)

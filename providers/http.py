@@ -1,0 +1,129 @@
+"""The one HTTP layer adapters share: a `requests.Session` per connection with timeouts and a user
+agent, and the mapping of HTTP outcomes onto `providers.errors`. No retries happen here: a retry is
+a decision for the sync engine, which knows the rate budget and the intent's attempts."""
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from typing import Any, Callable
+
+import requests
+
+from providers.errors import AuthError, NotFound, RateLimited, Rejected, Unavailable
+
+log = logging.getLogger("shoal.providers.http")
+
+USER_AGENT = "Shoal/0.1 (+https://shoal.example/crm-integrations)"
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+def make_session(extra_headers: dict[str, str] | None = None) -> requests.Session:
+    s = requests.Session()
+    s.headers["User-Agent"] = USER_AGENT
+    s.headers["Accept"] = "application/json"
+    if extra_headers:
+        s.headers.update(extra_headers)
+    return s
+
+
+def parse_retry_after(value: str | None, default: float = 60.0) -> float:
+    """Retry-After as seconds (delta-seconds or an HTTP date)."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else default
+
+
+ErrorMessage = Callable[[requests.Response], tuple[str, dict[str, str]]]
+
+
+def default_error_message(resp: requests.Response) -> tuple[str, dict[str, str]]:
+    """Best-effort (message, field errors) from a JSON error body; HTML/text bodies are truncated."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return (resp.text or resp.reason or "")[:300], {}
+    if isinstance(body, dict):
+        msg = body.get("message") or body.get("error") or body.get("title") or body.get("detail") or ""
+        errors = body.get("errors")
+        fields: dict[str, str] = {}
+        if isinstance(errors, dict):
+            fields = {str(k): str(v) for k, v in errors.items()}
+        elif isinstance(errors, list):
+            for e in errors:
+                if isinstance(e, dict):
+                    name = e.get("field") or (e.get("source") or {}).get("pointer") or e.get("code") or "error"
+                    fields[str(name)] = str(e.get("message") or e.get("detail") or e.get("title") or e)
+        return str(msg or resp.reason or ""), fields
+    return str(body)[:300], {}
+
+
+class HttpClient:
+    """Thin wrapper: absolute URLs from the base URL, JSON in/out, statuses → typed errors.
+
+    Subclasses add auth by overriding `auth_headers()` (called per request, so a token refreshed
+    mid-session is picked up) and, if the CRM's error body differs, `error_message`."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
+        self.base_url = base_url.rstrip("/")
+        self.session = session or make_session()
+        self.timeout = timeout
+        self.calls = 0   # HTTP calls made, for bench/ and the audit summary
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
+        return default_error_message(resp)
+
+    def url(self, path: str) -> str:
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if auth:
+            headers.update(self.auth_headers())
+        kwargs.setdefault("timeout", self.timeout)
+        self.calls += 1
+        try:
+            resp = self.session.request(method, self.url(path), headers=headers, **kwargs)
+        except requests.Timeout as exc:
+            raise Unavailable(f"{method} {path}: timed out") from exc
+        except requests.ConnectionError as exc:
+            raise Unavailable(f"{method} {path}: cannot connect ({exc.__class__.__name__})") from exc
+        self.raise_for_status(resp, method, path)
+        return resp
+
+    def raise_for_status(self, resp: requests.Response, method: str, path: str) -> None:
+        code = resp.status_code
+        if code < 400:
+            return
+        msg, fields = self.error_message(resp)
+        where = f"{method} {path} → {code}"
+        log.info("crm error %s: %s", where, msg)
+        if code in (401, 403):
+            raise AuthError(f"{where}: {msg}" if msg else where, status=code)
+        if code == 429:
+            raise RateLimited(where, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+        if code == 404:
+            raise NotFound(where, status=code)
+        if code >= 500 or code == 408:
+            raise Unavailable(where, status=code)
+        raise Rejected(msg or where, field_errors=fields, status=code)
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self.request(method, path, **kwargs)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise Unavailable(f"{method} {path}: response is not JSON") from exc

@@ -1,0 +1,7 @@
+"""(being written)"""
+import click
+
+
+@click.command("sandbox")
+def sandbox_command() -> None:
+    raise click.ClickException("not built yet")

@@ -1,0 +1,248 @@
+"""What every CRM simulator shares: an in-memory store, fault switches, latency, a rolling rate
+window, an inspection route, and a loopback server thread.
+
+A sandbox module builds its app with `make_app(name)` and adds the CRM's own routes, auth and
+headers. Admin routes live under `/__sandbox/` (never a path a real CRM uses):
+
+- GET  /__sandbox/state           read-only: every table and the request log counts
+- POST /__sandbox/faults          {"mode": "401|429|500|503|slow|timeout", "count": N, "rate": 0.2,
+                                   "delay": 2.0, "seed": 1} — `count` next requests or a random `rate`
+- POST /__sandbox/latency         {"seconds": 0.05} added to every CRM call
+- POST /__sandbox/rate_limit      {"calls": 500, "seconds": 3600} (0 calls = unlimited)
+- POST /__sandbox/reset           empty the store, clear faults and counters
+
+This module must never import from `providers/` (and providers never import the sandbox), so a
+misreading of a wire format in one is caught by the other.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+
+class Store:
+    """Thread-safe tables of dict rows keyed by integer ids (ids never reused, like a real DB)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tables: dict[str, dict[int, dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+
+    def insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            row = dict(row)
+            row["id"] = next(self._ids)
+            self.tables.setdefault(table, {})[row["id"]] = row
+            return copy.deepcopy(row)
+
+    def get(self, table: str, row_id: Any) -> dict[str, Any] | None:
+        with self.lock:
+            try:
+                row = self.tables.get(table, {}).get(int(row_id))
+            except (TypeError, ValueError):
+                return None
+            return copy.deepcopy(row) if row else None
+
+    def update(self, table: str, row_id: Any, changes: dict[str, Any]) -> dict[str, Any] | None:
+        with self.lock:
+            row = self.tables.get(table, {}).get(int(row_id))
+            if row is None:
+                return None
+            row.update(changes)
+            return copy.deepcopy(row)
+
+    def delete(self, table: str, row_id: Any) -> bool:
+        with self.lock:
+            return self.tables.get(table, {}).pop(int(row_id), None) is not None
+
+    def all(self, table: str, where: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = [r for _, r in sorted(self.tables.get(table, {}).items())]
+            return [copy.deepcopy(r) for r in rows if where is None or where(r)]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.tables.clear()
+
+
+class RateWindow:
+    """A rolling window: at most `calls` per `seconds` per key. `calls == 0` means unlimited."""
+
+    def __init__(self, calls: int = 0, seconds: float = 60.0) -> None:
+        self.calls, self.seconds = calls, seconds
+        self.lock = threading.Lock()
+        self.hits: dict[str, deque[float]] = {}
+        self.rejected = 0
+
+    def hit(self, key: str) -> tuple[bool, int, float]:
+        """Record a call; return (allowed, remaining, retry_after_seconds)."""
+        if not self.calls:
+            return True, 1_000_000, 0.0
+        now = time.monotonic()
+        with self.lock:
+            q = self.hits.setdefault(key, deque())
+            while q and q[0] <= now - self.seconds:
+                q.popleft()
+            if len(q) >= self.calls:
+                self.rejected += 1
+                return False, 0, max(0.001, q[0] + self.seconds - now)
+            q.append(now)
+            return True, self.calls - len(q), 0.0
+
+
+@dataclass
+class Faults:
+    mode: str | None = None
+    count: int = 0
+    rate: float = 0.0
+    delay: float = 2.0
+    latency: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    injected: int = 0
+
+    def next_fault(self) -> str | None:
+        with self.lock:
+            if not self.mode:
+                return None
+            if self.count > 0:
+                self.count -= 1
+                if self.count == 0 and not self.rate:
+                    mode, self.mode = self.mode, None
+                    self.injected += 1
+                    return mode
+                self.injected += 1
+                return self.mode
+            if self.rate and self.rng.random() < self.rate:
+                self.injected += 1
+                return self.mode
+            return None
+
+
+class Sandbox:
+    """Per-app sandbox state, reachable as `app.extensions["sandbox"]`."""
+
+    def __init__(self, name: str, rate: RateWindow | None = None) -> None:
+        self.name = name
+        self.store = Store()
+        self.faults = Faults()
+        self.rate = rate or RateWindow()
+        self.requests = 0
+        self.lock = threading.Lock()
+        # How an injected fault is rendered; a sandbox replaces this to use its CRM's error body.
+        self.error_response: Callable[[int, str], Response] = default_error_response
+
+
+def default_error_response(status: int, message: str) -> Response:
+    resp = jsonify({"message": message})
+    resp.status_code = status
+    return resp
+
+
+def sandbox_of(app: Flask) -> Sandbox:
+    return app.extensions["sandbox"]
+
+
+def make_app(name: str, rate: RateWindow | None = None) -> Flask:
+    app = Flask(f"sandbox.{name}")
+    sb = Sandbox(name, rate)
+    app.extensions["sandbox"] = sb
+
+    @app.before_request
+    def _inject() -> Response | None:
+        if request.path.startswith("/__sandbox/"):
+            return None
+        with sb.lock:
+            sb.requests += 1
+        if sb.faults.latency:
+            time.sleep(sb.faults.latency)
+        mode = sb.faults.next_fault()
+        if mode is None:
+            return None
+        if mode == "slow":
+            time.sleep(sb.faults.delay)
+            return None
+        if mode == "timeout":
+            time.sleep(max(sb.faults.delay, 35.0))   # longer than a client's read timeout
+            return sb.error_response(504, "gateway timeout")
+        status = int(mode)
+        resp = sb.error_response(status, {401: "invalid credentials", 429: "too many requests"}.get(
+            status, "internal server error"))
+        if status == 429:
+            resp.headers["Retry-After"] = "1"
+        return resp
+
+    @app.get("/__sandbox/state")
+    def _state() -> Response:
+        with sb.store.lock:
+            tables = {t: list(rows.values()) for t, rows in sb.store.tables.items()}
+        return jsonify({"name": name, "requests": sb.requests, "rate_limited": sb.rate.rejected,
+                        "faults_injected": sb.faults.injected, "tables": tables})
+
+    @app.post("/__sandbox/faults")
+    def _faults() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        with sb.faults.lock:
+            sb.faults.mode = str(body["mode"]) if body.get("mode") else None
+            sb.faults.count = int(body.get("count") or 0)
+            sb.faults.rate = float(body.get("rate") or 0)
+            sb.faults.delay = float(body.get("delay") or 2.0)
+            if "seed" in body:
+                sb.faults.rng = random.Random(body["seed"])
+        return jsonify({"ok": True})
+
+    @app.post("/__sandbox/latency")
+    def _latency() -> Response:
+        sb.faults.latency = float((request.get_json(force=True, silent=True) or {}).get("seconds") or 0)
+        return jsonify({"ok": True})
+
+    @app.post("/__sandbox/rate_limit")
+    def _rate_limit() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        sb.rate.calls = int(body.get("calls") or 0)
+        sb.rate.seconds = float(body.get("seconds") or 60)
+        sb.rate.hits.clear()
+        return jsonify({"ok": True})
+
+    @app.post("/__sandbox/reset")
+    def _reset() -> Response:
+        sb.store.reset()
+        sb.faults.mode, sb.faults.count, sb.faults.rate, sb.faults.latency = None, 0, 0.0, 0.0
+        sb.rate.hits.clear()
+        sb.requests = sb.rate.rejected = sb.faults.injected = 0
+        if hasattr(app, "seed_sandbox"):
+            app.seed_sandbox()  # type: ignore[attr-defined]
+        return jsonify({"ok": True})
+
+    return app
+
+
+class ServerThread(threading.Thread):
+    """Serve a WSGI app on 127.0.0.1 in a daemon thread (port 0 = pick a free one)."""
+
+    def __init__(self, app: Flask, port: int = 0, host: str = "127.0.0.1") -> None:
+        super().__init__(daemon=True)
+        self.server = make_server(host, port, app, threaded=True)
+        self.port = self.server.server_port
+        self.base = f"http://{host}:{self.port}"
+
+    def run(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def serve_in_thread(app: Flask, port: int = 0) -> ServerThread:
+    t = ServerThread(app, port)
+    t.start()
+    return t

