@@ -17,7 +17,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     load_dev_credentials_key(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    # Batch mode so ALTERs work on SQLite, the embedded default.
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
