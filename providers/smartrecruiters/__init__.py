@@ -1,1 +1,4 @@
-"""(adapter being written)"""
+"""SmartRecruiters: importing the package registers the adapter."""
+from providers.smartrecruiters.provider import SmartRecruitersProvider
+
+__all__ = ["SmartRecruitersProvider"]

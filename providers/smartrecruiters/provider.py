@@ -1,0 +1,292 @@
+"""SmartRecruiters adapter (API-FACTS §2; vendor docs https://developers.smartrecruiters.com).
+
+One record type, the candidate. Lookups use the keyword search `GET /candidates?q=` and then match
+exactly here (the search is fuzzy and its rows lack phone, web and experience, so a hit is re-read
+with `GET /candidates/{id}`). Notes are Messages API shares that mention `#[CANDIDATE:<id>]`.
+Consent is the off-limits signal; candidate properties are the custom fields.
+Every detail not confirmed by a source is in the ASSUMED block below.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+import providers
+from providers.base import AuthKind, Capability, Provider, RateBudget
+from providers.errors import NotFound, NotSupported, Rejected
+from providers.smartrecruiters import client as sr
+from providers.smartrecruiters import mappers as m
+from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
+                             Status, Tag)
+
+# ---- ASSUMED ([inferred]/[not found] in API-FACTS §2; change here only) -------------------------
+CANDIDATE_STATUSES = ("LEAD", "NEW", "IN_REVIEW", "INTERVIEW", "OFFERED", "HIRED", "REJECTED",
+                      "WITHDRAWN", "TRANSFERRED")                                  # [seen-3p] enum
+JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "FILLED", "ON_HOLD", "CANCELLED")  # [inferred]
+CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}     # [not found] values
+RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
+ASSIGN_PATH = "/candidates/{id}/jobs/{job_id}"          # [not found] add an existing candidate to a job (PUT)
+NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
+SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
+
+
+class Credentials(Schema):
+    """An API key, or OAuth tokens from the authorization-code flow (with the app's client id and
+    secret, needed to refresh). `auth_base_url` overrides the identity host (sandbox/testing)."""
+    api_key = fields.String(metadata={"secret": True, "label": "API key (X-SmartToken)"})
+    access_token = fields.String(metadata={"secret": True})
+    refresh_token = fields.String(metadata={"secret": True})
+    expires_at = fields.Float(allow_none=True)
+    client_id = fields.String()
+    client_secret = fields.String(metadata={"secret": True})
+    auth_base_url = fields.Url(require_tld=False, metadata={"label": "OAuth host (optional)"})
+
+    @validates_schema
+    def _one_credential(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("api_key") and not data.get("access_token"):
+            raise ValidationError("an API key or an OAuth access token is required", "api_key")
+
+
+@providers.register
+class SmartRecruitersProvider(Provider):
+    key = "smartrecruiters"
+    display_name = "SmartRecruiters"
+    auth_kind = AuthKind.OAUTH2
+    record_types = (RecordType("candidate", "Candidate"),)
+    capabilities = frozenset({Capability.FIELDS, Capability.FIND, Capability.GET, Capability.CREATE,
+                              Capability.UPDATE, Capability.NOTES, Capability.JOBS, Capability.TAGS,
+                              Capability.STATUSES, Capability.CV, Capability.OFF_LIMITS, Capability.SEARCH})
+    credentials_schema = Credentials
+    default_base_url = "https://api.smartrecruiters.com"
+    docs_url = "https://developers.smartrecruiters.com/docs/endpoints"
+    rate_budget = RateBudget(10, 1, "10 requests/second per credential (developers.smartrecruiters.com, via API-FACTS §2.4)")
+
+    def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
+        super().__init__(base_url, credentials, **kwargs)
+        self.client = sr.SmartRecruitersClient(self.base_url, self.credentials, self.session,
+                                               on_refresh=self._refreshed)
+
+    def _refreshed(self, creds: dict[str, Any]) -> None:
+        self.credentials = creds
+        if self.on_credentials_changed:
+            self.on_credentials_changed(dict(creds))
+
+    # -- OAuth helpers for the web layer (authorization code) ---------------------------------------
+    @classmethod
+    def authorization_url(cls, client_id: str, redirect_uri: str, state: str,
+                          auth_base_url: str | None = None) -> str:
+        url, _ = sr.oauth_session(client_id, redirect_uri=redirect_uri).create_authorization_url(
+            sr.authorize_url(auth_base_url), state=state)
+        return url
+
+    @classmethod
+    def exchange_code(cls, code: str, client_id: str, client_secret: str, redirect_uri: str,
+                      auth_base_url: str | None = None) -> dict[str, Any]:
+        """Authorization code → the credentials dict to store (tokens + what refreshing needs)."""
+        sess = sr.oauth_session(client_id, client_secret, redirect_uri=redirect_uri)
+        token = sr.call_token_endpoint(lambda: sess.fetch_token(
+            sr.token_url(auth_base_url), grant_type="authorization_code", code=code, timeout=30))
+        creds = sr.token_to_credentials(token)
+        creds.update(client_id=client_id, client_secret=client_secret)
+        if auth_base_url:
+            creds["auth_base_url"] = auth_base_url
+        return creds
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _check_type(self, record_type: str) -> None:
+        self.record_type(record_type)
+
+    def _candidate(self, remote_id: str) -> dict[str, Any]:
+        return self.client.json("GET", f"/candidates/{remote_id}")
+
+    def _properties(self, remote_id: str) -> list[dict[str, Any]]:
+        try:
+            body = self.client.json("GET", f"/candidates/{remote_id}/properties") or {}
+        except NotFound:
+            return []   # an account without candidate properties answers 404 here
+        return list(body.get("content") or []) if isinstance(body, dict) else list(body)
+
+    # -- contract --------------------------------------------------------------------------------
+    def check_connection(self) -> AccountInfo:
+        me = self.client.json("GET", "/users/me") or {}
+        name = " ".join(p for p in (me.get("firstName"), me.get("lastName")) if p) or me.get("email")
+        return AccountInfo(name=name or None)
+
+    def list_fields(self, record_type: str) -> list[FieldDef]:
+        self._check_type(record_type)
+        body = self.client.json("GET", "/configuration/candidate-properties") or {}
+        props = body.get("content") or [] if isinstance(body, dict) else body
+        return list(m.STANDARD_FIELD_DEFS) + [m.property_def_in(p) for p in props]
+
+    def find_person(self, record_type: str, *, email: str | None = None,
+                    linkedin_url: str | None = None) -> CrmRecord | None:
+        self._check_type(record_type)
+        if email:
+            want = email.strip().lower()
+            rows, _ = self.client.page("/candidates", {"q": email.strip()})
+            for row in rows:
+                if (row.get("email") or "").strip().lower() == want:
+                    return m.candidate_in(self._candidate(row["id"]))
+        if linkedin_url and m.norm_linkedin(linkedin_url):
+            want = m.norm_linkedin(linkedin_url)
+            rows, _ = self.client.page("/candidates", {"q": linkedin_url.strip()})
+            for row in rows[:10]:   # the keyword search ranks exact URL hits first; rows lack `web`
+                cand = row if "web" in row else self._candidate(row["id"])
+                if m.norm_linkedin((cand.get("web") or {}).get("linkedin")) == want:
+                    return m.candidate_in(cand if "experience" in cand else self._candidate(row["id"]))
+        return None
+
+    def get(self, record_type: str, remote_id: str) -> CrmRecord:
+        self._check_type(record_type)
+        return m.candidate_in(self._candidate(remote_id), self._properties(remote_id))
+
+    def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
+        self._check_type(record_type)
+        standard, custom = self._split(fields)
+        body = m.candidate_out(standard)
+        missing = [k for k, v in (("first_name", body.get("firstName")), ("last_name", body.get("lastName"))) if not v]
+        if missing:
+            raise Rejected("SmartRecruiters needs a first and last name",
+                           field_errors={k: "required" for k in missing})
+        created = self.client.json("POST", "/candidates", json=body)
+        self._write_properties(str(created["id"]), custom)
+        record = m.candidate_in(created)
+        record.fields.update(custom)
+        return record
+
+    def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
+        self._check_type(record_type)
+        standard, custom = self._split(fields)
+        if ("title" in standard) != ("company" in standard):
+            # The current job is one experience entry: keep the half we were not asked to change.
+            current = m.current_experience(self._candidate(remote_id))
+            standard.setdefault("title", current.get("title"))
+            standard.setdefault("company", current.get("company"))
+        body = m.candidate_out(standard)
+        if body:
+            self.client.json("PATCH", f"/candidates/{remote_id}", json=body)
+        self._write_properties(remote_id, custom)
+
+    def _split(self, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        custom = {k: v for k, v in fields.items() if k.startswith(m.CUSTOM_PREFIX)}
+        unknown = [k for k in fields if k not in custom and k not in dict.fromkeys(f.key for f in m.STANDARD_FIELD_DEFS)]
+        if unknown:
+            raise Rejected(f"SmartRecruiters has no field {', '.join(unknown)}",
+                           field_errors={k: "unknown field" for k in unknown})
+        return {k: v for k, v in fields.items() if k not in custom}, custom
+
+    def _write_properties(self, remote_id: str, custom: dict[str, Any]) -> None:
+        for key, value in custom.items():
+            if value in (None, ""):
+                continue
+            prop_id = key[len(m.CUSTOM_PREFIX):]
+            self.client.json("PUT", f"/candidates/{remote_id}/properties/{prop_id}", json={"value": value})
+
+    # -- notes: Messages API shares ---------------------------------------------------------------
+    def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
+        self._check_type(record_type)
+        share = {"content": f"#[CANDIDATE:{remote_id}] {body}", "shareWith": {"openNote": True}}
+        created = self.client.json("POST", "/messages/shares", json=share) or {}
+        return str(created.get("id") or "")
+
+    def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
+        self._check_type(record_type)
+        tag = f"#[CANDIDATE:{remote_id}]"
+        notes = []
+        for row in self.client.iterate(NOTE_LIST_PATH, {"candidateId": remote_id}):
+            content = str(row.get("content") or "")
+            if tag in content:
+                notes.append(Note(id=str(row.get("id")), body=content.replace(tag, "", 1).strip()))
+        return notes
+
+    # -- jobs ---------------------------------------------------------------------------------------
+    def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
+        jobs = [m.job_in(j) for j in self.client.iterate("/jobs")]
+        if statuses:
+            wanted = {s.upper() for s in statuses}
+            jobs = [j for j in jobs if j.status.upper() in wanted]
+        return jobs
+
+    def list_job_statuses(self) -> list[Status]:
+        return m.statuses(JOB_STATUSES)
+
+    def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
+        self._check_type(record_type)
+        cand = self._candidate(remote_id)
+        assigned = [cand.get("primaryAssignment") or {}] + list(cand.get("secondaryAssignments") or [])
+        if not any(str((a.get("job") or {}).get("id")) == str(job_id) for a in assigned):
+            self.client.json("PUT", ASSIGN_PATH.format(id=remote_id, job_id=job_id), json={})
+        if status:
+            self.client.json("PUT", f"/candidates/{remote_id}/jobs/{job_id}/status", json={"status": status})
+        return f"{remote_id}:{job_id}"
+
+    # -- tags: free text on the candidate ---------------------------------------------------------
+    def list_tags(self, record_type: str) -> list[Tag]:
+        """No tag catalogue exists: offer the tags on the most recent page of candidates."""
+        self._check_type(record_type)
+        rows, _ = self.client.page("/candidates", {})
+        names = sorted({t for r in rows for t in r.get("tags") or []}, key=str.lower)
+        return [Tag(id=n, name=n) for n in names]
+
+    def apply_tags(self, record_type: str, remote_id: str, tags: list[str]) -> None:
+        self._check_type(record_type)
+        clean = [t.strip() for t in tags if t and t.strip()]
+        if clean:   # POST adds; PUT would replace the candidate's other tags
+            self.client.json("POST", f"/candidates/{remote_id}/tags", json={"tags": clean})
+
+    # -- statuses (of the primary assignment) -------------------------------------------------------
+    def list_statuses(self, record_type: str) -> list[Status]:
+        self._check_type(record_type)
+        return m.statuses(CANDIDATE_STATUSES)
+
+    def set_status(self, record_type: str, remote_id: str, status: str) -> None:
+        self._check_type(record_type)
+        if status.upper() not in CANDIDATE_STATUSES:
+            raise Rejected(f"unknown SmartRecruiters status {status!r}", field_errors={"status": "unknown"})
+        self.client.json("PUT", f"/candidates/{remote_id}/status", json={"status": status.upper()})
+
+    # -- CV -----------------------------------------------------------------------------------------
+    def has_cv(self, record_type: str, remote_id: str) -> bool:
+        self._check_type(record_type)
+        body = self.client.json("GET", f"/candidates/{remote_id}/attachments") or {}
+        rows = body.get("content") or [] if isinstance(body, dict) else body
+        return any(str(a.get("type") or a.get("attachmentType") or "").upper() == RESUME_ATTACHMENT_TYPE
+                   for a in rows)
+
+    def upload_cv(self, record_type: str, remote_id: str, filename: str, content: bytes) -> str:
+        self._check_type(record_type)
+        created = self.client.json("POST", f"/candidates/{remote_id}/attachments",
+                                   files={"file": (filename, content)},
+                                   data={"attachmentType": RESUME_ATTACHMENT_TYPE}) or {}
+        return str(created.get("id") or "")
+
+    # -- consent as off-limits ----------------------------------------------------------------------
+    def off_limits(self, record_type: str, remote_id: str) -> OffLimits:
+        self._check_type(record_type)
+        consent = self.client.json("GET", f"/candidates/{remote_id}/consent") or {}
+        status = str(consent.get("status") or "").upper()
+        if status in CONSENT_BLOCKED:
+            return OffLimits(True, f"SmartRecruiters consent status is {status}")
+        return OffLimits(False)
+
+    # -- search -------------------------------------------------------------------------------------
+    def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
+        self._check_type(record_type)
+        params: dict[str, Any] = {}
+        for key, value in filters.items():
+            if key.startswith(m.CUSTOM_PREFIX):
+                params.setdefault("propertyId", []).append(key[len(m.CUSTOM_PREFIX):])
+                params.setdefault("propertyValueId", []).append(value)
+            elif key in SEARCH_PARAMS:
+                params[SEARCH_PARAMS[key]] = value
+            else:
+                raise NotSupported(f"SmartRecruiters cannot search candidates by {key!r}")
+        try:
+            offset = int(cursor or 0)
+        except ValueError:
+            raise Rejected(f"bad cursor {cursor!r}") from None
+        rows, total = self.client.page("/candidates", params, offset)
+        nxt = offset + len(rows)
+        more = bool(rows) and (nxt < total if total is not None else len(rows) == sr.PAGE_LIMIT)
+        return Page(items=[m.candidate_in(r) for r in rows], next_cursor=str(nxt) if more else None, total=total)
