@@ -20,7 +20,8 @@ Public functions (signatures are the contract; bodies land in the named modules)
                       crm_state: CrmState | None, *, capabilities, intent_key: str) -> Plan
     sync.planner.backfill_notes(waiting: list[WaitingNote], settings, record_type: str,
                                 remote_id: str | None, *, capabilities) -> list[Operation]
-    sync.planner.email_step(settings, target, crm_state | None, *, capabilities, intent_key) -> Plan
+    sync.planner.email_step(settings, person, record_type, crm_state | None, *, capabilities,
+                            intent_key) -> Plan
     sync.preview.preview(...)  ·  sync.retry.backoff(attempt, ...) / MAX_ATTEMPTS
 
 Nothing here imports Flask, requests, Redis, SQLAlchemy or `providers`: capabilities and record
@@ -215,11 +216,13 @@ class Target:
     """What the person is synced as: `record_type` None means "don't sync".
 
     Built by sync.planner.resolve_target (person's sync-as beats the campaign's). `source` is the
-    layer the record type came from ("person" or "campaign"); `options_source` likewise."""
+    layer the record type came from ("person" or "campaign"); `options_source` likewise.
+    `reason` explains a None record type ("Set to don't sync", or a type this CRM doesn't have)."""
     record_type: str | None
     sync_options: SyncOptions = field(default_factory=SyncOptions)
     source: str = "campaign"
     options_source: str = "campaign"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
