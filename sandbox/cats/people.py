@@ -1,0 +1,285 @@
+"""CATS candidates and contacts: CRUD, keyword and filter search, and their sub-resources
+(activities, attachments, tags, custom fields, pipelines, candidate lists).
+
+Shapes follow API-FACTS §3.2–3.3 (snake_case, `emails {primary, secondary}`, `phones` object keyed by
+type, `social_media_urls`, 201 + Location); duplicates, consent values and the upload path are the
+ASSUMED ones in wire.py / docs/assumptions.md.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sandbox.cats.catalog import render_pipeline
+from sandbox.cats.wire import (ACTIVITY_TYPES, CONSENT_VALUES, ApiError, absolute, created, hal_list,
+                               json_body, no_content, now)
+from sandbox.common import sandbox_of
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KINDS = {"candidates": "candidate", "contacts": "contact"}
+PHONE_TYPES = {"candidates": ("home", "cell", "work"), "contacts": ("office", "cell", "other")}
+FIELDS = {
+    "candidates": ("first_name", "middle_name", "last_name", "title", "address", "country_code", "website",
+                   "current_employer", "date_available", "current_pay", "desired_pay", "key_skills",
+                   "is_willing_to_relocate", "notes", "source", "owner_id", "is_active", "is_hot",
+                   "best_time_to_call"),
+    "contacts": ("first_name", "last_name", "title", "company_id", "address", "notes", "owner_id",
+                 "is_hot"),
+}
+
+
+def store():
+    return sandbox_of(current_app).store
+
+
+def _row(coll: str, row_id: int) -> dict[str, Any]:
+    row = store().get(coll, row_id)
+    if row is None:
+        raise ApiError(404, "Not Found")
+    return row
+
+
+def clean(coll: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """Validate a write body; return only the fields it changes. 422 names every bad field."""
+    errors: dict[str, list[str]] = {}
+    out = {k: body[k] for k in FIELDS[coll] if k in body}
+    for name in ("first_name", "last_name"):
+        if (creating or name in body) and not str(body.get(name) or "").strip():
+            errors[name] = ["is required"]
+    if "emails" in body:
+        emails = body["emails"]
+        if not isinstance(emails, dict):
+            errors["emails"] = ["must be an object {primary, secondary}"]
+        else:
+            for slot in ("primary", "secondary"):
+                if emails.get(slot) and not EMAIL_RE.match(str(emails[slot])):
+                    errors[f"emails.{slot}"] = ["is not a valid email address"]
+            out["emails"] = {s: emails.get(s) for s in ("primary", "secondary") if s in emails or creating}
+    if "phones" in body:
+        phones, types = body["phones"], PHONE_TYPES[coll]
+        if isinstance(phones, list):          # write form seen in Pipedream: [{number, type}]
+            phones = {p.get("type"): p.get("number") for p in phones if isinstance(p, dict)}
+        if not isinstance(phones, dict) or set(phones) - set(types):
+            errors["phones"] = [f"must be an object or list keyed by type: {', '.join(types)}"]
+        else:
+            out["phones"] = {t: phones.get(t) for t in types if t in phones or creating}
+    if "social_media_urls" in body:
+        urls = body["social_media_urls"]
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            errors["social_media_urls"] = ["must be a list of strings"]
+        else:
+            out["social_media_urls"] = urls
+    if "consent_status" in body:
+        if body["consent_status"] not in CONSENT_VALUES:
+            errors["consent_status"] = [f"must be one of {CONSENT_VALUES[1:]} or null"]
+        else:
+            out["consent_status"] = body["consent_status"]
+    if "address" in out and not isinstance(out["address"], dict):
+        errors["address"] = ["must be an object"]
+    if coll == "contacts" and out.get("company_id") is not None and not store().get("companies", out["company_id"]):
+        errors["company_id"] = ["unknown company"]
+    if "custom_fields" in body:
+        defs = {d["id"] for d in store().all("custom_field_defs", lambda d: d["data_item_type"] == KINDS[coll])}
+        items = body["custom_fields"]
+        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") in defs for i in items):
+            errors["custom_fields"] = ["must be a list of {id, value} with known field ids"]
+        else:
+            out["custom_fields"] = {str(i["id"]): i.get("value") for i in items}
+    if errors:
+        raise ApiError(422, "Validation failed", errors)
+    return out
+
+
+def render(coll: str, row: dict[str, Any]) -> dict[str, Any]:
+    path = f"/{coll}/{row['id']}"
+    out = {k: v for k, v in row.items() if k not in ("custom_fields", "tag_ids")}
+    out["_links"] = {rel: {"href": absolute(f"{path}/{rel}" if rel != "self" else path)}
+                     for rel in ("self", "custom_fields", "attachments", "activities", "pipelines", "tags")}
+    out["_embedded"] = {"custom_fields": [
+        {"id": int(k), "value": v, "_links": {"self": {"href": absolute(f"{path}/custom_fields/{k}")}}}
+        for k, v in sorted(row.get("custom_fields", {}).items())]}
+    return out
+
+
+def _text(row: dict[str, Any]) -> str:
+    parts = [row.get("first_name"), row.get("last_name"), row.get("title"), row.get("current_employer"),
+             *(row.get("emails") or {}).values(), *(row.get("social_media_urls") or [])]
+    return " ".join(str(p).lower() for p in parts if p)
+
+
+def _field_value(row: dict[str, Any], field: str) -> list[str]:
+    if field == "emails":
+        return [str(v) for v in (row.get("emails") or {}).values() if v]
+    if field == "phones":
+        return [str(v) for v in (row.get("phones") or {}).values() if v]
+    value = row.get(field)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [] if value in (None, "") else [str(value)]
+
+
+def matches(row: dict[str, Any], flt: Any) -> bool:
+    """Evaluate a POST /search filter: {field, filter, value} or {"and"|"or": [...]}."""
+    if not isinstance(flt, dict):
+        raise ApiError(400, "filter must be an object")
+    if "and" in flt or "or" in flt:
+        subs = flt.get("and", flt.get("or"))
+        if not isinstance(subs, list):
+            raise ApiError(400, "and/or takes a list of filters")
+        return (all if "and" in flt else any)(matches(row, s) for s in subs)
+    values = [v.lower() for v in _field_value(row, str(flt.get("field")))]
+    wanted, op = str(flt.get("value") or "").lower(), flt.get("filter")
+    if op == "exactly":
+        return wanted in values
+    if op == "contains":
+        return any(w in v for w in wanted.split() for v in values)
+    if op == "is_empty":
+        return not values
+    raise ApiError(400, f"unsupported filter {op!r}")
+
+
+def register(bp: Blueprint) -> None:
+    for coll in KINDS:
+        _register_collection(bp, coll)
+
+    @bp.post("/candidates/<int:cid>/attachments")
+    def upload_attachment(cid: int) -> Response:
+        _row("candidates", cid)
+        filename, data = request.args.get("filename", "").strip(), request.get_data()
+        if not filename or not data:
+            raise ApiError(400, "filename (query) and a non-empty file body are required")
+        row = store().insert("attachments", {
+            "date_created": now(), "data_item": {"id": cid, "type": "candidate"}, "filename": filename, "size": len(data),
+            "is_resume": request.args.get("is_resume", "false").lower() == "true",
+            "content_b64": base64.b64encode(data).decode()})
+        return created(f"/attachments/{row['id']}")
+
+    @bp.get("/candidates/<int:cid>/attachments")
+    def list_attachments(cid: int) -> Response:
+        _row("candidates", cid)
+        rows = store().all("attachments", lambda a: a["data_item"] == {"id": cid, "type": "candidate"})
+        return hal_list("attachments", rows, lambda a: {k: a[k] for k in (
+            "id", "filename", "is_resume", "size", "date_created") if k in a})
+
+    @bp.get("/activities/<int:aid>")
+    def get_activity(aid: int) -> Response:
+        return jsonify(_row("activities", aid))
+
+
+def _register_collection(bp: Blueprint, coll: str) -> None:
+    kind = KINDS[coll]
+    view = f"{coll}_"
+
+    def create() -> Response:
+        data = clean(coll, json_body(), creating=True)
+        primary = ((data.get("emails") or {}).get("primary") or "").lower()
+        if request.args.get("check_duplicate", "false").lower() == "true" and primary:
+            dups = [r["id"] for r in store().all(coll) if ((r.get("emails") or {}).get("primary") or "").lower() == primary]
+            if dups:
+                raise ApiError(409, f"Duplicate {kind}", duplicates=dups)
+        data.setdefault("consent_status", None)
+        data.setdefault("emails", {"primary": None, "secondary": None})
+        data.setdefault("phones", {t: None for t in PHONE_TYPES[coll]})
+        data.setdefault("social_media_urls", [])
+        data.setdefault("custom_fields", {})
+        row = store().insert(coll, {**data, "tag_ids": [], "date_created": now(),
+                                    "date_modified": now()})
+        return created(f"/{coll}/{row['id']}")
+
+    def index() -> Response:
+        return hal_list(coll, store().all(coll), lambda r: render(coll, r))
+
+    def get(rid: int) -> Response:
+        return jsonify(render(coll, _row(coll, rid)))
+
+    def update(rid: int) -> Response:
+        row = _row(coll, rid)
+        changes = clean(coll, json_body(), creating=False)
+        for nested in ("custom_fields", "emails", "phones", "address"):   # PUT is partial, key by key
+            if nested in changes:
+                changes[nested] = {**(row.get(nested) or {}), **changes[nested]}
+        changes["date_modified"] = now()
+        store().update(coll, rid, changes)
+        return no_content()
+
+    def delete(rid: int) -> Response:
+        _row(coll, rid)
+        store().delete(coll, rid)
+        return no_content()
+
+    def keyword_search() -> Response:
+        words = request.args.get("query", "").lower().split()
+        rows = store().all(coll, lambda r: bool(words) and any(w in _text(r) for w in words))
+        return hal_list(coll, rows, lambda r: render(coll, r))
+
+    def filter_search() -> Response:
+        flt = json_body()
+        return hal_list(coll, [r for r in store().all(coll) if matches(r, flt)], lambda r: render(coll, r))
+
+    def add_activity(rid: int) -> Response:
+        _row(coll, rid)
+        body = json_body()
+        errors = {}
+        if body.get("type") not in ACTIVITY_TYPES:
+            errors["type"] = [f"must be one of {', '.join(ACTIVITY_TYPES)}"]
+        regarding = body.get("regarding_id")
+        if regarding is not None and not store().get("jobs", regarding):
+            errors["regarding_id"] = ["unknown job"]
+        if errors:
+            raise ApiError(422, "Validation failed", errors)
+        ts = now()
+        row = store().insert("activities", {
+            "data_item": {"id": rid, "type": kind}, "type": body["type"], "notes": body.get("notes") or "",
+            "regarding_id": regarding, "date": body.get("date") or ts, "annotation": "",
+            "entered_by_id": 1, "date_created": ts, "date_modified": ts})
+        return created(f"/activities/{row['id']}")
+
+    def list_activities(rid: int) -> Response:
+        _row(coll, rid)
+        rows = store().all("activities", lambda a: a["data_item"] == {"id": rid, "type": kind})
+        return hal_list("activities", rows, lambda a: a)
+
+    def tags(rid: int) -> Response:
+        row = _row(coll, rid)
+        if request.method == "GET":
+            return hal_list("tags", [store().get("tags", t) for t in row["tag_ids"]], lambda t: t)
+        items = json_body().get("tags")
+        if not isinstance(items, list) or not all(isinstance(t, dict) and store().get("tags", t.get("id"))
+                                                   for t in items):
+            raise ApiError(422, "Validation failed", {"tags": ["must be a list of {id} of existing tags"]})
+        ids = [int(t["id"]) for t in items]
+        merged = ids if request.method == "PUT" else row["tag_ids"] + [i for i in ids if i not in row["tag_ids"]]
+        store().update(coll, rid, {"tag_ids": merged})
+        return no_content()
+
+    def untag(rid: int, tag_id: int) -> Response:
+        row = _row(coll, rid)
+        store().update(coll, rid, {"tag_ids": [t for t in row["tag_ids"] if t != tag_id]})
+        return no_content()
+
+    def pipelines(rid: int) -> Response:
+        _row(coll, rid)
+        rows = store().all("pipelines", lambda p: p["candidate_id"] == rid) if kind == "candidate" else []
+        return hal_list("pipelines", rows, render_pipeline)
+
+    def custom_field_defs() -> Response:
+        return hal_list("custom_fields", store().all("custom_field_defs", lambda d: d["data_item_type"] == kind),
+                        lambda d: {k: d[k] for k in ("id", "name", "field_type")})
+
+    base = f"/{coll}"
+    bp.add_url_rule(base, view + "create", create, methods=["POST"])
+    bp.add_url_rule(base, view + "index", index, methods=["GET"])
+    bp.add_url_rule(f"{base}/search", view + "keyword_search", keyword_search, methods=["GET"])
+    bp.add_url_rule(f"{base}/search", view + "filter_search", filter_search, methods=["POST"])
+    bp.add_url_rule(f"{base}/custom_fields", view + "custom_field_defs", custom_field_defs, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>", view + "get", get, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>", view + "update", update, methods=["PUT"])
+    bp.add_url_rule(f"{base}/<int:rid>", view + "delete", delete, methods=["DELETE"])
+    bp.add_url_rule(f"{base}/<int:rid>/activities", view + "add_activity", add_activity, methods=["POST"])
+    bp.add_url_rule(f"{base}/<int:rid>/activities", view + "list_activities", list_activities, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/tags", view + "tags", tags, methods=["GET", "POST", "PUT"])
+    bp.add_url_rule(f"{base}/<int:rid>/tags/<int:tag_id>", view + "untag", untag, methods=["DELETE"])
+    bp.add_url_rule(f"{base}/<int:rid>/pipelines", view + "pipelines", pipelines, methods=["GET"])
