@@ -1,0 +1,142 @@
+"""The shared per-connection rate budget (DESIGN §7): one pace per CRM connection, held in Redis so
+every worker on every machine draws from the same budget, and a `requests.Session` that takes a
+slot before each HTTP call.
+
+Why a GCRA script and not `limits`: `limits` windows are whole seconds with whole call counts, so
+a budget like 300/min can only be approximated by bursts at window edges, and a caller that finds
+no slot can only poll. The CRM's own rolling window then sees those edge bursts as 429s, and
+polling workers thrash. GCRA (a token bucket expressed as one "theoretical arrival time" per
+connection) paces calls evenly at any fractional rate, allows a small burst, and lets a caller
+*reserve* the next slot: it learns exactly how long to wait, and nobody else can take that slot.
+
+Budget arithmetic: we pace at `SAFETY` × the documented rate and allow a burst of a few calls, so
+that in any window of the CRM's length we send at most `burst + SAFETY × calls` ≤ `calls`, leaving
+room for the jitter between taking a slot and the request reaching the CRM.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import requests
+
+from providers.errors import RateLimited
+from providers.http import USER_AGENT
+
+SAFETY = 0.95          # fraction of the documented budget we actually use
+DEFAULT_MAX_WAIT = 1.0  # seconds a worker may wait in-process for its slot; longer → RateLimited
+
+# KEYS[1] = the connection's theoretical-arrival-time key.
+# ARGV = interval (s per call), tolerance (s of burst), max_wait (s).
+# Returns {granted 0|1, wait seconds as a string}. Uses the Redis clock so workers on machines
+# with skewed clocks still share one pace.
+_GCRA = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+if wait > max_wait then return {0, tostring(wait - max_wait)} end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+return {1, tostring(wait)}
+"""
+
+
+@dataclass(frozen=True)
+class Pace:
+    """`calls` per `seconds` as the CRM documents it, turned into an even pace plus a burst."""
+    calls: int
+    seconds: float
+
+    @property
+    def interval(self) -> float:
+        return self.seconds / (self.calls * SAFETY)
+
+    @property
+    def burst(self) -> int:
+        return max(1, math.floor(self.calls * (1 - SAFETY)) - 1)
+
+    @property
+    def per_minute(self) -> float:
+        return self.calls * SAFETY * 60.0 / self.seconds
+
+
+def pace_for(provider_cls: Any, rate_limit_per_minute: int | None) -> Pace | None:
+    """The connection's override (calls/minute) if set, else the provider's documented budget.
+
+    None means "no limit" (an override of 0)."""
+    if rate_limit_per_minute is not None:
+        return Pace(rate_limit_per_minute, 60.0) if rate_limit_per_minute > 0 else None
+    budget = provider_cls.rate_budget
+    return Pace(int(budget.calls), float(budget.seconds))
+
+
+class RateBudget:
+    """One connection's budget in Redis. `take()` returns after a slot is ours, or raises RateLimited."""
+
+    def __init__(self, conn: redis.Redis, connection_id: int, pace: Pace | None,
+                 max_wait: float = DEFAULT_MAX_WAIT):
+        self.redis = conn
+        self.key = f"shoal:budget:conn{connection_id}"
+        self.pace = pace
+        self.max_wait = max_wait
+        self.waited = 0.0   # seconds spent waiting for slots (bench/ reports it)
+        self._script = conn.register_script(_GCRA)
+
+    def take(self) -> None:
+        if self.pace is None:
+            return
+        tolerance = self.pace.interval * (self.pace.burst - 1)
+        granted, wait = self._script()(keys=[self.key],
+                                       args=[repr(self.pace.interval), repr(tolerance), repr(self.max_wait)])
+        wait_s = float(wait)
+        if not int(granted):
+            # Not worth holding a worker: the job is re-enqueued for when the slot frees up.
+            raise RateLimited(f"rate budget of {self.pace.per_minute:.0f} calls/min in use",
+                              retry_after=wait_s + self.max_wait, status=None)
+        if wait_s > 0:
+            self.waited += wait_s
+            time.sleep(wait_s)
+
+    def reset(self) -> None:
+        self.redis.delete(self.key)
+
+
+class BudgetedSession(requests.Session):
+    """The session handed to an adapter: every HTTP call first takes a slot from the budget.
+
+    `read_timeout` (seconds), if set, caps the adapter's own read timeout, so a hung CRM call fails
+    fast as Unavailable and is retried by the sync engine. `calls` counts requests made."""
+
+    def __init__(self, budget: RateBudget, read_timeout: float | None = None):
+        super().__init__()
+        self.headers["User-Agent"] = USER_AGENT
+        self.headers["Accept"] = "application/json"
+        self.budget = budget
+        self.read_timeout = read_timeout
+        self.calls = 0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        self.budget.take()
+        if self.read_timeout:
+            kwargs["timeout"] = _capped(kwargs.get("timeout"), self.read_timeout)
+        self.calls += 1
+        return super().request(method, url, *args, **kwargs)
+
+
+def _capped(timeout: Any, cap: float) -> tuple[float, float]:
+    if timeout is None:
+        return (cap, cap)
+    if isinstance(timeout, (int, float)):
+        return (min(timeout, cap), min(timeout, cap))
+    connect, read = timeout
+    return (min(connect or cap, cap), min(read or cap, cap))

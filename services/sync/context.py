@@ -1,0 +1,109 @@
+"""Everything one sync intent needs, loaded from the DB and turned into `sync.types` values, plus
+the adapter built for its connection (budgeted session, token refresh persisted encrypted).
+
+Credentials are decrypted here, in the worker, and live only inside the adapter object."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from crypto import decrypt_credentials, encrypt_credentials
+from extensions import db, get_redis
+from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent
+from providers import get_provider
+from providers.base import Provider
+from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
+from sync import planner
+from sync.settings import definitions_for, resolve
+from sync.types import EventInfo, PersonInfo, ProviderSpec, ResolvedSettings, Target
+
+PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")
+
+
+@dataclass
+class IntentContext:
+    intent: SyncIntent
+    connection: Connection
+    provider_cls: type[Provider]
+    spec: ProviderSpec
+    settings: ResolvedSettings
+    event: EventInfo
+    person: PersonInfo
+    target: Target
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.spec.capabilities
+
+
+def load_context(intent: SyncIntent) -> IntentContext:
+    """Read the intent's connection, person, event, enrolment, campaign and settings layers.
+
+    Every row is read by id from the intent, and each is checked to belong to the intent's team."""
+    team_id = intent.team_id
+    conn = _owned(Connection, intent.connection_id, team_id)
+    person_row = _owned(Person, intent.person_id, team_id)
+    event_row = _owned(OutreachEvent, intent.event_id, team_id) if intent.event_id else None
+    enrolment = _owned(Enrolment, intent.enrolment_id, team_id) if intent.enrolment_id else None
+    campaign = _owned(Campaign, enrolment.campaign_id, team_id) if enrolment else None
+    provider_cls = get_provider(conn.provider_key)
+    spec = ProviderSpec.from_provider(provider_cls)
+
+    team_layer = _layer(team_id, None, conn.provider_key)
+    user_layer = _layer(team_id, enrolment.added_by_id, conn.provider_key) if enrolment else None
+    layers: dict[str, Any] = {
+        "team": team_layer.values if team_layer else {},
+        "user": user_layer.values if user_layer else {},
+        "campaign": (campaign.sync_override or {}) if campaign else {},
+    }
+    settings = resolve(definitions_for(spec), layers, team_layer.locks if team_layer else ())
+    target = planner.resolve_target(
+        campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
+        enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
+        spec.record_types)
+    event = _event_info(event_row)
+    person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
+                        extra=dict(person_row.extra or {}))
+    return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target)
+
+
+def _owned(model: type, row_id: int, team_id: int) -> Any:
+    row = db.session.get(model, row_id)
+    if row is None or row.team_id != team_id:
+        raise LookupError(f"{model.__name__} {row_id} is missing")
+    return row
+
+
+def _layer(team_id: int, user_id: int | None, provider_key: str) -> SettingsLayer | None:
+    q = select(SettingsLayer).where(SettingsLayer.team_id == team_id, SettingsLayer.provider_key == provider_key)
+    q = q.where(SettingsLayer.user_id.is_(None) if user_id is None else SettingsLayer.user_id == user_id)
+    return db.session.scalars(q).first()
+
+
+def _event_info(row: OutreachEvent | None) -> EventInfo:
+    if row is None:   # an intent without an event is a plain push (e.g. re-sync from the panel)
+        from models import utcnow
+        return EventInfo(kind="added", occurred_at=utcnow())
+    return EventInfo(kind=row.kind, occurred_at=row.occurred_at, event_id=row.id, body=row.body,
+                     channel=row.channel, data=dict(row.data or {}))
+
+
+def build_adapter(conn: Connection, provider_cls: type[Provider]) -> Provider:
+    """The adapter for one connection, its HTTP drawing on the connection's shared rate budget."""
+    cfg = current_app.config
+    budget = RateBudget(get_redis(), conn.id, pace_for(provider_cls, conn.rate_limit_per_minute),
+                        max_wait=float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT)))
+    session = BudgetedSession(budget, read_timeout=cfg.get("SYNC_HTTP_TIMEOUT"))
+    connection_id = conn.id
+
+    def persist(new_credentials: dict[str, Any]) -> None:
+        # A refreshed token must survive this job, or the next one starts from a dead token.
+        db.session.execute(update(Connection).where(Connection.id == connection_id)
+                           .values(credentials_encrypted=encrypt_credentials(new_credentials)))
+        db.session.commit()
+
+    return provider_cls(conn.base_url, decrypt_credentials(conn.credentials_encrypted),
+                        session=session, on_credentials_changed=persist)

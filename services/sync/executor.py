@@ -1,0 +1,178 @@
+"""Apply a plan's operations through the adapter, one at a time, each behind the idempotency ledger.
+
+For every operation that calls the CRM (`sync.types.CRM_OPS`):
+
+1. its key is `done` in AppliedOperation → not repeated (a create hands back its remote id);
+2. its key is `started` without `done` → an earlier attempt died mid-call, so we ask the CRM
+   whether it happened (find the person; list the notes; has a CV) before acting again;
+3. otherwise `started` is committed *before* the call and `done` right after it.
+
+Every operation (and every failure) writes an AuditEntry: rule, fields before/after, result and a
+short summary of what the CRM answered. Credentials never reach an audit row or a log line.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import AppliedOperation, AuditEntry, CrmLink
+from providers.base import Provider
+from providers.errors import ProviderError
+from services.sync.context import IntentContext
+from sync.types import (CRM_OPS, OP_ADD_NOTE, OP_ADD_TO_JOB, OP_ADD_TO_LIST, OP_APPLY_TAGS, OP_BLOCK,
+                        OP_CREATE, OP_LINK, OP_REFUSE, OP_SET_STATUS, OP_UPDATE, OP_UPLOAD_CV, Operation)
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+class Executor:
+    """Applies operations for one intent; `remote_id` tracks the record a create or link produced."""
+
+    def __init__(self, ctx: IntentContext, adapter: Provider):
+        self.ctx = ctx
+        self.adapter = adapter
+        self.remote_id: str | None = None
+        self.applied = 0
+
+    # -- public ------------------------------------------------------------------------------
+    def apply(self, ops: tuple[Operation, ...] | list[Operation]) -> None:
+        for op in ops:
+            if op.kind == OP_LINK:
+                self.remote_id = op.remote_id or self.remote_id
+                self._link(op.record_type, self.remote_id, op)
+            elif op.kind in CRM_OPS:
+                self._crm_op(op)
+            elif op.kind in (OP_REFUSE, OP_BLOCK):
+                self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule)
+
+    def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
+              record_type: str | None = None, remote_id: str | None = None) -> None:
+        intent = self.ctx.intent
+        db.session.add(AuditEntry(
+            team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
+            person_id=intent.person_id, operation=(operation or (op.kind if op else "sync"))[:40],
+            rule=(op.rule if op else "")[:80], record_type=record_type or (op.record_type if op else None),
+            remote_id=remote_id or (op.remote_id if op else None) or self.remote_id,
+            fields_before=dict(op.fields_before) if op else {}, fields_after=dict(op.fields) if op else {},
+            result=result, summary=summary[:1000]))
+        db.session.commit()
+
+    # -- one CRM operation -------------------------------------------------------------------
+    def _crm_op(self, op: Operation) -> None:
+        rid = op.remote_id or self.remote_id
+        row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key)).first()
+        if row is not None and row.state == "done":
+            if op.kind == OP_CREATE and row.result.get("remote_id"):
+                self.remote_id = str(row.result["remote_id"])
+                self._link(op.record_type, self.remote_id, op)
+            return
+        if row is not None and self._happened(op, rid):
+            row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
+            db.session.commit()
+            self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
+                       remote_id=self.remote_id if op.kind == OP_CREATE else rid)
+            return
+        if row is None:
+            row = self._start(op)
+        else:
+            db.session.commit()
+        try:
+            summary, result = self._call(op, rid)
+        except ProviderError as exc:
+            self.audit(op, "retry" if exc.__class__.__name__ in ("Unavailable", "RateLimited") else "failed",
+                       f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
+            raise
+        row.state, row.result = "done", result
+        db.session.commit()
+        self.applied += 1
+        self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid)
+
+    def _start(self, op: Operation) -> AppliedOperation:
+        row = AppliedOperation(team_id=self.ctx.intent.team_id, key=op.key[:200], intent_id=self.ctx.intent.id)
+        db.session.add(row)
+        try:
+            db.session.commit()   # must be durable before the CRM sees the call
+        except IntegrityError:
+            db.session.rollback()
+            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key)).one()
+        return row
+
+    def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:
+        a, rt, p = self.adapter, op.record_type or self.ctx.target.record_type or "", op.params
+        if op.kind == OP_CREATE:
+            rec = a.create(rt, dict(op.fields))
+            self.remote_id = rec.remote_id
+            self._link(rt, rec.remote_id, op)
+            return f"created {rt} {rec.remote_id}", {"remote_id": rec.remote_id}
+        if rid is None:
+            raise LookupError(f"{op.kind} has no record to act on")
+        if op.kind == OP_UPDATE:
+            a.update(rt, rid, dict(op.fields))
+            return f"updated {', '.join(sorted(op.fields)) or 'nothing'} on {rt} {rid}", {"remote_id": rid}
+        if op.kind == OP_ADD_NOTE:
+            note_id = a.add_note(rt, rid, p["body"], p.get("note_type"))
+            return f"note {note_id} added to {rt} {rid}", {"note_id": note_id}
+        if op.kind == OP_ADD_TO_JOB:
+            ref = a.add_to_job(rt, rid, str(p["job_id"]), p.get("job_status"))
+            return f"added to job {p['job_id']} (pipeline {ref})", {"pipeline_id": ref}
+        if op.kind == OP_APPLY_TAGS:
+            a.apply_tags(rt, rid, list(p["tags"]))
+            return f"tags applied: {', '.join(map(str, p['tags']))}", {}
+        if op.kind == OP_ADD_TO_LIST:
+            a.add_to_list(rt, rid, str(p["list_id"]))
+            return f"added to list {p['list_id']}", {}
+        if op.kind == OP_SET_STATUS:
+            a.set_status(rt, rid, str(p["status"]))
+            return f"status set to {p['status']}", {}
+        if op.kind == OP_UPLOAD_CV:
+            # Shoal keeps no CV files yet (PersonInfo.cv_available is always False), so a plan
+            # asking for one is a planner/runtime mismatch, not something to paper over.
+            raise LookupError("no CV file is stored for this person")
+        raise LookupError(f"unknown operation {op.kind!r}")
+
+    def _happened(self, op: Operation, rid: str | None) -> bool:
+        """After an interrupted attempt: did the CRM apply this operation? Only asks where a repeat
+        would duplicate something (a record, a note, a CV); the other operations are idempotent."""
+        a, rt = self.adapter, op.record_type or ""
+        if op.kind == OP_CREATE:
+            person = self.ctx.person
+            rec = a.find_person(rt, email=person.email, linkedin_url=person.linkedin_url)
+            if rec is None:
+                return False
+            self.remote_id = rec.remote_id
+            self._link(rt, rec.remote_id, op)
+            return True
+        if op.kind == OP_ADD_NOTE and rid:
+            want = _norm(op.params.get("body") or "")
+            return any(_norm(n.body) == want or (want and want in _norm(n.body)) for n in a.list_notes(rt, rid))
+        if op.kind == OP_UPLOAD_CV and rid:
+            return a.has_cv(rt, rid)
+        return False
+
+    def _link(self, record_type: str | None, remote_id: str | None, op: Operation) -> None:
+        if not remote_id or not record_type:
+            return
+        intent = self.ctx.intent
+        link = db.session.scalars(select(CrmLink).where(
+            CrmLink.person_id == intent.person_id, CrmLink.connection_id == intent.connection_id,
+            CrmLink.record_type == record_type)).first()
+        if link is not None and link.remote_id == str(remote_id):
+            return
+        if link is None:
+            db.session.add(CrmLink(team_id=intent.team_id, person_id=intent.person_id,
+                                   connection_id=intent.connection_id, record_type=record_type,
+                                   remote_id=str(remote_id)))
+        else:   # the old record was deleted in the CRM and the person was re-matched
+            link.remote_id = str(remote_id)
+        db.session.commit()
+        if op.kind == OP_LINK:
+            self.audit(op, "ok", f"linked to existing {record_type} {remote_id}", remote_id=str(remote_id))
+
+
+def _norm(text: str) -> str:
+    return " ".join(html.unescape(_TAGS.sub(" ", text or "")).split())

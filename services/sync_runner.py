@@ -1,0 +1,247 @@
+"""The sync runtime (DESIGN §2, §5): one intent in, CRM writes out, every outcome recorded.
+
+`run_intent(id)` claims the intent (an atomic pending|queued → running update, so a duplicated job
+or a second worker does nothing), holds a short per-person lock (two intents of one person never
+race to create the record), plans in two phases with the pure planner, applies the writes through
+`services.sync.executor`, and settles the intent: synced | skipped | waiting | parked.
+
+Failures, by type (providers.errors):
+- Unavailable (5xx, timeout): retried via RQ's scheduler after `sync.retry.backoff` (jittered,
+  capped); parked after SYNC_MAX_ATTEMPTS.
+- RateLimited: re-enqueued for after Retry-After (or our own budget's next slot); never slept on.
+- AuthError: parked ("auth: …") and the connection goes needs_attention at once;
+  `resume_parked(connection_id)` re-dispatches them after a reconnect.
+- Rejected / NotSupported: parked with the CRM's message, shown where the user acted.
+- NotFound (record deleted in the CRM): the link is dropped and the intent runs again at once.
+Nothing is dropped silently: parked intents keep their reason and `retry_intent` re-queues one.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from crypto import CredentialsKeyMissing
+from extensions import db, get_redis
+from models import Connection, CrmLink, SyncIntent, utcnow
+from providers.errors import AuthError, NotFound, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
+from services.outbox import dispatch
+from services.sync.context import build_adapter, load_context
+from services.sync.executor import Executor
+from services.sync.lookup import crm_state
+from sync import planner, retry
+from sync.types import BLOCKED, NOTE, PUSH, REFUSED, SKIPPED, WAIT
+
+log = logging.getLogger("shoal.sync")
+
+FINAL = ("synced", "skipped", "parked")
+AUTH_PREFIX = "auth: "
+CONNECTION_PREFIX = "connection: "
+
+
+def run_intent(intent_id: int) -> str:
+    """Process one intent. Returns its state afterwards (or "gone"/its state if nothing to do)."""
+    intent = db.session.get(SyncIntent, intent_id)
+    if intent is None:
+        return "gone"
+    if intent.state not in ("pending", "queued"):
+        return intent.state   # final, waiting, or being run by another worker right now
+    cfg = current_app.config
+    lock = get_redis().lock(f"shoal:sync-lock:conn{intent.connection_id}:person{intent.person_id}",
+                            timeout=float(cfg.get("SYNC_LOCK_SECONDS", 60)), blocking=False)
+    if not lock.acquire():
+        _reschedule(intent_id, float(cfg.get("SYNC_LOCK_RETRY_DELAY", 1.0)), None, count=False)
+        return "queued"
+    try:
+        claimed = db.session.execute(update(SyncIntent).where(
+            SyncIntent.id == intent_id, SyncIntent.state.in_(("pending", "queued")))
+            .values(state="running", updated_at=utcnow())).rowcount
+        db.session.commit()
+        if not claimed:
+            return db.session.get(SyncIntent, intent_id).state
+        return _run_claimed(db.session.get(SyncIntent, intent_id))
+    finally:
+        try:
+            lock.release()
+        except Exception:   # expired or lost with a Redis flush: nothing left to release
+            pass
+
+
+def _run_claimed(intent: SyncIntent) -> str:
+    intent_id = intent.id
+    try:
+        return _process(intent)
+    except RateLimited as exc:
+        return _reschedule(intent_id, max(exc.retry_after, 0.05), f"rate limited: {exc.message}", count=False)
+    except (Unavailable, NotFound) as exc:
+        return _failed_attempt(intent_id, f"{exc.__class__.__name__}: {exc.message or exc}",
+                               immediate=isinstance(exc, NotFound))
+    except AuthError as exc:
+        return _auth_failed(intent_id, exc.message or str(exc))
+    except CredentialsKeyMissing as exc:
+        return _auth_failed(intent_id, str(exc))
+    except (Rejected, NotSupported) as exc:
+        fields = getattr(exc, "field_errors", None) or {}
+        detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        return _park(intent_id, f"{exc.message or exc}" + (f" ({detail})" if detail else ""))
+    except Exception as exc:   # a bug or a bad row: retried like an outage, then parked, never lost
+        db.session.rollback()
+        log.exception("intent %s failed unexpectedly", intent_id)
+        return _failed_attempt(intent_id, f"internal error: {exc.__class__.__name__}: {exc}"[:300])
+
+
+def _process(intent: SyncIntent) -> str:
+    conn = db.session.get(Connection, intent.connection_id)
+    if conn.status == "needs_attention":
+        return _park(intent.id, AUTH_PREFIX + (conn.last_error or "the connection needs attention"))
+    if conn.status != "connected" or not conn.active:
+        return _park(intent.id, CONNECTION_PREFIX + f"the {conn.provider_key} connection is {conn.status}")
+    ctx = load_context(intent)
+    key = intent.idempotency_key
+    crm = ctx.provider_cls.display_name
+    first = planner.plan(ctx.event, ctx.settings, ctx.person, ctx.target, None,
+                         capabilities=ctx.capabilities, intent_key=key, crm_name=crm)
+    intent.record_type = first.record_type or ctx.target.record_type
+    db.session.commit()   # nothing held open across the CRM calls below
+    if not first.needs_lookup:   # skip / wait / refuse: no CRM call at all
+        executor = Executor(ctx, None)
+        executor.apply(first.operations)
+        return _settle(executor, first)
+    adapter = build_adapter(conn, ctx.provider_cls)
+    lookup = first.operations[0]
+    state = crm_state(ctx, adapter, lookup.record_type or ctx.target.record_type, lookup.params)
+    second = planner.plan(ctx.event, ctx.settings, ctx.person, ctx.target, state,
+                          capabilities=ctx.capabilities, intent_key=key, crm_name=crm)
+    executor = Executor(ctx, adapter)
+    executor.remote_id = state.remote_id
+    executor.apply(second.operations)
+    final = _settle(executor, second)
+    if final == "waiting" and not state.linked_before and _linked(intent):
+        # The record appeared while we looked (another intent of this person created it):
+        # go again now instead of waiting for a back-fill that already ran.
+        _requeue([intent.id])
+        return "queued"
+    if (second.backfill and final == "synced") or ctx.event.kind == "manual_update":
+        _wake_waiting(intent)
+    return final
+
+
+def _settle(executor: Executor, plan) -> str:
+    state = {PUSH: "synced", NOTE: "synced", WAIT: "waiting", REFUSED: "waiting", SKIPPED: "skipped",
+             BLOCKED: "skipped"}.get(plan.outcome, "skipped")
+    intent = executor.ctx.intent
+    intent.state, intent.reason, intent.next_attempt_at = state, plan.reason or None, None
+    if plan.record_type:
+        intent.record_type = plan.record_type
+    db.session.commit()
+    return state
+
+
+def _linked(intent: SyncIntent) -> bool:
+    return db.session.scalars(select(CrmLink.id).where(
+        CrmLink.person_id == intent.person_id, CrmLink.connection_id == intent.connection_id)).first() is not None
+
+
+def _wake_waiting(intent: SyncIntent) -> None:
+    """Back-fill: re-run this person's waiting intents (notes waiting for their record, pushes
+    waiting for mandatory fields) in the order they happened."""
+    ids = db.session.scalars(select(SyncIntent.id).where(
+        SyncIntent.person_id == intent.person_id, SyncIntent.connection_id == intent.connection_id,
+        SyncIntent.team_id == intent.team_id, SyncIntent.state == "waiting", SyncIntent.id != intent.id)
+        .order_by(SyncIntent.id)).all()
+    _requeue(ids)
+
+
+def _requeue(ids: list[int]) -> None:
+    if not ids:
+        return
+    db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids))
+                       .values(state="pending", next_attempt_at=None))
+    db.session.commit()
+    dispatch(ids)
+
+
+# -- failure handling ------------------------------------------------------------------------------
+
+def _reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool) -> str:
+    db.session.rollback()
+    values = {"state": "queued", "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+    if reason is not None:
+        values["reason"] = reason
+    if count:
+        values["attempts"] = SyncIntent.attempts + 1
+    db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id).values(**values))
+    db.session.commit()
+    from jobs import enqueue, intent_job_id
+    from jobs.sync import run_intent as job
+
+    try:
+        enqueue(job, intent_id, job_id=intent_job_id(intent_id), delay=delay)
+    except Exception:   # Redis down: the row says when, the sweeper re-enqueues it
+        log.warning("could not schedule intent %s; the sweeper will", intent_id, exc_info=True)
+    return "queued"
+
+
+def _failed_attempt(intent_id: int, reason: str, *, immediate: bool = False) -> str:
+    db.session.rollback()
+    intent = db.session.get(SyncIntent, intent_id)
+    cfg = current_app.config
+    attempt = intent.attempts + 1
+    if attempt >= int(cfg.get("SYNC_MAX_ATTEMPTS", retry.MAX_ATTEMPTS)):
+        intent.attempts = attempt
+        db.session.commit()
+        return _park(intent_id, f"gave up after {attempt} attempts: {reason}")
+    delay = 0.0 if immediate else retry.backoff(attempt, base=float(cfg.get("SYNC_BACKOFF_BASE", 2.0)),
+                                                cap=float(cfg.get("SYNC_BACKOFF_CAP", 600.0)))
+    return _reschedule(intent_id, delay, f"retrying (attempt {attempt}): {reason}", count=True)
+
+
+def _auth_failed(intent_id: int, message: str) -> str:
+    db.session.rollback()
+    intent = db.session.get(SyncIntent, intent_id)
+    db.session.execute(update(Connection).where(Connection.id == intent.connection_id)
+                       .values(status="needs_attention", last_error=message[:1000], last_checked_at=utcnow()))
+    db.session.commit()
+    return _park(intent_id, AUTH_PREFIX + message)
+
+
+def _park(intent_id: int, reason: str) -> str:
+    db.session.rollback()
+    intent = db.session.get(SyncIntent, intent_id)
+    intent.state, intent.reason, intent.next_attempt_at = "parked", reason[:2000], None
+    from models import AuditEntry
+    db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
+                              person_id=intent.person_id, operation="park", record_type=intent.record_type,
+                              result="failed", summary=reason[:1000]))
+    db.session.commit()
+    return "parked"
+
+
+# -- user actions ----------------------------------------------------------------------------------
+
+def resume_parked(connection_id: int) -> int:
+    """After a successful reconnect: re-dispatch every intent parked because of the connection."""
+    ids = db.session.scalars(select(SyncIntent.id).where(
+        SyncIntent.connection_id == connection_id, SyncIntent.state == "parked",
+        SyncIntent.reason.like(AUTH_PREFIX + "%") | SyncIntent.reason.like(CONNECTION_PREFIX + "%"))
+        .order_by(SyncIntent.id)).all()
+    if ids:
+        db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids))
+                           .values(state="pending", attempts=0, reason=None))
+        db.session.commit()
+        dispatch(ids)
+    return len(ids)
+
+
+def retry_intent(intent_id: int, team_id: int) -> bool:
+    """The "Retry" button on a parked intent (team-scoped). False if not found or not parked."""
+    intent = db.session.scalars(select(SyncIntent).where(
+        SyncIntent.id == intent_id, SyncIntent.team_id == team_id)).first()
+    if intent is None or intent.state != "parked":
+        return False
+    intent.state, intent.attempts, intent.reason, intent.next_attempt_at = "pending", 0, None, None
+    db.session.commit()
+    dispatch([intent_id])
+    return True
