@@ -32,6 +32,13 @@ def linkedin_key(url: Any) -> str | None:
     return f"{m.group(1).lower()}/{m.group(2).lower()}" if m else None
 
 
+def linkedin_search_text(url: str) -> str:
+    """`linkedin.com/in/<slug>`: a substring of every spelling of that profile URL (scheme, `www.`,
+    trailing slash, query), so a substring search finds it however the CRM stored it."""
+    key = linkedin_key(url)
+    return f"linkedin.com/{key}" if key else url.strip()
+
+
 def same_linkedin(a: Any, b: Any) -> bool:
     key = linkedin_key(a)
     return key is not None and key == linkedin_key(b)

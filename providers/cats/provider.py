@@ -16,7 +16,7 @@ from providers.cats import mappers
 from providers.cats.client import MAX_PER_PAGE, CatsClient, location_id
 from providers.errors import NotSupported, Rejected
 from providers.http import make_session
-from providers.matching import company_query, rank_companies, same_company
+from providers.matching import company_query, linkedin_search_text, rank_companies, same_company
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
@@ -82,7 +82,7 @@ class CatsProvider(Provider):
                     linkedin_url: str | None = None) -> CrmRecord | None:
         """One keyword search for both identifiers (CATS matches any word of the query), then an
         exact local match: an email match wins over a LinkedIn match."""
-        words = [w.strip() for w in (email, linkedin_url) if w and w.strip()]
+        words = [w.strip() for w in (email, linkedin_url and linkedin_search_text(linkedin_url)) if w and w.strip()]
         if not words:
             return None
         path = f"/{self._path(record_type)}/search"
