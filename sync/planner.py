@@ -130,15 +130,15 @@ class _Planner:
             ops.append(Operation(OP_CREATE, op_key(self.key, OP_CREATE, self.rt),
                                  "rule 2: no match by email or LinkedIn URL, create", self.rt,
                                  fields=outgoing))
-            reason = f"New {self.label} created in {self.crm}"
+            reason = f"Add as a new {self.label} in {self.crm}"
         else:
             if not state.linked_before:
                 ops.append(Operation(OP_LINK, op_key(self.key, OP_LINK, self.rt, state.remote_id),
                                      f"rule 2: matched by {state.matched_by or 'lookup'}, link", self.rt,
                                      state.remote_id, params={"matched_by": state.matched_by}))
             ops += self.updates(outgoing, state, "rule 3")
-            verb = "Updated" if state.linked_before else f"Matched by {state.matched_by or 'lookup'} and updated"
-            reason = f"{verb} {self.label} {state.remote_id} in {self.crm}"
+            how = "linked" if state.linked_before else f"matched by {state.matched_by or 'lookup'}"
+            reason = f"Update {self.label} {state.remote_id} in {self.crm} ({how})"
         remote_id = state.remote_id
         created = remote_id is None
         ops += status_ops(self.key, self.settings, self.caps, self.rt, remote_id, options, created, self.crm)
@@ -181,7 +181,7 @@ class _Planner:
             where = "" if state.linked_before else f" (matched by {state.matched_by or 'lookup'})"
             op = note_op(self.key, self.event, self.settings, self.caps, self.rt, state.remote_id,
                          "rule 5: note" if state.linked_before else "rule 5: note to matched record")
-            return Plan(NOTE, f"Note added to {self.label} {state.remote_id} in {self.crm}{where}", (op,), self.rt)
+            return Plan(NOTE, f"Add a note to {self.label} {state.remote_id} in {self.crm}{where}", (op,), self.rt)
         if not state.remote_id and trigger == "never":
             return self.skip(f"No note: this person isn't in {self.crm} and {self.label}s are never added",
                              "rule 5: notes")
@@ -216,7 +216,7 @@ class _Planner:
             ops.append(skip_op(self.key, "rule 3: our empty value never blanks theirs",
                                f"Cleared in Shoal but kept in {self.crm}: {names}", self.rt, fields=cleared))
         written = [op for op in ops if op.kind == OP_UPDATE]
-        reason = (f"Edit sent to {self.label} {state.remote_id} in {self.crm}" if written
+        reason = (f"Send the edit to {self.label} {state.remote_id} in {self.crm}" if written
                   else f"Edit not sent: nothing to change in {self.crm}")
         return Plan(PUSH if written else SKIPPED, reason, tuple(ops), self.rt)
 
