@@ -20,7 +20,7 @@ class Config:
     SESSION_COOKIE_SAMESITE: str = "Lax"
     MAX_CONTENT_LENGTH: int = 12 * 1024 * 1024
     # Extension ids allowed to call the panel API cross-origin (chrome-extension://<id>).
-    EXTENSION_IDS: tuple[str, ...] = ("lgkjcbbhbbmnmnhkeciikcdhffkdfidk",)
+    EXTENSION_IDS: tuple[str, ...] = ("ljbclocmbliiojkaaeejoblleboapmpg",)
     # Seconds before a queued/running intent is considered lost and re-enqueued by the sweeper.
     SWEEP_AFTER_SECONDS: int = 300
     RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")

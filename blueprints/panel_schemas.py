@@ -1,0 +1,106 @@
+"""Validation of what the extension sends. Everything here was scraped from a third-party page, so
+it is untrusted: every field is length-limited (to the column it ends up in), names may not carry
+markup, the LinkedIn URL must really be a linkedin.com URL, and unknown keys are refused."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+# The whole request body; a profile is a few hundred bytes, so this is generous.
+MAX_BODY_BYTES = 64 * 1024
+
+FIELD_LABELS = {
+    "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
+    "title": "Title", "company": "Company", "location": "Location", "linkedin_url": "LinkedIn URL",
+    "campaign_id": "Campaign", "sync_as": "Sync as", "profile": "Profile",
+}
+
+
+def _no_markup(value: str) -> None:
+    if "<" in value or ">" in value:
+        raise ValidationError("Must not contain < or >.")
+
+
+def _linkedin(value: str) -> None:
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not (host == "linkedin.com" or host.endswith(".linkedin.com")):
+        raise ValidationError("Must be a linkedin.com profile URL.")
+
+
+def _name(max_len: int, required: bool = False) -> fields.String:
+    return fields.String(required=required, validate=[validate.Length(min=1, max=max_len), _no_markup])
+
+
+def _text(max_len: int) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len))
+
+
+class ProfileSchema(Schema):
+    """A captured person. Blank strings count as absent, so an empty form input is not an error."""
+
+    class Meta:
+        unknown = RAISE
+
+    first_name = _name(100, required=True)
+    last_name = _name(100)
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(validate=[validate.Length(max=50),
+                                    validate.Regexp(r"^[0-9+()./ \-]*(?:(?:ext|x)\.? ?[0-9]+)?$",
+                                                    error="Not a valid phone number.")])
+    title = _text(200)
+    company = _text(200)
+    location = _text(200)
+    linkedin_url = fields.String(validate=[validate.Length(max=500), _linkedin])
+
+    @pre_load
+    def _drop_blanks(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            out[key] = value
+        return out
+
+
+class EnrolTargetSchema(Schema):
+    """Which campaign, and the person's optional "sync as" override ("" = the campaign's choice)."""
+
+    class Meta:
+        unknown = RAISE
+
+    campaign_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    sync_as = fields.String(load_default="", validate=validate.Length(max=40))
+
+
+class EnrolJsonSchema(EnrolTargetSchema):
+    """Body of POST /panel/api/enrol: {"campaign_id": 1, "sync_as": "candidate", "profile": {...}}."""
+
+    profile = fields.Nested(ProfileSchema, required=True)
+
+
+def split_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A flat htmx form → (target fields, profile fields); other keys are ignored, not refused,
+    because browsers and htmx may add their own."""
+    target = {k: form[k] for k in ("campaign_id", "sync_as") if k in form}
+    profile = {k: form[k] for k in ProfileSchema().fields if k in form}
+    return target, profile
+
+
+def describe(errors: dict[str, Any]) -> list[str]:
+    """Marshmallow's nested error dict as readable lines: ["Email: Not a valid email address."]."""
+    lines: list[str] = []
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            lines.extend(describe(value))
+            continue
+        label = FIELD_LABELS.get(str(key), str(key))
+        messages = value if isinstance(value, list) else [value]
+        lines.extend(f"{label}: {m}" for m in messages if isinstance(m, str))
+    return lines

@@ -1,0 +1,99 @@
+// The panel shell (in-page iframe or Chrome side panel): points htmx at the Shoal server with the
+// user's extension token. Extension pages allow no eval, so all behaviour lives here, not in hx-on.
+const DEFAULT_SERVER = "http://127.0.0.1:5000";
+const settings = { server: DEFAULT_SERVER, token: "" };
+const inFrame = window.parent !== window;
+let settingsLoaded = false;
+let profile = null;
+
+htmx.config.selfRequestsOnly = false;
+htmx.config.allowEval = false;
+htmx.config.allowScriptTags = false;
+htmx.config.historyEnabled = false;
+// Swap 4xx fragments (a validation message, "paste your token") instead of dropping them.
+htmx.config.responseHandling = [
+  { code: "204", swap: false },
+  { code: "[23]..", swap: true },
+  { code: "4..", swap: true, error: true },
+  { code: "...", swap: false, error: true },
+];
+
+const serverOrigin = () => new URL(settings.server).origin;
+
+document.body.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.path.startsWith("/")) event.detail.path = settings.server + event.detail.path;
+  event.detail.headers["Authorization"] = "Bearer " + settings.token;
+});
+
+document.body.addEventListener("htmx:validateUrl", (event) => {
+  if (event.detail.url.origin !== serverOrigin()) event.preventDefault();
+});
+
+function showProblem(message) {
+  const box = document.getElementById("panel-offline");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+document.body.addEventListener("htmx:sendError", () =>
+  showProblem(`Can't reach Shoal at ${settings.server}. Check the server address in the options.`),
+);
+document.body.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  if (status >= 500) showProblem(`Shoal had a problem (${status}). Please try again.`);
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.successful) showProblem("");
+});
+
+function start() {
+  if (!settingsLoaded || (inFrame && !profile)) return;
+  const form = document.getElementById("profile");
+  for (const input of form.elements) {
+    const value = profile && profile[input.name];
+    input.value = typeof value === "string" ? value.slice(0, 500) : "";
+  }
+  htmx.trigger(document.body, "shoal:ready");
+}
+
+function applySettings(stored) {
+  settings.server = (stored.serverUrl || DEFAULT_SERVER).replace(/\/+$/, "");
+  settings.token = stored.token || "";
+  settingsLoaded = true;
+}
+
+// chrome.storage is async and htmx:configRequest is not: load the token before the first request.
+chrome.storage.local.get(["serverUrl", "token"]).then((stored) => {
+  applySettings(stored);
+  start();
+});
+
+if (inFrame) {
+  document.getElementById("close-panel").hidden = false;
+  window.addEventListener("message", (event) => {
+    const data = event.data;
+    if (event.source !== window.parent || !data || data.type !== "shoal_profile") return;
+    if (typeof data.profile !== "object" || data.profile === null) return;
+    profile = data.profile;
+    start();
+  });
+} else {
+  chrome.storage.session.get("profile").then((stored) => {
+    profile = stored.profile || null;
+    start();
+  });
+}
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && (changes.serverUrl || changes.token)) {
+    chrome.storage.local.get(["serverUrl", "token"]).then((stored) => (applySettings(stored), start()));
+  } else if (area === "session" && changes.profile && !inFrame) {
+    profile = changes.profile.newValue || null;
+    start();
+  }
+});
+
+document.getElementById("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
+document.getElementById("close-panel").addEventListener("click", () =>
+  window.parent.postMessage({ type: "shoal_close" }, "*"),
+);
