@@ -45,6 +45,15 @@ def norm(key: str, value: Any) -> Any:
     return text
 
 
+def per_record_type(fn: Any, *args: Any) -> Any:
+    """Capabilities are declared per provider; an adapter may still refuse one record type (e.g.
+    pipelines hold candidates only). That is a legitimate answer, reported as a skip, not a pass."""
+    try:
+        return fn(*args)
+    except NotSupported as exc:
+        pytest.skip(f"{fn.__name__} not offered for this record type: {exc}")
+
+
 def create_person(adapter: Provider, rt: str, uid: str) -> tuple[CrmRecord, dict[str, str]]:
     fields = writable_fields(adapter, rt, uid)
     rec = adapter.create(rt, fields)
@@ -230,7 +239,7 @@ def test_lists(make_crm, unique: str, key: str, rt: str) -> None:
             adapter.list_lists(rt)
         return
     rec, _ = create_person(adapter, rt, unique)
-    lists = adapter.list_lists(rt)
+    lists = per_record_type(adapter.list_lists, rt)
     assert lists, "the sandbox seeds lists"
     adapter.add_to_list(rt, rec.remote_id, lists[0].id)
     adapter.add_to_list(rt, rec.remote_id, lists[0].id)
@@ -252,7 +261,7 @@ def test_jobs_statuses_and_add_to_job_twice(make_crm, unique: str, key: str, rt:
     assert filtered and all(j.status == wanted for j in filtered)
     rec, _ = create_person(adapter, rt, unique)
     job = jobs[-1]
-    first = adapter.add_to_job(rt, rec.remote_id, job.id)
+    first = per_record_type(adapter.add_to_job, rt, rec.remote_id, job.id)
     second = adapter.add_to_job(rt, rec.remote_id, job.id)
     assert first and first == second
 
@@ -264,7 +273,7 @@ def test_statuses(make_crm, unique: str, key: str, rt: str) -> None:
         with pytest.raises(NotSupported):
             adapter.list_statuses(rt)
         return
-    statuses = adapter.list_statuses(rt)
+    statuses = per_record_type(adapter.list_statuses, rt)
     assert statuses and all(s.id and s.name for s in statuses)
     rec, _ = create_person(adapter, rt, unique)
     adapter.set_status(rt, rec.remote_id, statuses[-1].id)
@@ -278,7 +287,7 @@ def test_cv(make_crm, unique: str, key: str, rt: str) -> None:
             adapter.has_cv(rt, "1")
         return
     rec, _ = create_person(adapter, rt, unique)
-    assert adapter.has_cv(rt, rec.remote_id) is False
+    assert per_record_type(adapter.has_cv, rt, rec.remote_id) is False
     adapter.upload_cv(rt, rec.remote_id, "ada-lovelace-cv.pdf", b"%PDF-1.4\n% Ada Lovelace CV\n%%EOF\n")
     assert adapter.has_cv(rt, rec.remote_id) is True
 
@@ -315,11 +324,19 @@ def test_search_pages_to_the_end(make_crm, unique: str, key: str, rt: str) -> No
         with pytest.raises(NotSupported):
             adapter.search(rt, {})
         return
-    rec, _ = create_person(adapter, rt, unique)
+    rec, fields = create_person(adapter, rt, unique)
+    twin, _ = create_person(adapter, rt, unique[::-1])
+    # Filter on a searchable field both people share (else no filter), then page to the end.
+    filters: dict[str, Any] = {}
+    if adapter.supports(Capability.FIELDS):
+        searchable = [f.key for f in adapter.list_fields(rt) if f.filterable]
+        shared = [k for k in ("company", "location", "phone", "title") if k in searchable and k in fields]
+        if shared:
+            filters = {shared[0]: fields[shared[0]]}
     seen: list[str] = []
     cursor, pages, total = None, 0, None
     while True:
-        page = adapter.search(rt, {}, cursor)
+        page = adapter.search(rt, filters, cursor)
         pages += 1
         seen += [r.remote_id for r in page.items]
         total = page.total if page.total is not None else total
@@ -329,6 +346,6 @@ def test_search_pages_to_the_end(make_crm, unique: str, key: str, rt: str) -> No
         cursor = page.next_cursor
         assert pages < 200
     assert len(seen) == len(set(seen)), "no record twice across pages"
-    assert rec.remote_id in seen
+    assert rec.remote_id in seen and twin.remote_id in seen
     if total is not None:
         assert total == len(seen)
