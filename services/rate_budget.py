@@ -10,7 +10,7 @@ connection) paces calls evenly at any fractional rate, allows a small burst, and
 *reserve* the next slot: it learns exactly how long to wait, and nobody else can take that slot.
 
 Budget arithmetic: we pace at `SAFETY` × the documented rate and allow a burst of a few calls, so
-that in any window of the CRM's length we send at most `burst + SAFETY × calls` ≤ `calls`, leaving
+that in any window of the CRM's length we send at most `burst + SAFETY × calls` < `calls`, leaving
 room for the jitter between taking a slot and the request reaching the CRM.
 """
 from __future__ import annotations
@@ -63,19 +63,24 @@ class Pace:
 
     @property
     def burst(self) -> int:
-        return max(1, math.floor(self.calls * (1 - SAFETY)) - 1)
+        # Half the headroom goes to bursts, half stays as slack for slot-to-arrival jitter.
+        return max(1, math.floor(self.calls * (1 - SAFETY) / 2))
 
     @property
     def per_minute(self) -> float:
         return self.calls * SAFETY * 60.0 / self.seconds
 
 
-def pace_for(provider_cls: Any, rate_limit_per_minute: int | None) -> Pace | None:
+def pace_for(provider_cls: Any, rate_limit_per_minute: int | None, window: float = 60.0) -> Pace | None:
     """The connection's override (calls/minute) if set, else the provider's documented budget.
 
+    An override is enforced over a rolling `window` of seconds (a minute unless configured with
+    RATE_BUDGET_WINDOW_SECONDS: tests and bench/ use a short one to see a full window quickly).
     None means "no limit" (an override of 0)."""
     if rate_limit_per_minute is not None:
-        return Pace(rate_limit_per_minute, 60.0) if rate_limit_per_minute > 0 else None
+        if rate_limit_per_minute <= 0:
+            return None
+        return Pace(max(1, round(rate_limit_per_minute * window / 60.0)), window)
     budget = provider_cls.rate_budget
     return Pace(int(budget.calls), float(budget.seconds))
 

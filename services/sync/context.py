@@ -94,8 +94,8 @@ def _event_info(row: OutreachEvent | None) -> EventInfo:
 def build_adapter(conn: Connection, provider_cls: type[Provider]) -> Provider:
     """The adapter for one connection, its HTTP drawing on the connection's shared rate budget."""
     cfg = current_app.config
-    budget = RateBudget(get_redis(), conn.id, pace_for(provider_cls, conn.rate_limit_per_minute),
-                        max_wait=float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT)))
+    pace = pace_for(provider_cls, conn.rate_limit_per_minute, float(cfg.get("RATE_BUDGET_WINDOW_SECONDS", 60)))
+    budget = RateBudget(get_redis(), conn.id, pace, max_wait=float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT)))
     session = BudgetedSession(budget, read_timeout=cfg.get("SYNC_HTTP_TIMEOUT"))
     connection_id = conn.id
 

@@ -1,32 +1,182 @@
-"""The sync job end to end: real Redis, RQ's SimpleWorker, the CATS sandbox on a socket."""
+"""The sync job end to end: real Redis, RQ's SimpleWorker, the CATS sandbox on a socket.
+
+Happy paths and idempotency: create, match-then-update, notes, a job run twice, an intent enqueued
+twice, a ledger entry `started` without `done`, and Redis flushed then swept."""
 from __future__ import annotations
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, get_redis
 from jobs import get_queue, intent_job_id
 from jobs.sync import run_intent
-from models import AuditEntry, CrmLink, SyncIntent
+from models import AppliedOperation, AuditEntry, CrmLink, SyncIntent
 from services import outbox
-from sync_support import campaign, connect, intents, profile, sandbox_state
+from sync_support import campaign, connect, intents, profile, sandbox_state, team_settings
+
+KEY = {"Authorization": "Token cats-sandbox-key"}
 
 
-def people_in(server, table="candidates"):
-    return sandbox_state(server)["tables"].get(table, [])
+def candidates(server, email=None):
+    rows = sandbox_state(server)["tables"].get("candidates", [])
+    return [r for r in rows if email is None or email in str(r).lower()]
 
 
-def test_added_person_is_created_in_the_crm_and_linked(app, make_user, sandbox, run_worker):
+def activities(server):
+    return sandbox_state(server)["tables"].get("activities", [])
+
+
+def test_added_person_is_created_in_the_crm_and_linked(make_user, sandbox, run_worker):
     server = sandbox("cats")
     user = make_user("recruiter")
     conn = connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(1))
+    outbox.enrol(user, campaign(user), profile(1))
     run_worker()
     [intent] = intents()
     assert intent.state == "synced", intent.reason
-    rows = [r for r in people_in(server) if "ada1@example.com" in str(r).lower()]
-    assert len(rows) == 1
+    [row] = candidates(server, "ada1@example.com")
     link = db.session.scalars(select(CrmLink)).one()
-    assert link.remote_id == str(rows[0]["id"]) and link.connection_id == conn.id
+    assert (link.remote_id, link.connection_id, link.record_type) == (str(row["id"]), conn.id, "candidate")
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "create")).one()
-    assert audit.result == "ok" and audit.rule.startswith("rule 2") and "api_key" not in str(audit.summary)
+    assert audit.result == "ok" and audit.rule.startswith("rule 2") and audit.remote_id == str(row["id"])
+    assert audit.fields_after["email"] == "ada1@example.com"
+    assert "cats-sandbox-key" not in str([a.summary for a in db.session.scalars(select(AuditEntry))])
+    ledger = db.session.scalars(select(AppliedOperation)).all()
+    assert ledger and {op.state for op in ledger} == {"done"}
+
+
+def test_existing_crm_person_is_matched_linked_and_updated_not_duplicated(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    resp = requests.post(f"{server.base}/v3/candidates", headers=KEY, timeout=5,
+                         json={"first_name": "Ada2", "last_name": "Lovelace2",
+                               "emails": {"primary": "ada2@example.com"}})
+    assert resp.status_code == 201
+    existing_id = resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    team_settings(user, "cats", {"update_mode.candidate": "if_blank"})
+    outbox.enrol(user, campaign(user), profile(2, title="Principal Engineer"))
+    run_worker()
+    [intent] = intents()
+    assert intent.state == "synced", intent.reason
+    [row] = candidates(server, "ada2@example.com")
+    assert str(row["id"]) == existing_id and row["title"] == "Principal Engineer"
+    assert db.session.scalars(select(CrmLink)).one().remote_id == existing_id
+    ops = [a.operation for a in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert "link" in ops and "update" in ops and "create" not in ops
+
+
+def test_a_reply_becomes_one_note_on_the_linked_record(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(3))
+    run_worker()
+    outbox.record_event(enrolment, "reply", channel="email", body="Happy to talk on Tuesday")
+    run_worker()
+    assert [i.state for i in intents()] == ["synced", "synced"]
+    [cand] = candidates(server, "ada3@example.com")
+    notes = [a for a in activities(server) if "Happy to talk on Tuesday" in str(a)]
+    assert len(notes) == 1 and str(cand["id"]) in str(notes[0])
+
+
+def test_notes_wait_for_the_record_and_are_back_filled_once_it_exists(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    team_settings(user, "cats", {"add_candidate": "interested", "only_notes_to_synced": True})
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(4))
+    outbox.record_event(enrolment, "email_sent", channel="email", body="First touch")
+    run_worker()
+    assert [i.state for i in intents()] == ["skipped", "waiting"]
+    assert candidates(server, "ada4@example.com") == []
+    outbox.record_event(enrolment, "interested", body="Sounds great")
+    run_worker()
+    assert [i.state for i in intents()] == ["skipped", "synced", "synced"]
+    assert len(candidates(server, "ada4@example.com")) == 1
+    assert len([a for a in activities(server) if "First touch" in str(a)]) == 1
+
+
+def test_a_job_run_twice_creates_one_record(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    outbox.enrol(user, campaign(user), profile(5))
+    [intent] = intents()
+    assert run_intent(intent.id) == "synced"
+    assert run_intent(intent.id) == "synced"      # a duplicate delivery: nothing to do
+    # Even if the intent's final state had been lost, the ledger stops a second create.
+    db.session.execute(update(SyncIntent).values(state="queued"))
+    db.session.commit()
+    assert run_intent(intent.id) == "synced"
+    run_worker()                                  # the job the outbox enqueued, delivered late
+    assert len(candidates(server, "ada5@example.com")) == 1
+    assert db.session.scalars(select(CrmLink)).one()
+
+
+def test_an_intent_enqueued_twice_creates_one_record(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    outbox.enrol(user, campaign(user), profile(6))
+    [intent] = intents()
+    outbox.dispatch([intent.id])
+    outbox.dispatch([intent.id])
+    assert get_queue("sync").job_ids.count(intent_job_id(intent.id)) >= 2
+    run_worker()
+    assert intents()[0].state == "synced"
+    assert len(candidates(server, "ada6@example.com")) == 1
+
+
+def test_a_create_started_but_never_finished_is_verified_not_repeated(make_user, sandbox, run_worker):
+    """The worker died after the CRM created the record but before `done` and the link were
+    written: the next attempt finds the person in the CRM and links it instead of creating."""
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    outbox.enrol(user, campaign(user), profile(7))
+    run_worker()
+    assert len(candidates(server, "ada7@example.com")) == 1
+    create_key = db.session.scalars(select(AuditEntry.intent_id)).first()
+    db.session.execute(update(AppliedOperation).values(state="started", result={}))
+    db.session.execute(CrmLink.__table__.delete())
+    db.session.execute(update(SyncIntent).where(SyncIntent.id == create_key).values(state="running"))
+    db.session.commit()
+    assert outbox.sweep(older_than=0) == 1
+    run_worker()
+    assert intents()[0].state == "synced"
+    assert len(candidates(server, "ada7@example.com")) == 1
+    assert db.session.scalars(select(CrmLink)).one()
+    # Match before create (rule 2) found the record the dead attempt made, and linked it.
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "link")).one().result == "ok"
+
+
+def test_a_note_started_but_never_finished_is_not_added_twice(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(8))
+    outbox.record_event(enrolment, "call", channel="phone", body="Left a voicemail")
+    run_worker()
+    note_intent = intents()[1]
+    db.session.execute(update(AppliedOperation).where(AppliedOperation.intent_id == note_intent.id)
+                       .values(state="started"))
+    db.session.execute(update(SyncIntent).where(SyncIntent.id == note_intent.id).values(state="queued"))
+    db.session.commit()
+    assert run_intent(note_intent.id) == "synced"
+    assert len([a for a in activities(server) if "Left a voicemail" in str(a)]) == 1
+    summaries = [a.summary for a in db.session.scalars(select(AuditEntry))]
+    assert any("verified in the CRM" in s for s in summaries)
+
+
+def test_redis_flushed_then_swept_still_completes(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    outbox.enrol(user, campaign(user), profile(9))
+    get_redis().flushdb()
+    assert run_worker() == 0
+    assert outbox.sweep(older_than=0) == 1
+    run_worker()
+    assert intents()[0].state == "synced"
+    assert len(candidates(server, "ada9@example.com")) == 1
