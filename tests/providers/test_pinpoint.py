@@ -1,0 +1,115 @@
+"""Pinpoint quirks, against the Pinpoint sandbox: people live on applications (lookup by
+`filter[candidate_email]`, create with a job relationship), JSON:API bodies both ways, comments
+carry `body_text`, off-limits is the candidate's `blocked` flag."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from providers.errors import Rejected
+from tests.providers.conftest import person_fields
+from tests.providers.recording import RecordingSession
+
+JSONAPI = "application/vnd.api+json"
+
+
+@pytest.fixture
+def crm(make_crm):
+    return make_crm("pinpoint")
+
+
+def fields_for(uid: str) -> dict[str, str]:
+    keys = ("first_name", "last_name", "email", "phone", "linkedin_url")
+    return {k: v for k, v in person_fields(uid).items() if k in keys}
+
+
+def test_create_is_a_jsonapi_application_on_a_job(crm, unique: str) -> None:
+    session = RecordingSession()
+    adapter = crm.adapter(session=session)
+    rec = adapter.create("application", fields_for(unique))
+    (post,) = session.calls("POST", "/applications")
+    assert post.headers["Content-Type"].startswith(JSONAPI) and post.headers["X-API-KEY"] == crm.credentials["api_key"]
+    doc = session.body(post)
+    assert doc["data"]["type"] == "applications"
+    assert doc["data"]["attributes"]["email"] == f"ada.{unique}@example.com"
+    assert doc["data"]["relationships"]["job"]["data"] == {"type": "jobs", "id": crm.credentials["default_job_id"]}
+    assert rec.record_type == "application" and rec.remote_id
+
+
+def test_create_without_any_job_is_refused_before_any_call(crm, unique: str) -> None:
+    creds = {k: v for k, v in crm.credentials.items() if k != "default_job_id"}
+    session = RecordingSession()
+    with pytest.raises(Rejected) as info:
+        crm.adapter(creds, session=session).create("application", fields_for(unique))
+    assert "job" in info.value.message and "job_id" in info.value.field_errors
+    assert session.sent == []
+
+
+def test_an_explicit_job_beats_the_default(crm, unique: str) -> None:
+    session = RecordingSession()
+    adapter = crm.adapter(session=session)
+    other = adapter.list_jobs()[-1].id
+    adapter.create("application", {**fields_for(unique), "job_id": other})
+    doc = session.body(session.calls("POST", "/applications")[-1])
+    assert doc["data"]["relationships"]["job"]["data"]["id"] == other
+    assert "job_id" not in doc["data"]["attributes"]
+
+
+def test_lookup_goes_through_applications_by_candidate_email(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    session = RecordingSession()
+    found = crm.adapter(session=session).find_person("application", email=f"ADA.{unique}@example.com")
+    assert found is not None and found.remote_id == rec.remote_id
+    (get,) = session.sent   # one HTTP call for an email lookup
+    assert get.url and "/applications" in get.url
+    assert session.query(get)["filter[candidate_email]"] == [f"ADA.{unique}@example.com"]
+
+
+def test_comments_carry_body_text_on_the_application(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    session = RecordingSession()
+    note_id = crm.adapter(session=session).add_note("application", rec.remote_id, "Replied: keen to talk")
+    doc = session.body(session.calls("POST", "/comments")[0])
+    assert doc["data"]["type"] == "comments"
+    assert doc["data"]["attributes"] == {"body_text": "Replied: keen to talk"}
+    assert doc["data"]["relationships"]["commentable"]["data"] == {"type": "applications", "id": rec.remote_id}
+    assert [n.body for n in adapter.list_notes("application", rec.remote_id) if n.id == note_id] == \
+        ["Replied: keen to talk"]
+
+
+def test_tags_are_written_with_context_and_read_back(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    session = RecordingSession()
+    crm.adapter(session=session).apply_tags("application", rec.remote_id, [f"python-{unique}"])
+    doc = session.body(session.sent[-1])
+    assert doc["data"]["attributes"]["add_tags_with_context"][0]["name"] == f"python-{unique}"
+    assert f"python-{unique}" in {t.name for t in adapter.list_tags("application")}
+
+
+def test_cv_goes_as_base64_and_reads_back_as_pdf_cv(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    assert adapter.has_cv("application", rec.remote_id) is False
+    session = RecordingSession()
+    crm.adapter(session=session).upload_cv("application", rec.remote_id, "ada.pdf", b"%PDF-1.4 ada")
+    assert session.body(session.sent[-1])["data"]["attributes"]["cv_base64_data"] == "JVBERi0xLjQgYWRh"
+    assert adapter.has_cv("application", rec.remote_id) is True
+
+
+def test_blocked_candidate_is_off_limits(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    assert adapter.off_limits("application", rec.remote_id).blocked is False
+    app = requests.get(f"{crm.base_url}/applications/{rec.remote_id}", params={"include": "candidate"},
+                       headers={"X-API-KEY": crm.credentials["api_key"], "Accept": JSONAPI}, timeout=5).json()
+    cand_id = app["data"]["relationships"]["candidate"]["data"]["id"]
+    # An admin blocks the candidate in Pinpoint (candidates accept PUT, API-FACTS §5.2).
+    resp = requests.put(f"{crm.base_url}/candidates/{cand_id}",
+                        json={"data": {"type": "candidates", "id": cand_id, "attributes": {"blocked": True}}},
+                        headers={"X-API-KEY": crm.credentials["api_key"], "Content-Type": JSONAPI}, timeout=5)
+    assert resp.status_code < 300, resp.text
+    result = adapter.off_limits("application", rec.remote_id)
+    assert result.blocked is True and result.reason
