@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 
 from crypto import CredentialsKeyMissing
 from extensions import db, get_redis
-from models import Connection, CrmLink, SyncIntent, utcnow
+from models import AuditEntry, Connection, CrmLink, SyncIntent, utcnow
 from providers.errors import AuthError, NotFound, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
 from services.outbox import dispatch
 from services.sync.context import build_adapter, load_context
@@ -74,8 +74,11 @@ def _run_claimed(intent: SyncIntent) -> str:
     try:
         return _process(intent)
     except RateLimited as exc:
+        if exc.status == 429:   # the CRM said so (our own budget's pacing is not a failure)
+            _audit_failure(intent_id, exc, "retry")
         return _reschedule(intent_id, max(exc.retry_after, 0.05), f"rate limited: {exc.message}", count=False)
     except (Unavailable, NotFound) as exc:
+        _audit_failure(intent_id, exc, "retry")
         return _failed_attempt(intent_id, f"{exc.__class__.__name__}: {exc.message or exc}",
                                immediate=isinstance(exc, NotFound))
     except AuthError as exc:
@@ -184,6 +187,19 @@ def _reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool
     return "queued"
 
 
+def _audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:
+    """Audit a failure outside an operation (the lookup); the executor audits its own."""
+    if getattr(exc, "audited", False):
+        return
+    db.session.rollback()
+    intent = db.session.get(SyncIntent, intent_id)
+    db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
+                              person_id=intent.person_id, operation="lookup", rule="rule 2: match before create",
+                              record_type=intent.record_type, result=result,
+                              summary=f"{exc.__class__.__name__}: {exc.message or exc}"[:1000]))
+    db.session.commit()
+
+
 def _failed_attempt(intent_id: int, reason: str, *, immediate: bool = False) -> str:
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
@@ -211,7 +227,6 @@ def _park(intent_id: int, reason: str) -> str:
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
     intent.state, intent.reason, intent.next_attempt_at = "parked", reason[:2000], None
-    from models import AuditEntry
     db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
                               person_id=intent.person_id, operation="park", record_type=intent.record_type,
                               result="failed", summary=reason[:1000]))

@@ -84,6 +84,7 @@ class Executor:
         try:
             summary, result = self._call(op, rid)
         except ProviderError as exc:
+            exc.audited = True   # type: ignore[attr-defined]  # the runner won't log it twice
             self.audit(op, "retry" if exc.__class__.__name__ in ("Unavailable", "RateLimited") else "failed",
                        f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
             raise

@@ -1,0 +1,156 @@
+"""Failure handling of the sync runtime, against the CATS sandbox's fault switches: outages retried
+with backoff then parked, 429s rescheduled through RQ's scheduler, auth failures parking everything
+and marking the connection, rejected data parked with the CRM's message, retry and resume."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+
+from extensions import db
+from jobs import get_queue, intent_job_id
+from models import AuditEntry, Connection, SyncIntent
+from services import outbox
+from services.sync_runner import resume_parked, retry_intent
+from sync_support import campaign, connect, faults, intents, profile, sandbox_state
+
+
+@pytest.fixture
+def fast_retries(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SYNC_BACKOFF_BASE", 0.2)
+    monkeypatch.setitem(app.config, "SYNC_BACKOFF_CAP", 0.4)
+    monkeypatch.setitem(app.config, "SYNC_MAX_ATTEMPTS", 3)
+
+
+def drain(run_worker, until, timeout=15.0):
+    """Run burst workers (each also enqueues due scheduled jobs) until `until()` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_worker()
+        if until():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def candidates(server, email):
+    return [r for r in sandbox_state(server)["tables"].get("candidates", []) if email in str(r).lower()]
+
+
+def test_an_outage_is_retried_with_backoff_and_then_succeeds(make_user, sandbox, run_worker, fast_retries):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    faults(server, mode="503", count=1)
+    outbox.enrol(user, campaign(user), profile(1))
+    run_worker()
+    [intent] = intents()
+    assert intent.state == "queued" and intent.attempts == 1 and "retrying" in intent.reason
+    assert intent_job_id(intent.id) in ScheduledJobRegistry(queue=get_queue("sync")).get_job_ids()
+    assert drain(run_worker, lambda: intents()[0].state == "synced")
+    assert len(candidates(server, "ada1@example.com")) == 1
+    results = [a.result for a in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert results[0] == "retry" and results[-1] == "ok"
+
+
+def test_an_outage_that_lasts_parks_the_intent_after_max_attempts(make_user, sandbox, run_worker, fast_retries):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    faults(server, mode="500", rate=1.0)
+    outbox.enrol(user, campaign(user), profile(2))
+    assert drain(run_worker, lambda: intents()[0].state == "parked")
+    [intent] = intents()
+    assert intent.attempts == 3 and intent.reason.startswith("gave up after 3 attempts")
+    assert "Unavailable" in intent.reason
+    faults(server, mode=None)
+    assert retry_intent(intent.id, user.team_id)
+    assert drain(run_worker, lambda: intents()[0].state == "synced")
+    assert len(candidates(server, "ada2@example.com")) == 1
+
+
+def test_retry_is_scoped_to_the_team(make_user, sandbox, run_worker, fast_retries):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    other = make_user("admin")
+    connect(user, "cats", server)
+    faults(server, mode="500", rate=1.0)
+    outbox.enrol(user, campaign(user), profile(3))
+    assert drain(run_worker, lambda: intents()[0].state == "parked")
+    assert not retry_intent(intents()[0].id, other.team_id)
+    assert intents()[0].state == "parked"
+
+
+def test_a_429_is_rescheduled_after_retry_after_and_then_succeeds(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    faults(server, mode="429", count=1)       # the sandbox answers Retry-After: 1
+    outbox.enrol(user, campaign(user), profile(4))
+    started = time.monotonic()
+    run_worker()
+    assert time.monotonic() - started < 1.0   # the worker did not sleep on the Retry-After
+    [intent] = intents()
+    assert intent.state == "queued" and intent.attempts == 0 and intent.reason.startswith("rate limited")
+    assert intent_job_id(intent.id) in ScheduledJobRegistry(queue=get_queue("sync")).get_job_ids()
+    run_worker()
+    assert intents()[0].state == "queued"     # not due yet: still scheduled
+    assert drain(run_worker, lambda: intents()[0].state == "synced")
+    assert len(candidates(server, "ada4@example.com")) == 1
+
+
+def test_auth_failure_parks_everything_marks_the_connection_and_resumes_after_reconnect(
+        make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    conn = connect(user, "cats", server)
+    faults(server, mode="401", count=1)
+    camp = campaign(user)
+    outbox.enrol(user, camp, profile(5))
+    run_worker()
+    db.session.expire_all()
+    connection = db.session.get(Connection, conn.id)
+    assert connection.status == "needs_attention" and connection.last_error
+    outbox.enrol(user, camp, profile(6))       # while it needs attention: parked without a call
+    requests_before = sandbox_state(server)["requests"]
+    run_worker()
+    assert [(i.state, i.reason[:6]) for i in intents()] == [("parked", "auth: "), ("parked", "auth: ")]
+    assert sandbox_state(server)["requests"] == requests_before
+    assert candidates(server, "example.com") == []
+    connection.status = "connected"            # what a successful reconnect does
+    db.session.commit()
+    assert resume_parked(conn.id) == 2
+    run_worker()
+    assert [i.state for i in intents()] == ["synced", "synced"]
+    assert len(candidates(server, "ada5@example.com")) == len(candidates(server, "ada6@example.com")) == 1
+
+
+def test_rejected_data_is_parked_with_the_crms_message(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    outbox.enrol(user, campaign(user), profile(7, last_name=""))   # CATS requires a last name
+    run_worker()
+    [intent] = intents()
+    assert intent.state == "parked" and "last_name" in intent.reason, intent.reason
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "create")).one()
+    assert audit.result == "failed" and "Rejected" in audit.summary
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "park")).one()
+
+
+def test_a_disconnected_connection_parks_and_resume_brings_it_back(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    conn = connect(user, "cats", server)
+    conn.status = "pending"
+    db.session.commit()
+    outbox.enrol(user, campaign(user), profile(8))
+    run_worker()
+    assert intents()[0].state == "parked" and intents()[0].reason.startswith("connection: ")
+    db.session.get(Connection, conn.id).status = "connected"
+    db.session.commit()
+    assert resume_parked(conn.id) == 1
+    run_worker()
+    assert intents()[0].state == "synced"
