@@ -10,8 +10,8 @@ connection) paces calls evenly at any fractional rate, allows a small burst, and
 *reserve* the next slot: it learns exactly how long to wait, and nobody else can take that slot.
 
 Budget arithmetic: we pace at `SAFETY` × the documented rate and allow a burst of a few calls, so
-that in any window of the CRM's length we send at most `burst + SAFETY × calls` < `calls`, leaving
-room for the jitter between taking a slot and the request reaching the CRM.
+that in any window of the CRM's length we send at most `burst + ⌊window / interval⌋` ≤ `calls − 1`,
+leaving room for the jitter between taking a slot and the request reaching the CRM.
 """
 from __future__ import annotations
 
@@ -58,17 +58,23 @@ class Pace:
     seconds: float
 
     @property
-    def interval(self) -> float:
-        return self.seconds / (self.calls * SAFETY)
-
-    @property
     def burst(self) -> int:
         # Half the headroom goes to bursts, half stays as slack for slot-to-arrival jitter.
         return max(1, math.floor(self.calls * (1 - SAFETY) / 2))
 
     @property
+    def paced_calls(self) -> float:
+        """Calls per window at the even pace. A small budget (10/s) has under two calls of
+        headroom at SAFETY, so it keeps at least one whole call of slack instead."""
+        return max(0.5, min(self.calls * SAFETY, self.calls - self.burst - 1))
+
+    @property
+    def interval(self) -> float:
+        return self.seconds / self.paced_calls
+
+    @property
     def per_minute(self) -> float:
-        return self.calls * SAFETY * 60.0 / self.seconds
+        return self.paced_calls * 60.0 / self.seconds
 
 
 def pace_for(provider_cls: Any, rate_limit_per_minute: int | None, window: float = 60.0) -> Pace | None:
@@ -101,7 +107,7 @@ class RateBudget:
         if self.pace is None:
             return
         tolerance = self.pace.interval * (self.pace.burst - 1)
-        granted, wait = self._script()(keys=[self.key],
+        granted, wait = self._script(keys=[self.key],
                                        args=[repr(self.pace.interval), repr(tolerance), repr(self.max_wait)])
         wait_s = float(wait)
         if not int(granted):
