@@ -79,5 +79,8 @@ def company_similarity(a: str, b: str) -> float:
 
 def rank_companies(name: str, rows: list[tuple[Any, str]], threshold: float = 60.0) -> list[Any]:
     """Items of `(item, company name)` whose name resembles `name`, most similar first."""
-    scored = [(company_similarity(name, n), i, item) for i, (item, n) in enumerate(rows)]
-    return [item for score, _, item in sorted(scored, key=lambda t: (-t[0], t[1])) if score >= threshold]
+    # Ties on the core name ("Acme Ltd" / "ACME Limited") go to the closer full spelling.
+    scored = [(company_similarity(name, n), fuzz.ratio(name.lower(), (n or "").lower()), i, item)
+              for i, (item, n) in enumerate(rows)]
+    ranked = sorted(scored, key=lambda t: (-t[0], -t[1], t[2]))
+    return [item for core, _, _, item in ranked if core >= threshold]

@@ -1,1 +1,4 @@
-"""(adapter being written)"""
+"""Tracker RMS adapter; importing the package registers it."""
+from providers.tracker.provider import TrackerProvider
+
+__all__ = ["TrackerProvider"]

@@ -1,0 +1,300 @@
+"""Tracker RMS REST ("Open API") adapter.
+
+Wire format: ../shared/providers/API-FACTS.md §1 (third-party code talking to the live API: the
+WordPress "Halt Tracker Integration" plugin, TypeScript Tracker clients, Python update scripts;
+docs.unified.to's Tracker skill; vendor swagger at https://evoglapi.tracker-rms.com/swagger/index.html,
+not retrieved) and, for what §1 marks [not found]/[inferred] (notes, statuses, metadata lists,
+contact get/patch, error envelope), docs/assumptions.md "Tracker" — gathered in the ASSUMED block.
+Calls per push (JWT cached): new person = 1 search + 1 create; existing = 1 search + 1 PATCH
+(contacts + 1 GET, their search rows lack most fields); note = 1."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields as mf, validate, validates_schema
+
+import providers
+from providers.base import AuthKind, Capability, Provider, RateBudget
+from providers.errors import NotSupported, Rejected, Unavailable
+from providers.http import make_session
+from providers.matching import company_query, linkedin_search_text, rank_companies
+from providers.tracker import mappers
+from providers.tracker.client import TrackerClient, parse_expiration
+from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
+                             RecordType, Status, Tag)
+
+REGION_HOSTS = {"uk": "https://evoglapi.tracker-rms.com", "us": "https://evousapi.tracker-rms.com",
+                "ca": "https://evocaapi.tracker-rms.com"}
+
+# ---- ASSUMED (docs/assumptions.md "Tracker"; API-FACTS §1 marks these [not found]/[inferred]) ----
+ACTIVITY_PATH = "/api/v1/Activity"                 # + /Search; body {recordType, recordId, subject, note}
+ACTIVITY_TYPES_PATH = "/api/v1/MetaData/ActivityTypes"
+STATUSES_PATH = {"candidate": "/api/v1/MetaData/ResourceStatuses", "contact": "/api/v1/MetaData/ContactStatuses"}
+TAGS_PATH = "/api/v1/MetaData/Tags"
+CUSTOM_FIELDS_PATH = "/api/v1/MetaData/CustomFields/{name}"
+JOB_STATUSES_PATH = "/api/v1/MetaData/OpportunityStatuses"
+CONTACT_GET = True                                  # GET/PATCH /api/v1/Contact/{id} exist
+ALREADY_ON_JOB_STATUS = 409                         # longlist add for a resource already there
+SUBJECT_CHARS = 100                                 # activity subject = the note's first line, cut
+# -------------------------------------------------------------------------------------------------
+FIND_MAX_PAGES = 20     # searches may ignore text filters (§1.4): crawl at most 200 rows locally
+LIST_MAX_PAGES = 50
+
+
+class TrackerCredentials(Schema):
+    bearer_token = mf.String(metadata={"secret": True, "label": "API bearer token",
+                             "help": "Tracker → Tools & Settings → API; regenerating it revokes the old one"})
+    access_token = mf.String(metadata={"secret": True, "label": "OAuth access token"})
+    refresh_token = mf.String(metadata={"secret": True, "label": "OAuth refresh token"})
+    region = mf.String(load_default="uk", validate=validate.OneOf(sorted(REGION_HOSTS)),
+                       metadata={"label": "Data region (picks the default API host)"})
+    # Written back by the adapter through on_credentials_changed; never entered by a person.
+    jwt = mf.String(metadata={"secret": True, "internal": True})
+    jwt_expires_at = mf.String(metadata={"internal": True})
+    jwt_obtained_at = mf.String(metadata={"internal": True})
+
+    @validates_schema
+    def _one_token(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("bearer_token") or data.get("access_token")):
+            raise ValidationError("a bearer token (or an OAuth access token) is required", "bearer_token")
+
+
+@providers.register
+class TrackerProvider(Provider):
+    key = "tracker"
+    display_name = "Tracker"
+    auth_kind = AuthKind.BEARER_EXCHANGE
+    record_types = (RecordType("candidate", "Candidate"), RecordType("contact", "Contact"))
+    capabilities = frozenset({
+        Capability.FIELDS, Capability.FIND, Capability.GET, Capability.CREATE, Capability.UPDATE,
+        Capability.NOTES, Capability.NOTE_TYPES, Capability.JOBS, Capability.TAGS, Capability.STATUSES,
+        Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
+    })
+    credentials_schema = TrackerCredentials
+    default_base_url = REGION_HOSTS["uk"]
+    docs_url = "https://evoglapi.tracker-rms.com/swagger/index.html"
+    rate_budget = RateBudget(100, 60, "API-FACTS §1.4: ~100 requests/minute (one integrator's observation)")
+
+    @classmethod
+    def base_url_for(cls, credentials: dict[str, Any]) -> str:
+        """The regional REST host for `credentials["region"]` (the token, not the host, picks the database)."""
+        return REGION_HOSTS.get(str(credentials.get("region") or "uk").lower(), cls.default_base_url)
+
+    def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
+        super().__init__(base_url, credentials, **kwargs)
+        self.session = self.session or make_session()
+        c = self.credentials
+        self.client = TrackerClient(
+            self.base_url, str(c.get("access_token") or c.get("bearer_token") or ""), self.session,
+            jwt=c.get("jwt"), expires_at=_when(c.get("jwt_expires_at")),
+            obtained_at=_when(c.get("jwt_obtained_at")), on_new_jwt=self._store_jwt)
+
+    def _store_jwt(self, jwt: str, expires_at: datetime, obtained_at: datetime) -> None:
+        self.credentials.update(jwt=jwt, jwt_expires_at=expires_at.isoformat(),
+                                jwt_obtained_at=obtained_at.isoformat())
+        if self.on_credentials_changed:
+            self.on_credentials_changed(dict(self.credentials))
+
+    def _name(self, record_type: str) -> str:
+        self.record_type(record_type)
+        return mappers.RECORD_NAMES[record_type]
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A JSON call whose validation errors are re-keyed to our field names."""
+        try:
+            return self.client.json(method, path, **kwargs)
+        except Rejected as exc:
+            raise Rejected(exc.message, field_errors=mappers.field_errors(exc.field_errors),
+                           status=exc.status) from exc
+
+    def check_connection(self) -> AccountInfo:
+        self.client.exchange()   # proves the customer token, not just a cached JWT
+        self._call("POST", "/api/v1/Resource/Search", json={"pageNumber": 1, "pageSize": 1})
+        region = next((r for r, h in REGION_HOSTS.items() if self.base_url.startswith(h)), None)
+        return AccountInfo(name=f"Tracker ({region.upper()})" if region else "Tracker")
+
+    # -- people ----------------------------------------------------------------------------------
+    def list_fields(self, record_type: str) -> list[FieldDef]:
+        rows = self.client.rows("GET", CUSTOM_FIELDS_PATH.format(name=self._name(record_type)))
+        return list(mappers.STANDARD_DEFS) + [mappers.to_field_def(r) for r in rows]
+
+    def find_person(self, record_type: str, *, email: str | None = None,
+                    linkedin_url: str | None = None) -> CrmRecord | None:
+        """Search, then match email/LinkedIn locally page by page (the server may ignore the text
+        filter and return its default list), stopping at the first match."""
+        if not (email or linkedin_url):
+            return None
+        body: dict[str, Any] = {"searchText": email or linkedin_search_text(linkedin_url or "")}
+        if record_type == "contact" and email:
+            body = {"email": email}
+        by_linkedin = None
+        for rows in self.client.search_pages(f"/api/v1/{self._name(record_type)}/Search", body, FIND_MAX_PAGES):
+            for row in rows:
+                how = mappers.matches(row, email, linkedin_url)
+                if how == "email" or (how == "linkedin" and not email):
+                    return self._full(record_type, row)
+                if how == "linkedin" and by_linkedin is None:
+                    by_linkedin = row
+        return self._full(record_type, by_linkedin) if by_linkedin is not None else None
+
+    def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
+        rec = mappers.to_record(record_type, row)
+        if record_type == "contact" and CONTACT_GET:
+            return self.get(record_type, rec.remote_id)
+        return rec
+
+    def get(self, record_type: str, remote_id: str) -> CrmRecord:
+        row = self._call("GET", f"/api/v1/{self._name(record_type)}/{remote_id}") or {}
+        return mappers.to_record(record_type, row)
+
+    def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
+        doc = self._call("POST", f"/api/v1/{self._name(record_type)}", json=mappers.to_body(record_type, fields))
+        if not isinstance(doc, dict) or doc.get("id") is None:
+            raise Rejected("Tracker did not return the new record's id")
+        return CrmRecord(record_type=record_type, remote_id=str(doc["id"]), fields=dict(fields))
+
+    def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
+        body = mappers.to_body(record_type, fields)
+        if body:
+            self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}", json=body)
+
+    def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
+        """One server page; text filters are re-checked locally since the server may ignore them."""
+        allowed = {"first_name", "last_name", "email", "phone", "status"}
+        unknown = set(filters) - allowed
+        if unknown or not filters:
+            raise Rejected("Tracker searches by name, email, phone or status",
+                           field_errors={k: "not filterable" for k in unknown} or {"filters": "empty"})
+        body: dict[str, Any] = {}
+        texts = [str(v) for k, v in filters.items() if k != "status" and v]
+        if texts:
+            body["searchText"] = texts[0]
+        if filters.get("status"):
+            body[mappers.STATUS_KEYS[record_type]] = filters["status"]
+        page = int(cursor) if cursor and cursor.isdigit() else 1
+        doc = self._call("POST", f"/api/v1/{self._name(record_type)}/Search",
+                         json={**body, "pageNumber": page, "pageSize": 10})
+        rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
+        total = doc.get("totalRecords") if isinstance(doc, dict) else None
+        items = [mappers.to_record(record_type, r) for r in rows if _keeps(r, filters)]
+        more = len(rows) >= 10 and not (isinstance(total, int) and page * 10 >= total)
+        return Page(items=items, next_cursor=str(page + 1) if more else None, total=total)
+
+    # -- notes -----------------------------------------------------------------------------------
+    def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
+        first_line = (body.strip().splitlines() or [""])[0]
+        doc = self._call("POST", ACTIVITY_PATH, json={
+            "recordType": self._name(record_type), "recordId": _int(remote_id),
+            "subject": first_line[:SUBJECT_CHARS], "note": body,
+            "activityTypeId": _int(note_type) if note_type else None})
+        return str((doc or {}).get("id"))
+
+    def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
+        body = {"recordType": self._name(record_type), "recordId": _int(remote_id)}
+        notes = []
+        for rows in self.client.search_pages(f"{ACTIVITY_PATH}/Search", body, LIST_MAX_PAGES):
+            # The filter may be ignored like other searches: keep only this record's activities.
+            notes += [mappers.to_note(r) for r in rows
+                      if str(r.get("recordId", remote_id)) == str(remote_id)
+                      and str(r.get("recordType", body["recordType"])).lower() == body["recordType"].lower()]
+        return notes
+
+    def list_note_types(self, record_type: str) -> list[NoteType]:
+        self.record_type(record_type)
+        return [mappers.to_note_type(r) for r in self.client.rows("GET", ACTIVITY_TYPES_PATH)]
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
+        wanted = {s.lower() for s in statuses or ()}
+        body = {"state": "all" if wanted else "open"}
+        jobs = [mappers.to_job(r) for rows in self.client.search_pages("/api/v1/Opportunity/Search", body,
+                                                                         LIST_MAX_PAGES) for r in rows]
+        return [j for j in jobs if not wanted or j.status.lower() in wanted]
+
+    def list_job_statuses(self) -> list[Status]:
+        return [mappers.to_status(r) for r in self.client.rows("GET", JOB_STATUSES_PATH)]
+
+    def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
+        """Longlist the candidate on the opportunity; "already there" (409) is success."""
+        if record_type != "candidate":
+            raise NotSupported("Tracker puts only candidates (resources) on opportunities")
+        if status:
+            raise NotSupported("Tracker's API has no known way to set a longlist status")
+        try:
+            doc = self._call("POST", f"/api/v1/Opportunity/{job_id}/longlist/resource/{remote_id}", json={})
+            return str((doc or {}).get("id"))
+        except Rejected as exc:
+            if exc.status != ALREADY_ON_JOB_STATUS:
+                raise
+        body = {"opportunityId": _int(job_id), "resourceId": _int(remote_id)}
+        for rows in self.client.search_pages("/api/v1/OpportunityResource/Search", body, FIND_MAX_PAGES):
+            for r in rows:
+                if str(r.get("opportunityId")) == str(job_id) and str(r.get("resourceId")) == str(remote_id):
+                    return str(r.get("opportunityResourceId"))
+        raise Rejected(f"Tracker says the candidate is on opportunity {job_id} but it cannot be found")
+
+    # -- tags and statuses ------------------------------------------------------------------------
+    def list_tags(self, record_type: str) -> list[Tag]:
+        self.record_type(record_type)
+        return [mappers.to_tag(r) for r in self.client.rows("GET", TAGS_PATH)]
+
+    def apply_tags(self, record_type: str, remote_id: str, tags: list[str]) -> None:
+        """`tagText` replaces the whole set, so read, merge and write only when something is new."""
+        if not tags:
+            return
+        row = self._call("GET", f"/api/v1/{self._name(record_type)}/{remote_id}") or {}
+        existing = mappers.split_tags(row.get("tagText"))
+        merged = mappers.merge_tags(existing, [str(t) for t in tags])
+        if merged != existing:
+            self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}",
+                       json={"tagText": ",".join(merged)})
+
+    def list_statuses(self, record_type: str) -> list[Status]:
+        self.record_type(record_type)
+        return [mappers.to_status(r) for r in self.client.rows("GET", STATUSES_PATH[record_type])]
+
+    def set_status(self, record_type: str, remote_id: str, status: str) -> None:
+        self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}",
+                   json={mappers.STATUS_KEYS[record_type]: status})
+
+    # -- off-limits, companies --------------------------------------------------------------------
+    def off_limits(self, record_type: str, remote_id: str) -> OffLimits:
+        if record_type == "candidate":
+            return OffLimits(blocked=False)   # resources carry no opt-out flag (assumptions.md)
+        row = self._call("GET", f"/api/v1/Contact/{remote_id}") or {}
+        if str(row.get("marketingPreference") or "").lower() == mappers.OPTED_OUT.lower():
+            return OffLimits(blocked=True, reason="Tracker marketing preference: Opted Out")
+        return OffLimits(blocked=False)
+
+    def search_companies(self, name: str) -> list[Company]:
+        if not name or not name.strip():
+            return []
+        doc = self._call("GET", "/api/v1/Client", params={"search": company_query(name), "pageSize": 50,
+                                                         "pageNumber": 1})
+        rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
+        companies = [mappers.to_company(r) for r in rows if isinstance(r, dict)]
+        return rank_companies(name, [(c, c.name) for c in companies])
+
+
+def _keeps(row: dict[str, Any], filters: dict[str, Any]) -> bool:
+    rec = mappers.to_record("candidate" if "resourceId" in row else "contact", row).fields
+    for key, value in filters.items():
+        if key == "status" or value in (None, ""):
+            continue
+        theirs = str(rec.get(key) or "").lower()
+        if str(value).lower() not in theirs:
+            return False
+    return True
+
+
+def _when(value: Any) -> datetime | None:
+    """A persisted timestamp; an unreadable one just means "exchange again"."""
+    try:
+        return parse_expiration(value) if value else None
+    except Unavailable:
+        return None
+
+
+def _int(value: str) -> int | str:
+    return int(value) if str(value).isdigit() else value
