@@ -65,6 +65,12 @@ class SettingDef:
     def label_for(self, crm: str, record: str = "") -> str:
         return self.label.format(crm=crm, record=record)
 
+    def help_for(self, crm: str, record: str = "") -> str:
+        return self.help.format(crm=crm, record=record)
+
+    def section_for(self, crm: str, record: str = "") -> str:
+        return self.section.format(crm=crm, record=record)
+
 
 def _s(name: str, label: str, help: str, type: str, default: Any, section: str, *,
        per_type: bool = False, requires: Iterable[str] = ()) -> SettingDef:

@@ -113,3 +113,22 @@ def test_backoff_rejects_nonsense_and_survives_huge_attempts():
     with pytest.raises(ValueError):
         retry.backoff(1, jitter_fraction=1.5)
     assert retry.backoff(10_000, cap=60.0, jitter_fraction=0.0) == 60.0
+
+
+def test_sync_package_stays_pure():
+    """sync/ must not import Flask, requests, Redis, RQ, SQLAlchemy or the provider adapters."""
+    import ast
+    import pathlib
+
+    import sync
+    forbidden = {"flask", "flask_login", "flask_sqlalchemy", "requests", "redis", "rq", "sqlalchemy", "providers",
+                 "models", "extensions", "services", "jobs", "blueprints"}
+    for path in pathlib.Path(sync.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                roots = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert not roots & forbidden, f"{path.name} imports {roots & forbidden}"
