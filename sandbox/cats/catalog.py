@@ -103,10 +103,11 @@ def register(bp: Blueprint) -> None:
                 isinstance(i, dict) and store().get("candidates", i.get("candidate_id")) for i in items):
             raise ApiError(422, "Validation failed", {"items": ["must be a list of {candidate_id} of existing "
                                                                 "candidates"]})
-        for item in items:
-            cid = int(item["candidate_id"])
-            if not store().all("list_items", lambda i: i["list_id"] == lid and i["data_item_id"] == cid):
-                store().insert("list_items", {"list_id": lid, "data_item_id": cid, "date_created": now()})
+        with store().lock:      # adding twice is a no-op, even when two calls race
+            for item in items:
+                cid = int(item["candidate_id"])
+                if not store().all("list_items", lambda i: i["list_id"] == lid and i["data_item_id"] == cid):
+                    store().insert("list_items", {"list_id": lid, "data_item_id": cid, "date_created": now()})
         return no_content()
 
     @bp.get("/companies")
@@ -156,11 +157,12 @@ def register(bp: Blueprint) -> None:
             errors["rating"] = ["must be an integer 0-5"]
         if errors:
             raise ApiError(422, "Validation failed", errors)
-        if store().all("pipelines", lambda p: p["candidate_id"] == cand["id"] and p["job_id"] == job["id"]):
-            raise ApiError(409, "Candidate is already in this pipeline")
         first = store().all("pipeline_statuses", lambda s: s["workflow_id"] == job["workflow_id"])[0]
-        row = store().insert("pipelines", {"candidate_id": cand["id"], "job_id": job["id"], "rating": rating,
-                                           "status_id": first["id"], "date_created": now()})
+        with store().lock:      # one pipeline per candidate and job, even under concurrent calls
+            if store().all("pipelines", lambda p: p["candidate_id"] == cand["id"] and p["job_id"] == job["id"]):
+                raise ApiError(409, "Candidate is already in this pipeline")
+            row = store().insert("pipelines", {"candidate_id": cand["id"], "job_id": job["id"], "rating": rating,
+                                               "status_id": first["id"], "date_created": now()})
         return created(f"/pipelines/{row['id']}")
 
     @bp.get("/pipelines/<int:pid>")

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.cats.catalog import render_pipeline
+from sandbox.cats.search import keyword_text, matches
 from sandbox.cats.wire import (ACTIVITY_TYPES, CONSENT_VALUES, ApiError, absolute, created, hal_list,
                                json_body, no_content, now)
 from sandbox.common import sandbox_of
@@ -104,69 +105,21 @@ def render(coll: str, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _text(row: dict[str, Any]) -> str:
-    parts = [row.get("first_name"), row.get("last_name"), row.get("title"), row.get("current_employer"),
-             *(row.get("emails") or {}).values(), *(row.get("social_media_urls") or [])]
-    return " ".join(str(p).lower() for p in parts if p)
-
-
-def _field_value(row: dict[str, Any], field: str) -> list[str]:
-    if field == "emails":
-        return [str(v) for v in (row.get("emails") or {}).values() if v]
-    if field == "phones":
-        return [str(v) for v in (row.get("phones") or {}).values() if v]
-    value = row.get(field)
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [] if value in (None, "") else [str(value)]
-
-
-def matches(row: dict[str, Any], flt: Any) -> bool:
-    """Evaluate a POST /search filter: {field, filter, value} or {"and"|"or": [...]}."""
-    if not isinstance(flt, dict):
-        raise ApiError(400, "filter must be an object")
-    if "and" in flt or "or" in flt:
-        subs = flt.get("and", flt.get("or"))
-        if not isinstance(subs, list):
-            raise ApiError(400, "and/or takes a list of filters")
-        return (all if "and" in flt else any)(matches(row, s) for s in subs)
-    values = [v.lower() for v in _field_value(row, str(flt.get("field")))]
-    wanted, op = str(flt.get("value") or "").lower(), flt.get("filter")
-    if op == "exactly":
-        return wanted in values
-    if op == "contains":
-        return any(w in v for w in wanted.split() for v in values)
-    if op == "is_empty":
-        return not values
-    raise ApiError(400, f"unsupported filter {op!r}")
-
-
 def register(bp: Blueprint) -> None:
     for coll in KINDS:
         _register_collection(bp, coll)
 
-    @bp.post("/candidates/<int:cid>/attachments")
-    def upload_attachment(cid: int) -> Response:
-        _row("candidates", cid)
-        filename, data = request.args.get("filename", "").strip(), request.get_data()
-        if not filename or not data:
-            raise ApiError(400, "filename (query) and a non-empty file body are required")
-        row = store().insert("attachments", {
-            "date_created": now(), "data_item": {"id": cid, "type": "candidate"}, "filename": filename, "size": len(data),
-            "is_resume": request.args.get("is_resume", "false").lower() == "true",
-            "content_b64": base64.b64encode(data).decode()})
-        return created(f"/attachments/{row['id']}")
-
-    @bp.get("/candidates/<int:cid>/attachments")
-    def list_attachments(cid: int) -> Response:
-        _row("candidates", cid)
-        rows = store().all("attachments", lambda a: a["data_item"] == {"id": cid, "type": "candidate"})
-        return hal_list("attachments", rows, lambda a: {k: a[k] for k in (
-            "id", "filename", "is_resume", "size", "date_created") if k in a})
+    @bp.get("/attachments/<int:aid>")
+    def get_attachment(aid: int) -> Response:
+        return jsonify(_attachment(_row("attachments", aid)))
 
     @bp.get("/activities/<int:aid>")
     def get_activity(aid: int) -> Response:
         return jsonify(_row("activities", aid))
+
+
+def _attachment(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: a[k] for k in ("id", "data_item", "filename", "is_resume", "size", "date_created")}
 
 
 def _register_collection(bp: Blueprint, coll: str) -> None:
@@ -175,18 +128,17 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
 
     def create() -> Response:
         data = clean(coll, json_body(), creating=True)
-        primary = ((data.get("emails") or {}).get("primary") or "").lower()
-        if request.args.get("check_duplicate", "false").lower() == "true" and primary:
-            dups = [r["id"] for r in store().all(coll) if ((r.get("emails") or {}).get("primary") or "").lower() == primary]
-            if dups:
-                raise ApiError(409, f"Duplicate {kind}", duplicates=dups)
-        data.setdefault("consent_status", None)
-        data.setdefault("emails", {"primary": None, "secondary": None})
-        data.setdefault("phones", {t: None for t in PHONE_TYPES[coll]})
-        data.setdefault("social_media_urls", [])
-        data.setdefault("custom_fields", {})
-        row = store().insert(coll, {**data, "tag_ids": [], "date_created": now(),
-                                    "date_modified": now()})
+        data = {"consent_status": None, "emails": {"primary": None, "secondary": None},
+                "phones": {t: None for t in PHONE_TYPES[coll]}, "social_media_urls": [], "custom_fields": {},
+                **data, "tag_ids": [], "date_created": now(), "date_modified": now()}
+        primary = (data["emails"].get("primary") or "").lower()
+        with store().lock:      # check and insert as one step, like a unique index would
+            if request.args.get("check_duplicate", "false").lower() == "true" and primary:
+                dups = [r["id"] for r in store().all(coll)
+                        if ((r.get("emails") or {}).get("primary") or "").lower() == primary]
+                if dups:
+                    raise ApiError(409, f"Duplicate {kind}", duplicates=dups)
+            row = store().insert(coll, data)
         return created(f"/{coll}/{row['id']}")
 
     def index() -> Response:
@@ -212,7 +164,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
 
     def keyword_search() -> Response:
         words = request.args.get("query", "").lower().split()
-        rows = store().all(coll, lambda r: bool(words) and any(w in _text(r) for w in words))
+        rows = store().all(coll, lambda r: bool(words) and any(w in keyword_text(r) for w in words))
         return hal_list(coll, rows, lambda r: render(coll, r))
 
     def filter_search() -> Response:
@@ -242,6 +194,40 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         rows = store().all("activities", lambda a: a["data_item"] == {"id": rid, "type": kind})
         return hal_list("activities", rows, lambda a: a)
 
+    def upload_attachment(rid: int) -> Response:
+        _row(coll, rid)
+        filename, data = request.args.get("filename", "").strip(), request.get_data()
+        if not filename or not data:
+            raise ApiError(400, "filename (query) and a non-empty file body are required")
+        row = store().insert("attachments", {
+            "data_item": {"id": rid, "type": kind}, "filename": filename, "size": len(data),
+            "is_resume": request.args.get("is_resume", "false").lower() == "true", "date_created": now(),
+            "content_b64": base64.b64encode(data).decode()})
+        return created(f"/attachments/{row['id']}")
+
+    def list_attachments(rid: int) -> Response:
+        _row(coll, rid)
+        rows = store().all("attachments", lambda a: a["data_item"] == {"id": rid, "type": kind})
+        return hal_list("attachments", rows, _attachment)
+
+    def custom_values(rid: int) -> Response:
+        row = _row(coll, rid)
+        defs = store().all("custom_field_defs", lambda d: d["data_item_type"] == kind)
+        values = row.get("custom_fields", {})
+        return hal_list("custom_fields", defs, lambda d: {"id": d["id"], "name": d["name"],
+                                                          "value": values.get(str(d["id"]))})
+
+    def set_custom_value(rid: int, field_id: int) -> Response:
+        row = _row(coll, rid)
+        if not store().all("custom_field_defs", lambda d: d["id"] == field_id and d["data_item_type"] == kind):
+            raise ApiError(404, "Not Found")
+        body = json_body()
+        if "value" not in body:
+            raise ApiError(422, "Validation failed", {"value": ["is required"]})
+        store().update(coll, rid, {"custom_fields": {**row.get("custom_fields", {}), str(field_id): body["value"]},
+                                   "date_modified": now()})
+        return no_content()
+
     def tags(rid: int) -> Response:
         row = _row(coll, rid)
         if request.method == "GET":
@@ -251,8 +237,10 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
                                                    for t in items):
             raise ApiError(422, "Validation failed", {"tags": ["must be a list of {id} of existing tags"]})
         ids = [int(t["id"]) for t in items]
-        merged = ids if request.method == "PUT" else row["tag_ids"] + [i for i in ids if i not in row["tag_ids"]]
-        store().update(coll, rid, {"tag_ids": merged})
+        with store().lock:      # read-merge-write of the tag set must not interleave
+            current = _row(coll, rid)["tag_ids"]
+            merged = ids if request.method == "PUT" else current + [i for i in ids if i not in current]
+            store().update(coll, rid, {"tag_ids": merged})
         return no_content()
 
     def untag(rid: int, tag_id: int) -> Response:
@@ -280,6 +268,12 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
     bp.add_url_rule(f"{base}/<int:rid>", view + "delete", delete, methods=["DELETE"])
     bp.add_url_rule(f"{base}/<int:rid>/activities", view + "add_activity", add_activity, methods=["POST"])
     bp.add_url_rule(f"{base}/<int:rid>/activities", view + "list_activities", list_activities, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/attachments", view + "upload_attachment", upload_attachment,
+                    methods=["POST"])
+    bp.add_url_rule(f"{base}/<int:rid>/attachments", view + "list_attachments", list_attachments, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/custom_fields", view + "custom_values", custom_values, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/custom_fields/<int:field_id>", view + "set_custom_value",
+                    set_custom_value, methods=["PUT"])
     bp.add_url_rule(f"{base}/<int:rid>/tags", view + "tags", tags, methods=["GET", "POST", "PUT"])
     bp.add_url_rule(f"{base}/<int:rid>/tags/<int:tag_id>", view + "untag", untag, methods=["DELETE"])
     bp.add_url_rule(f"{base}/<int:rid>/pipelines", view + "pipelines", pipelines, methods=["GET"])

@@ -110,9 +110,10 @@ def register(bp: Blueprint) -> None:
         if st.get(f"{group['recordType']}s", rid) is None:
             raise invalid({"recordId": f"Is not an existing {group['recordType']}."})
         body = {"groupId": gid, "recordId": int(rid)}
-        if st.all("group_members", lambda m: m["groupId"] == gid and m["recordId"] == int(rid)):
-            return jsonify(body)
-        st.insert("group_members", body)
+        with st.lock:
+            if st.all("group_members", lambda m: m["groupId"] == gid and m["recordId"] == int(rid)):
+                return jsonify(body)
+            st.insert("group_members", body)
         return created(body)
 
     @bp.get("/companies")
@@ -152,10 +153,11 @@ def register(bp: Blueprint) -> None:
         aid = json_body().get("applicantId")
         if st.get("applicants", aid) is None:
             raise invalid({"applicantId": "Is not an existing applicant."})
-        if st.all("job_applicants", lambda r: r["jobId"] == jid and r["applicantId"] == int(aid)):
-            raise ApiError(409, "This applicant is already on the job.")
-        row = st.insert("job_applicants", {"jobId": jid, "applicantId": int(aid), "stage": "Longlist",
-                                           "createdDate": now()})
+        with st.lock:           # one row per job and applicant, even under concurrent calls
+            if st.all("job_applicants", lambda r: r["jobId"] == jid and r["applicantId"] == int(aid)):
+                raise ApiError(409, "This applicant is already on the job.")
+            row = st.insert("job_applicants", {"jobId": jid, "applicantId": int(aid), "stage": "Longlist",
+                                               "createdDate": now()})
         return created({"jobApplicantId": row["id"], **{k: v for k, v in row.items() if k != "id"}})
 
     @bp.get("/jobs/<int:jid>/applicants")

@@ -230,7 +230,9 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
             if not isinstance(ids, list) or not all(
                     (t := st.get("tags", i)) is not None and t["recordType"] == kind for i in ids):
                 raise invalid({"tagIds": f"Must be a list of the {kind} tag ids."})
-            row = st.update(table, rid, {"tagIds": row["tagIds"] + [int(i) for i in ids if int(i) not in row["tagIds"]]})
+            with st.lock:       # read-merge-write of the tag set must not interleave
+                current = _get(kind, rid)["tagIds"]
+                row = st.update(table, rid, {"tagIds": current + [int(i) for i in ids if int(i) not in current]})
         return paged([{"tagId": t, "name": st.get("tags", t)["name"]} for t in row["tagIds"]])
 
     base = f"/{table}"

@@ -14,7 +14,9 @@ Sandbox-only switches, besides sandbox.common's:
 - POST /__sandbox/tracker/ignore_search_text {"on": true}: searches ignore text filters, as
   integrators report of the live API.
 - POST /__sandbox/tracker/jwt_seconds {"seconds": 2}: lifetime of JWTs issued from now on.
-/__sandbox/reset restores both defaults and the rate budget.
+- POST /__sandbox/tracker/regenerate_token {"bearer_token": "new"}: the customer regenerates their
+  token in Tracker; JWTs exchanged from the old one stop working at once (API-FACTS §1.1).
+/__sandbox/reset restores the switches, the bearer token and the rate budget.
 """
 from __future__ import annotations
 
@@ -57,9 +59,16 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
         app.config["TRACKER_JWT_SECONDS"] = float((request.get_json(silent=True) or {}).get("seconds") or jwt_seconds)
         return jsonify({"ok": True})
 
+    @app.post("/__sandbox/tracker/regenerate_token")
+    def _regenerate_token() -> Response:
+        new = str((request.get_json(silent=True) or {}).get("bearer_token") or secrets.token_urlsafe(16))
+        app.config["TRACKER_BEARER"] = new
+        return jsonify({"ok": True, "bearer_token": new})
+
     def seed_sandbox() -> None:
         sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
-        app.config.update(TRACKER_JWT_SECONDS=float(jwt_seconds), TRACKER_IGNORE_SEARCH_TEXT=False)
+        app.config.update(TRACKER_JWT_SECONDS=float(jwt_seconds), TRACKER_IGNORE_SEARCH_TEXT=False,
+                          TRACKER_BEARER=api_key or DEFAULT_CREDENTIALS["bearer_token"])
         catalog.seed(sb.store)
 
     app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]

@@ -93,14 +93,15 @@ def register(bp: Blueprint) -> None:
         opp, res = store().get("opportunities", oid), store().get("resources", rid)
         if opp is None or res is None:
             raise ApiError(404, "Opportunity or resource not found")
-        if store().all("opportunity_resources", lambda r: r["opportunityId"] == oid and r["resourceId"] == rid):
-            raise ApiError(409, "Resource is already on this opportunity")
-        row = store().insert("opportunity_resources", {
-            "opportunityId": oid, "resourceId": rid, "clientId": opp["clientId"], "clientName": opp["clientName"],
-            "opportunityName": opp["opportunityName"], "opportunityResourceStatusId": 1,
-            "opportunityResourceStatusName": "Longlist", "activeRecord": "y",
-            "resourceDisplayAs": f"{res.get('firstName', '')} {res.get('surname', '')}".strip(),
-            "resourceEmail": res.get("email"), "startDate": None, "endDate": None, "dateCreated": now()})
+        with store().lock:      # one row per opportunity and resource, even under concurrent calls
+            if store().all("opportunity_resources", lambda r: r["opportunityId"] == oid and r["resourceId"] == rid):
+                raise ApiError(409, "Resource is already on this opportunity")
+            row = store().insert("opportunity_resources", {
+                "opportunityId": oid, "resourceId": rid, "clientId": opp["clientId"],
+                "clientName": opp["clientName"], "opportunityName": opp["opportunityName"],
+                "opportunityResourceStatusId": 1, "opportunityResourceStatusName": "Longlist", "activeRecord": "y",
+                "resourceDisplayAs": f"{res.get('firstName', '')} {res.get('surname', '')}".strip(),
+                "resourceEmail": res.get("email"), "startDate": None, "endDate": None, "dateCreated": now()})
         return created(row["id"])
 
     @bp.get("/api/v1/opportunityresource/<int:orid>")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -184,6 +185,31 @@ def test_jobs_pipelines_companies_and_contacts(cats):
     cid2 = create(api, custom_fields=[{"id": field["id"], "value": "1 month"}])
     got = requests.get(f"{api}/candidates/{cid2}", headers=H, timeout=5).json()
     assert [(f["id"], f["value"]) for f in got["_embedded"]["custom_fields"]] == [(field["id"], "1 month")]
+
+
+def test_custom_field_values_contact_attachments_and_concurrent_pipeline_adds(cats):
+    _, api = cats
+    cid = create(api)
+    defs = requests.get(f"{api}/candidates/custom_fields", headers=H, timeout=5).json()["_embedded"]["custom_fields"]
+    assert requests.put(f"{api}/candidates/{cid}/custom_fields/{defs[1]['id']}", json={"value": "Leeds"},
+                        headers=H, timeout=5).status_code == 204
+    values = requests.get(f"{api}/candidates/{cid}/custom_fields", headers=H, timeout=5).json()
+    assert {v["id"]: v["value"] for v in values["_embedded"]["custom_fields"]}[defs[1]["id"]] == "Leeds"
+    assert requests.put(f"{api}/candidates/{cid}/custom_fields/0", json={"value": "x"}, headers=H,
+                        timeout=5).status_code == 404
+
+    r = requests.post(f"{api}/contacts", json={"first_name": "C", "last_name": "D"}, headers=H, timeout=5)
+    contact = r.headers["Location"]
+    up = requests.post(f"{contact}/attachments?filename=notes.txt", data=b"hello", headers=H, timeout=5)
+    assert up.status_code == 201
+    att = requests.get(up.headers["Location"], headers=H, timeout=5).json()
+    assert (att["filename"], att["is_resume"], att["data_item"]["type"]) == ("notes.txt", False, "contact")
+
+    job = requests.get(f"{api}/jobs", headers=H, timeout=5).json()["_embedded"]["jobs"][0]["id"]
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: requests.post(f"{api}/pipelines", json={"candidate_id": cid, "job_id": job},
+                                                      headers=H, timeout=5).status_code, range(8)))
+    assert sorted(codes) == [201] + [409] * 7
 
 
 def test_rate_limit_headers_and_429_with_retry_after(cats):

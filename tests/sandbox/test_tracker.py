@@ -50,6 +50,17 @@ def test_jwt_expires(tracker):
     assert requests.get(f"{tracker}/api/v1/MetaData/Tags", headers=jwt(tracker), timeout=5).status_code == 200
 
 
+def test_regenerated_customer_token_kills_old_jwts(tracker):
+    h = jwt(tracker)
+    requests.post(f"{tracker}/__sandbox/tracker/regenerate_token", json={"bearer_token": "fresh"}, timeout=5)
+    assert requests.get(f"{tracker}/api/v1/MetaData/Tags", headers=h, timeout=5).status_code == 401
+    assert requests.post(f"{tracker}/api/Auth/ExchangeToken", json={"bearerToken": BEARER},
+                         timeout=5).status_code == 401
+    r = requests.post(f"{tracker}/api/Auth/ExchangeToken", json={"bearerToken": "fresh"}, timeout=5)
+    fresh = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert requests.get(f"{tracker}/api/v1/MetaData/Tags", headers=fresh, timeout=5).status_code == 200
+
+
 def test_resource_create_get_patch_read_shape(tracker):
     h = jwt(tracker)
     rid = new_resource(tracker, h, jobTitle="Engineer", employer="Initech", tagText="python,shoal",
