@@ -1,0 +1,151 @@
+"""The whole recruiter path in a real browser: Debian's Chromium loads the unpacked extension, a
+LinkedIn-like page is served at its real https URL, the injected panel (an extension page) talks to
+the real Flask app with the bearer token, the worker syncs to the CATS sandbox, and the panel's
+self-polling status ends on "Synced". See ../shared/notes/browser-testing.md for why it is built so.
+
+The fixture page is served through CDP `Fetch` rather than `context.route`: while a Playwright route
+is active, Playwright answers CORS preflights itself, and this test means to exercise the server's."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from sandbox import cats as cats_sandbox
+from crypto import encrypt_credentials
+from extensions import db
+from models import Campaign, Connection, CrmLink
+from services.tokens import issue_token
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "extension"
+FIXTURE = ROOT / "tests" / "fixtures" / "linkedin_profile.html"
+SCREENSHOT = ROOT / "docs" / "screenshot-panel.png"
+PROFILE_URL = "https://www.linkedin.com/in/ada-example/"
+ADA_EMAIL = "ada.example@example.com"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def live_app(app):
+    """The real app on a free loopback port, in a thread, for the browser to call."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def team_on_cats(sandbox, make_user):
+    """A recruiter whose team is connected to the CATS sandbox, a campaign that syncs people as
+    candidates when they are added, and an extension token."""
+    cats = sandbox("cats")
+    user = make_user("recruiter")
+    conn = Connection(team_id=user.team_id, provider_key="cats", status="connected",
+                      base_url=cats.base + cats_sandbox.API_ROOT,
+                      credentials_encrypted=encrypt_credentials(cats_sandbox.DEFAULT_CREDENTIALS))
+    campaign = Campaign(team_id=user.team_id, owner_id=user.id, name="Data engineers Q3", sync_as="candidate",
+                        sync_override={"add_candidate": "added"})
+    db.session.add_all([conn, campaign])
+    db.session.commit()
+    _row, token = issue_token(user)
+    return {"cats": cats, "user": user, "conn": conn, "campaign": campaign, "token": token}
+
+
+def extension_id() -> str:
+    from config import Config
+    return Config.EXTENSION_IDS[0]
+
+
+def launch(pw, user_data_dir: Path):
+    return pw.chromium.launch_persistent_context(
+        str(user_data_dir), executable_path=CHROMIUM, headless=False,
+        args=["--headless=new", "--no-sandbox", "--disable-gpu", f"--disable-extensions-except={EXTENSION}",
+              f"--load-extension={EXTENSION}", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run"],
+        ignore_default_args=["--disable-extensions"], viewport={"width": 1280, "height": 800})
+
+
+def serve_linkedin_fixture(context, page) -> None:
+    """Answer https://www.linkedin.com/* on this page from the fixture file (no network here)."""
+    cdp = context.new_cdp_session(page)
+    html = base64.b64encode(FIXTURE.read_bytes()).decode()
+
+    def paused(event):
+        is_profile = event["request"]["url"].rstrip("/") == PROFILE_URL.rstrip("/")
+        headers = [{"name": "Content-Type", "value": "text/html; charset=utf-8"},
+                   # A strict page CSP, as LinkedIn has: the extension's iframe must survive it.
+                   {"name": "Content-Security-Policy", "value": "default-src 'self'; frame-src 'none'"}]
+        cdp.send("Fetch.fulfillRequest", {"requestId": event["requestId"], "responseCode": 200 if is_profile else 404,
+                                          "responseHeaders": headers, "body": html if is_profile else ""})
+
+    cdp.on("Fetch.requestPaused", paused)
+    cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "https://www.linkedin.com/*", "requestStage": "Request"}]})
+
+
+def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, run_worker, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    campaign_name = team_on_cats["campaign"].name
+    db.session.commit()  # no open transaction while the server thread writes (SQLite locks)
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "chrome-profile")
+        try:
+            worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+            assert f"chrome-extension://{extension_id()}/" in worker.url, "the manifest key must pin the id"
+
+            # Options page: the user pastes the server address and token, then tests them.
+            options = context.new_page()
+            options.goto(f"chrome-extension://{extension_id()}/options.html")
+            options.fill("#server-url", live_app)
+            options.fill("#token", team_on_cats["token"])
+            options.click("button[type=submit]")
+            expect(options.locator("#status")).to_have_text("Saved.")
+            options.click("#test")
+            expect(options.locator("#status")).to_contain_text(f"Connected as {team_on_cats['user'].email}")
+            options.close()
+
+            page = context.new_page()
+            serve_linkedin_fixture(context, page)
+            page.goto(PROFILE_URL)
+            panel = page.frame_locator("#shoal-panel")
+            expect(panel.locator(".person-name")).to_have_text("Ada Example", timeout=15_000)
+            expect(panel.locator(".person-title")).to_have_text("Principal Data Engineer")
+            expect(panel.locator(".person-company")).to_have_text("Acme Analytics Ltd")
+            expect(panel.locator("#enrol-form input[name=email]")).to_have_value(ADA_EMAIL)
+            panel.locator("#campaign-picker").select_option(label=campaign_name)
+            panel.get_by_role("button", name="Add").click()
+            expect(panel.locator("#panel-added")).to_contain_text("Added Ada Example", timeout=10_000)
+
+            # The worker runs here, between polls; the panel keeps polling its status on its own.
+            status = panel.locator("#panel-result")
+            deadline = time.monotonic() + 60
+            while "Synced" not in status.inner_text() and time.monotonic() < deadline:
+                run_worker()
+                page.wait_for_timeout(500)
+            expect(status).to_contain_text("Synced", timeout=5_000)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            context.close()
+
+    state = requests.get(f"{team_on_cats['cats'].base}/__sandbox/state", timeout=5).json()
+    candidates = [c for c in state["tables"].get("candidates", [])
+                  if (c.get("emails") or {}).get("primary") == ADA_EMAIL]
+    assert len(candidates) == 1, json.dumps(state["tables"].get("candidates"), indent=1)[:2000]
+    assert candidates[0].get("first_name") == "Ada" and candidates[0].get("last_name") == "Example"
+    db.session.expire_all()
+    link = db.session.query(CrmLink).one()
+    assert link.record_type == "candidate" and link.remote_id == str(candidates[0]["id"])
