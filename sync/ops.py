@@ -82,6 +82,10 @@ def cv_ops(intent_key: str, settings: ResolvedSettings, caps: frozenset[str], pe
     """Rule 6: upload our CV unless the CRM has one and "Don't overwrite original CV" is on."""
     if not person.cv_available or "cv" not in caps:
         return []
+    if state is not None and state.linked_before and state.has_cv:
+        # Our CV went with the first push to this record; every later trigger would attach a copy.
+        return [skip_op(intent_key, "rule 6: CV upload", f"CV not uploaded again: the linked record in {crm} "
+                        "already has one", record_type)]
     if state is not None and state.remote_id and state.has_cv and settings.flag("keep_original_cv"):
         return [skip_op(intent_key, "rule 6: don't overwrite original CV",
                         f"CV not uploaded: the record already has one in {crm} and "

@@ -222,12 +222,13 @@ def test_default_status_add_new_records_with_a_default_status(spec, state, optio
 @pytest.mark.parametrize("spec", providers_with("cv"), ids=ids(providers_with("cv")))
 @pytest.mark.parametrize("state,has_cv,keep,uploads", [
     ("new", False, True, True), ("found", False, True, True), ("found", True, True, False),
-    ("found", True, False, True),
+    ("found", True, False, True), ("linked", False, True, True),
+    ("linked", True, False, False),     # we uploaded it on the first push: never a second copy
 ])
 def test_dont_overwrite_original_cv_if_a_contact_has_an_existing_cv_we_will_not_upload(
         spec, state, has_cv, keep, uploads):
     s = settings_for(spec, {**NO_NOTES, "keep_original_cv": keep})
-    st = not_found(spec) if state == "new" else matched(spec, linked=True, has_cv=has_cv)
+    st = not_found(spec) if state == "new" else matched(spec, linked=state == "linked", has_cv=has_cv)
     p = run(spec, "added", s, person=ada(cv_available=True), state=st)
     assert ("upload_cv" in kinds(p)) is uploads
     if not uploads:
