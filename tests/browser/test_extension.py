@@ -87,7 +87,8 @@ def serve_linkedin_fixture(context, page) -> None:
         is_profile = event["request"]["url"].rstrip("/") == PROFILE_URL.rstrip("/")
         headers = [{"name": "Content-Type", "value": "text/html; charset=utf-8"},
                    # A strict page CSP, as LinkedIn has: the extension's iframe must survive it.
-                   {"name": "Content-Security-Policy", "value": "default-src 'self'; frame-src 'none'"}]
+                   {"name": "Content-Security-Policy",
+                    "value": "default-src 'self'; style-src 'unsafe-inline'; img-src data:; frame-src 'none'"}]
         cdp.send("Fetch.fulfillRequest", {"requestId": event["requestId"], "responseCode": 200 if is_profile else 404,
                                           "responseHeaders": headers, "body": html if is_profile else ""})
 
@@ -138,6 +139,14 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, ru
             expect(status).to_contain_text("Synced", timeout=5_000)
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
+
+            # The same shell as the Chrome side panel (panel.html outside a frame): it gets the last
+            # captured profile through the service worker and now shows the CRM link.
+            side = context.new_page()
+            side.goto(f"chrome-extension://{extension_id()}/panel.html")
+            expect(side.locator(".person-name")).to_have_text("Ada Example", timeout=10_000)
+            expect(side.locator("#panel-known")).to_contain_text("as candidate #")
+            expect(side.locator("#panel-known")).to_contain_text(f"In: {campaign_name}")
         finally:
             context.close()
 
