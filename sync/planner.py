@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from sync.fields import decide_updates, field_label, missing_mandatory, outgoing_fields
+from sync.fields import decide_updates, field_label, is_blank, missing_mandatory, outgoing_fields
 from sync.ops import (cv_ops, is_note_event, note_op, op_key, record_label, skip_op, status_ops,
                       target_area_ops)
 from sync.settings import trigger_label
@@ -210,7 +210,7 @@ class _Planner:
         mapping = self.settings.for_type("field_mapping", self.rt, None) or {}
         crm_fields = {f for f in outgoing if mapping.get(f, f) in edited}
         ops = self.updates(outgoing, state, "rule 8: manual update, rule 3", only=crm_fields)
-        cleared = sorted(v for v in edited if v not in {mapping.get(f, f) for f in outgoing})
+        cleared = sorted(v for v in edited if is_blank(self.person.value(v)))
         if cleared:
             names = ", ".join(field_label(f) for f in cleared)
             ops.append(skip_op(self.key, "rule 3: our empty value never blanks theirs",

@@ -147,6 +147,8 @@ def test_sync_manual_contact_updates_automatically_update_the_crm_with_manual_ch
     updates = [dict(op.fields) for op in p.operations if op.kind == OP_UPDATE]
     assert updates == ([written] if written else [])   # company differs too, but wasn't edited
     assert p.outcome == (PUSH if written else SKIPPED) and p.reason
+    cleared = [op for op in p.operations if op.kind == "skip" and op.reason.startswith("Cleared in Shoal")]
+    assert bool(cleared) is (state == "linked" and any(v == "" for v in edited.values()))
 
 
 # -- rule 9: target areas -------------------------------------------------------------------------
