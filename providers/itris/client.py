@@ -1,0 +1,105 @@
+"""Thin HTTP client for the itris 9 REST API (API-FACTS §4; almost all of it per docs/assumptions.md
+"itris", since no public spec was found).
+
+Auth (assumed): the API user's username/password are swapped at `POST /token` for a bearer token
+with `expires_in`; there is no refresh token, so the client logs in again shortly before expiry and
+once on a 401. Lists are `{items, page, pageSize, totalItems, totalPages}` paged with `page` and
+`pageSize` (max 200). Errors are `{"error": {code, message, details: [{field, message}]}}`."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
+
+import requests
+
+from providers.errors import AuthError
+from providers.http import HttpClient
+
+# ---- ASSUMED (docs/assumptions.md "itris": Auth, Conventions) ---------------------------------------
+TOKEN_PATH = "/token"
+MAX_PAGE_SIZE = 200
+MAX_MARGIN = timedelta(minutes=1)
+# ------------------------------------------------------------------------------------------------------
+MAX_PAGES = 100    # runaway guard: 20,000 rows is beyond any list we read
+
+TokenCallback = Callable[[str, datetime], None]
+
+
+class ItrisClient(HttpClient):
+    def __init__(self, base_url: str, username: str, password: str, session: requests.Session | None = None, *,
+                 token: str | None = None, expires_at: datetime | None = None,
+                 on_new_token: TokenCallback | None = None):
+        super().__init__(base_url, session)
+        self.username, self.password = username, password
+        self.token, self.expires_at = token, expires_at
+        self.lifetime = MAX_MARGIN * 10
+        self.on_new_token = on_new_token
+        self.logins = 0
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _token_due(self) -> bool:
+        if not self.token or self.expires_at is None:
+            return True
+        return datetime.now(timezone.utc) >= self.expires_at - min(MAX_MARGIN, self.lifetime / 10)
+
+    def login(self) -> None:
+        if not (self.username and self.password):
+            raise AuthError("itris needs the API user's username and password")
+        body = super().request("POST", TOKEN_PATH, auth=False,
+                               json={"username": self.username, "password": self.password}).json()
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AuthError("itris login returned no access token")
+        self.token = str(body["access_token"])
+        self.lifetime = timedelta(seconds=float(body.get("expires_in") or 3600))
+        self.expires_at = datetime.now(timezone.utc) + self.lifetime
+        self.logins += 1
+        if self.on_new_token:
+            self.on_new_token(self.token, self.expires_at)
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
+        if not auth:
+            return super().request(method, path, auth=False, **kwargs)
+        fresh = self._token_due()
+        if fresh:
+            self.login()
+        try:
+            return super().request(method, path, **kwargs)
+        except AuthError:
+            if fresh:
+                raise
+            # Auth mechanics, not a retry: the stored token expired or was revoked server-side.
+            self.login()
+            return super().request(method, path, **kwargs)
+
+    def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
+        try:
+            body = resp.json()
+        except ValueError:
+            return (resp.text or resp.reason or "")[:300], {}
+        err = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(err, dict):
+            return str(body)[:300], {}
+        fields = {str(d.get("field") or "error"): str(d.get("message") or "")
+                  for d in err.get("details") or [] if isinstance(d, dict)}
+        return str(err.get("message") or err.get("code") or resp.reason or ""), fields
+
+    def page(self, path: str, page: int = 1, page_size: int = MAX_PAGE_SIZE,
+             **params: Any) -> tuple[list[dict[str, Any]], bool, int | None]:
+        """One list page: (rows, has_next, total)."""
+        doc = self.json("GET", path, params={**params, "page": page, "pageSize": page_size})
+        if isinstance(doc, list):    # tolerate a bare array: then it is the whole list
+            return [r for r in doc if isinstance(r, dict)], False, len(doc)
+        doc = doc or {}
+        rows = [r for r in doc.get("items") or [] if isinstance(r, dict)]
+        pages = doc.get("totalPages")
+        more = bool(rows) and (page < pages if isinstance(pages, int) else len(rows) >= page_size)
+        return rows, more, doc.get("totalItems")
+
+    def iterate(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        for n in range(1, MAX_PAGES + 1):
+            rows, more, _ = self.page(path, n, **params)
+            yield from rows
+            if not more:
+                return
