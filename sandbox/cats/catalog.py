@@ -1,4 +1,4 @@
-"""CATS reference data and the routes over it: site/user, tags, candidate lists, companies, jobs and
+"""CATS reference data and the routes over it: site/user, tags, candidate and contact lists, companies, jobs and
 job statuses, pipelines (candidate on a job) with workflow statuses, and the seed data.
 
 Paths and bodies from API-FACTS §3.2 (`POST /pipelines {candidate_id, job_id}` → 201 Location,
@@ -39,8 +39,9 @@ def seed(st: Store) -> None:
     """Reference data a real CATS site would already have; near-duplicate company names on purpose."""
     for name in ("Python", "Java", "Sales", "Finance", "Hot Prospect", "Shoal"):
         st.insert("tags", {"name": name})
-    for name in ("Q4 Pipeline", "Engineering Talent", "Shoal Sourced"):
-        st.insert("lists", {"name": name, "data_item_type": "candidate"})
+    for kind, name in (("candidate", "Q4 Pipeline"), ("candidate", "Engineering Talent"),
+                       ("candidate", "Shoal Sourced"), ("contact", "Key Clients"), ("contact", "Hiring Managers")):
+        st.insert("lists", {"name": name, "data_item_type": kind})
     workflow = st.insert("workflows", {"title": "Default workflow"})
     for title in WORKFLOW_STATUSES:
         st.insert("pipeline_statuses", {"title": title, "workflow_id": workflow["id"]})
@@ -86,29 +87,8 @@ def register(bp: Blueprint) -> None:
     def tag(tid: int) -> Response:
         return jsonify(_row("tags", tid))
 
-    @bp.get("/candidates/lists")
-    def lists() -> Response:
-        return hal_list("lists", store().all("lists"), lambda r: r)
-
-    @bp.get("/candidates/lists/<int:lid>/items")
-    def list_items(lid: int) -> Response:
-        _row("lists", lid)
-        return hal_list("items", store().all("list_items", lambda i: i["list_id"] == lid), lambda i: i)
-
-    @bp.post("/candidates/lists/<int:lid>/items")
-    def add_list_items(lid: int) -> Response:
-        _row("lists", lid)
-        items = json_body().get("items")
-        if not isinstance(items, list) or not all(
-                isinstance(i, dict) and store().get("candidates", i.get("candidate_id")) for i in items):
-            raise ApiError(422, "Validation failed", {"items": ["must be a list of {candidate_id} of existing "
-                                                                "candidates"]})
-        with store().lock:      # adding twice is a no-op, even when two calls race
-            for item in items:
-                cid = int(item["candidate_id"])
-                if not store().all("list_items", lambda i: i["list_id"] == lid and i["data_item_id"] == cid):
-                    store().insert("list_items", {"list_id": lid, "data_item_id": cid, "date_created": now()})
-        return no_content()
+    for kind in ("candidate", "contact"):
+        _register_lists(bp, kind)
 
     @bp.get("/companies")
     def companies() -> Response:
@@ -188,3 +168,39 @@ def register(bp: Blueprint) -> None:
         _row("workflows", wid)
         return hal_list("statuses", store().all("pipeline_statuses", lambda s: s["workflow_id"] == wid),
                         lambda s: {"id": s["id"], "title": s["title"]})
+
+
+def _register_lists(bp: Blueprint, kind: str) -> None:
+    """`/<kind>s/lists` and their items; an item names its record as `<kind>_id` (API-FACTS §3.2 shows
+    `candidate_id` for candidate lists and `job_id` for job lists)."""
+    coll, key = f"{kind}s", f"{kind}_id"
+
+    def _list(lid: int) -> dict[str, Any]:
+        row = _row("lists", lid)
+        if row["data_item_type"] != kind:
+            raise ApiError(404, "Not Found")
+        return row
+
+    def lists() -> Response:
+        return hal_list("lists", store().all("lists", lambda r: r["data_item_type"] == kind), lambda r: r)
+
+    def list_items(lid: int) -> Response:
+        _list(lid)
+        return hal_list("items", store().all("list_items", lambda i: i["list_id"] == lid), lambda i: i)
+
+    def add_list_items(lid: int) -> Response:
+        _list(lid)
+        items = json_body().get("items")
+        if not isinstance(items, list) or not all(
+                isinstance(i, dict) and store().get(coll, i.get(key)) for i in items):
+            raise ApiError(422, "Validation failed", {"items": [f"must be a list of {{{key}}} of existing {coll}"]})
+        with store().lock:      # adding twice is a no-op, even when two calls race
+            for item in items:
+                rid = int(item[key])
+                if not store().all("list_items", lambda i: i["list_id"] == lid and i["data_item_id"] == rid):
+                    store().insert("list_items", {"list_id": lid, "data_item_id": rid, "date_created": now()})
+        return no_content()
+
+    bp.add_url_rule(f"/{coll}/lists", f"{kind}_lists", lists, methods=["GET"])
+    bp.add_url_rule(f"/{coll}/lists/<int:lid>/items", f"{kind}_list_items", list_items, methods=["GET"])
+    bp.add_url_rule(f"/{coll}/lists/<int:lid>/items", f"{kind}_add_list_items", add_list_items, methods=["POST"])

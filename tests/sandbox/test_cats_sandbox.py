@@ -147,6 +147,14 @@ def test_activities_attachments_tags_lists(cats):
                              headers=H, timeout=5).status_code == 204
     items = requests.get(f"{api}/candidates/lists/{lst['id']}/items", headers=H, timeout=5).json()
     assert [i["data_item_id"] for i in items["_embedded"]["items"]] == [cid]
+    contact = requests.post(f"{api}/contacts", json={"first_name": "C", "last_name": "D"}, headers=H, timeout=5)
+    contact_id = int(contact.headers["Location"].rsplit("/", 1)[1])
+    clist = requests.get(f"{api}/contacts/lists", headers=H, timeout=5).json()["_embedded"]["lists"][0]
+    assert clist["data_item_type"] == "contact"
+    assert requests.post(f"{api}/contacts/lists/{clist['id']}/items", json={"items": [{"contact_id": contact_id}]},
+                         headers=H, timeout=5).status_code == 204
+    assert requests.post(f"{api}/contacts/lists/{lst['id']}/items", json={"items": [{"contact_id": contact_id}]},
+                         headers=H, timeout=5).status_code == 404       # a candidate list
 
 
 def test_jobs_pipelines_companies_and_contacts(cats):
