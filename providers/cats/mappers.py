@@ -166,7 +166,8 @@ def to_note_type(key: str, label: str) -> NoteType:
 
 def to_company(row: dict[str, Any]) -> Company:
     address = row.get("address") if isinstance(row.get("address"), dict) else {}
-    details = {"website": row.get("website"), "city": address.get("city"), "state": address.get("state"),
+    details = {"website": row.get("website"), "city": row.get("city") or address.get("city"),
+               "state": row.get("state") or address.get("state"),
                "phone": read_phone(row.get("phones")), "status": _status(row.get("status"))[1]}
     return Company(id=str(row["id"]), name=str(row.get("name") or ""),
                    details={k: v for k, v in details.items() if v})

@@ -32,6 +32,7 @@ DUPLICATE_STATUS = 409               # check_duplicate hit: {"message", "duplica
 ALREADY_ON_PIPELINE_STATUS = 409     # POST /pipelines for a candidate already on the job
 # The CATS "contains" filter is a substring match; email must match exactly.
 SEARCH_FILTERS = {"email": "exactly"}
+CLOSED_JOB_STATUSES = {"closed", "full", "filled", "cancelled", "canceled"}   # by title, not offered
 FIND_PAGES = 3                       # keyword search rows are fuzzy; look a few pages deep at most
 # ----------------------------------------------------------------------------------------------------
 
@@ -181,14 +182,16 @@ class CatsProvider(Provider):
 
     # -- jobs ----------------------------------------------------------------------------------
     def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
+        """Jobs whose status id or title is in `statuses`; without a whitelist, all but closed ones."""
         wanted = {s.lower() for s in statuses or ()}
-        jobs = []
+        rows = []
         for row in self.client.iterate("/jobs"):
-            job = mappers.to_job(row)
-            title = (mappers.job_status_title(row) or "").lower()
-            if not wanted or job.status.lower() in wanted or title in wanted:
-                jobs.append(job)
-        return jobs
+            sid, title = mappers.to_job(row).status.lower(), (mappers.job_status_title(row) or "").lower()
+            if (sid in wanted or title in wanted) if wanted else title not in CLOSED_JOB_STATUSES:
+                rows.append(row)
+        # Jobs name their company by id only; one company listing labels them for the picker.
+        names = {str(c["id"]): c.get("name") for c in self.client.iterate("/companies")} if rows else {}
+        return [mappers.to_job({**r, "company_name": names.get(str(r.get("company_id")))}) for r in rows]
 
     def list_job_statuses(self) -> list[Status]:
         return [mappers.to_status(r) for r in self.client.iterate("/jobs/statuses")]

@@ -31,6 +31,7 @@ from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Lis
 HOST_TEMPLATE = "https://{subdomain}.itris.cloud/api/v2"
 ME_PATH = "/me"
 CONFLICT_STATUS = 409                 # POST /jobs/{id}/applicants when already on the job
+CLOSED_JOB_STATUSES = {"closed", "filled"}   # by name; not offered without a whitelist
 SEARCH_FILTERS = {"email": "email", "linkedin_url": "webAddress", "name": "name"}
 # -------------------------------------------------------------------------------------------------------
 
@@ -176,10 +177,14 @@ class ItrisProvider(Provider):
 
     # -- jobs ------------------------------------------------------------------------------------
     def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
+        """Jobs whose status id or name is in `statuses`; without a whitelist, all but closed ones."""
         wanted = {s.lower() for s in statuses or ()}
-        rows = list(self.client.iterate("/jobs"))
-        return [mappers.to_job(r) for r in rows if not wanted or str(r.get("statusId")).lower() in wanted
-                or str(r.get("statusName") or "").lower() in wanted]
+        jobs = []
+        for row in self.client.iterate("/jobs"):
+            sid, name = str(row.get("statusId")).lower(), str(row.get("statusName") or "").lower()
+            if (sid in wanted or name in wanted) if wanted else name not in CLOSED_JOB_STATUSES:
+                jobs.append(mappers.to_job(row))
+        return jobs
 
     def list_job_statuses(self) -> list[Status]:
         return [mappers.to_status(r) for r in self.client.iterate("/jobstatuses")]

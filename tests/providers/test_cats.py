@@ -154,6 +154,10 @@ def test_jobs_pipeline_is_idempotent(cats):
     jobs = cats.list_jobs()
     statuses = cats.list_job_statuses()
     assert jobs and statuses
+    closed = {s.id for s in statuses if s.name in ("Closed", "Full")}
+    assert closed and not [j for j in jobs if j.status in closed]
+    assert all(j.company for j in jobs)
+    assert {j.status for j in cats.list_jobs(sorted(closed))} <= closed
     open_only = cats.list_jobs([jobs[0].status])
     assert open_only and all(j.status == jobs[0].status for j in open_only)
     first = cats.add_to_job("candidate", rec.remote_id, jobs[0].id)
@@ -232,3 +236,12 @@ def test_rate_limited_and_unavailable_are_typed(cats):
     with pytest.raises(Unavailable):
         cats.check_connection()
     assert cats.check_connection().name
+
+
+def test_custom_fields_written_on_create_and_update(cats):
+    custom = [f for f in cats.list_fields("candidate") if f.custom]
+    field = next(f for f in custom if f.type == "text")
+    rec = cats.create("candidate", {**ADA, field.key: "first"})
+    assert cats.get("candidate", rec.remote_id).fields[field.key] == "first"
+    cats.update("candidate", rec.remote_id, {field.key: "second"})
+    assert cats.get("candidate", rec.remote_id).fields[field.key] == "second"

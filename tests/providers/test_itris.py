@@ -150,6 +150,7 @@ def test_jobs_whitelist_and_idempotent_add(itris):
     statuses = itris.list_job_statuses()
     jobs = itris.list_jobs()
     assert jobs and statuses
+    assert not [j for j in jobs if j.status in {s.id for s in statuses if s.name in ("Closed", "Filled")}]
     only = itris.list_jobs([statuses[0].id])
     assert all(j.status == statuses[0].id for j in only)
     first = itris.add_to_job("applicant", rec.remote_id, jobs[0].id)

@@ -220,3 +220,11 @@ def test_rate_limited(tracker, server):
     with pytest.raises(RateLimited) as exc:
         tracker.list_statuses("candidate")
     assert exc.value.retry_after > 0
+
+
+def test_one_401_reexchanges_and_repeats_the_call(tracker, server):
+    tracker.check_connection()
+    before = tracker.client.exchanges
+    requests.post(f"{server.base}/__sandbox/faults", json={"mode": "401", "count": 1}, timeout=5)
+    assert tracker.list_statuses("candidate")
+    assert tracker.client.exchanges == before + 1
