@@ -19,6 +19,7 @@ from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, User, team_
 from providers import get_provider
 from services.outbox import active_connection, enrol
 from services.people import linkedin_key
+from services.tokens import user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 csrf.exempt(bp)
@@ -66,8 +67,6 @@ def _authenticate() -> Response | None:
     request.max_content_length = MAX_BODY_BYTES
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise PanelError(400, f"The request is too large (limit {MAX_BODY_BYTES // 1024} KB).")
-    from services.tokens import user_for_token  # TEMP lazy: services/tokens.py is landing in parallel
-
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if user is None:

@@ -39,7 +39,9 @@ document.getElementById("test").addEventListener("click", async () => {
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
-    const crm = body.crm ? ` · ${body.crm.name || body.crm.provider} (${body.crm.status})` : " · no CRM connected";
+    const crm = body.crm
+      ? ` · ${body.crm.name || body.crm.provider} (${body.crm.status})`
+      : " · no CRM connected";
     say(`Connected as ${body.user.email}, team ${body.team.name}${crm}.`, true);
   } catch (error) {
     say(`Test failed: ${error.message}`, false);

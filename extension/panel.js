@@ -94,6 +94,6 @@ chrome.storage.onChanged.addListener((changes, area) => {
 });
 
 document.getElementById("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
-document.getElementById("close-panel").addEventListener("click", () =>
-  window.parent.postMessage({ type: "shoal_close" }, "*"),
-);
+document
+  .getElementById("close-panel")
+  .addEventListener("click", () => window.parent.postMessage({ type: "shoal_close" }, "*"));

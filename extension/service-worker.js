@@ -15,7 +15,10 @@ const handlers = {
   // the in-page iframe) has no window to receive it from. Session storage is cleared with the browser.
   profile_captured(message, sender) {
     if (!sender.tab || typeof message.profile !== "object" || message.profile === null) return false;
-    chrome.storage.session.set({ profile: message.profile, profileTabId: sender.tab.id });
+    chrome.storage.session.set({
+      profile: message.profile,
+      profileTabId: sender.tab.id,
+    });
     return false;
   },
   open_side_panel(message, sender) {
