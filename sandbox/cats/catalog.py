@@ -1,5 +1,5 @@
-"""CATS reference data and the routes over it: site/user, tags, candidate and contact lists, companies, jobs and
-job statuses, pipelines (candidate on a job) with workflow statuses, and the seed data.
+"""CATS reference data and the routes over it: site/user, tags, candidate and contact lists, companies,
+jobs and job statuses, pipelines (candidate on a job) with workflow statuses, and the seed data.
 
 Paths and bodies from API-FACTS §3.2 (`POST /pipelines {candidate_id, job_id}` → 201 Location,
 `POST /pipelines/{id}/status {status_id}`, lists `{"items":[{"candidate_id":N}]}`); the 409 on a
@@ -19,7 +19,8 @@ WORKFLOW_STATUSES = ("Contacted", "Qualifying", "Submitted", "Interviewing", "Of
 JOB_STATUSES = ("Active", "Upcoming", "OnHold", "Full", "Closed")
 COMPANIES = (("Acme Ltd", "London"), ("ACME Limited", "Manchester"), ("Acme Holdings plc", "London"),
              ("Globex Corporation", "Leeds"), ("Initech", "Bristol"), ("Umbrella Recruitment", "Leeds"))
-JOBS = (("Senior Python Engineer", "Active", 0), ("Data Engineer", "Active", 3), ("Finance Manager", "OnHold", 4),
+JOBS = (("Senior Python Engineer", "Active", 0), ("Data Engineer", "Active", 3),
+        ("Finance Manager", "OnHold", 4),
         ("Sales Director", "Upcoming", 1), ("Office Manager", "Closed", 5), ("Platform Engineer", "Full", 0),
         ("QA Lead", "Active", 4))
 
@@ -40,16 +41,19 @@ def seed(st: Store) -> None:
     for name in ("Python", "Java", "Sales", "Finance", "Hot Prospect", "Shoal"):
         st.insert("tags", {"name": name})
     for kind, name in (("candidate", "Q4 Pipeline"), ("candidate", "Engineering Talent"),
-                       ("candidate", "Shoal Sourced"), ("contact", "Key Clients"), ("contact", "Hiring Managers")):
+                       ("candidate", "Shoal Sourced"), ("contact", "Key Clients"),
+                       ("contact", "Hiring Managers")):
         st.insert("lists", {"name": name, "data_item_type": kind})
     workflow = st.insert("workflows", {"title": "Default workflow"})
     for title in WORKFLOW_STATUSES:
         st.insert("pipeline_statuses", {"title": title, "workflow_id": workflow["id"]})
     status_ids = {t: st.insert("job_statuses", {"title": t})["id"] for t in JOB_STATUSES}
-    company_ids = [st.insert("companies", {"name": n, "city": c, "website": None, "date_created": now()})["id"]
+    company_ids = [st.insert("companies", {"name": n, "city": c, "website": None,
+                                           "date_created": now()})["id"]
                    for n, c in COMPANIES]
     for title, status, company in JOBS:
-        st.insert("jobs", {"title": title, "status_id": status_ids[status], "company_id": company_ids[company],
+        st.insert("jobs", {"title": title, "status_id": status_ids[status],
+                           "company_id": company_ids[company],
                            "workflow_id": workflow["id"], "date_created": now()})
     for item_type, name, field_type in (("candidate", "Notice period", "text"),
                                         ("candidate", "Desired location", "text"),
@@ -77,7 +81,8 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/users/current")
     def current_user() -> Response:
-        return jsonify({"id": 1, "email": "api@shoal-sandbox.example", "first_name": "Api", "last_name": "User"})
+        return jsonify({"id": 1, "email": "api@shoal-sandbox.example", "first_name": "Api",
+                        "last_name": "User"})
 
     @bp.get("/tags")
     def tags() -> Response:
@@ -127,7 +132,8 @@ def register(bp: Blueprint) -> None:
     def add_pipeline() -> Response:
         body = json_body()
         errors = {}
-        cand, job = store().get("candidates", body.get("candidate_id")), store().get("jobs", body.get("job_id"))
+        cand = store().get("candidates", body.get("candidate_id"))
+        job = store().get("jobs", body.get("job_id"))
         if cand is None:
             errors["candidate_id"] = ["unknown candidate"]
         if job is None:
@@ -139,9 +145,11 @@ def register(bp: Blueprint) -> None:
             raise ApiError(422, "Validation failed", errors)
         first = store().all("pipeline_statuses", lambda s: s["workflow_id"] == job["workflow_id"])[0]
         with store().lock:      # one pipeline per candidate and job, even under concurrent calls
-            if store().all("pipelines", lambda p: p["candidate_id"] == cand["id"] and p["job_id"] == job["id"]):
+            if store().all("pipelines",
+                           lambda p: p["candidate_id"] == cand["id"] and p["job_id"] == job["id"]):
                 raise ApiError(409, "Candidate is already in this pipeline")
-            row = store().insert("pipelines", {"candidate_id": cand["id"], "job_id": job["id"], "rating": rating,
+            row = store().insert("pipelines", {"candidate_id": cand["id"], "job_id": job["id"],
+                                               "rating": rating,
                                                "status_id": first["id"], "date_created": now()})
         return created(f"/pipelines/{row['id']}")
 
@@ -193,7 +201,8 @@ def _register_lists(bp: Blueprint, kind: str) -> None:
         items = json_body().get("items")
         if not isinstance(items, list) or not all(
                 isinstance(i, dict) and store().get(coll, i.get(key)) for i in items):
-            raise ApiError(422, "Validation failed", {"items": [f"must be a list of {{{key}}} of existing {coll}"]})
+            raise ApiError(422, "Validation failed",
+                           {"items": [f"must be a list of {{{key}}} of existing {coll}"]})
         with store().lock:      # adding twice is a no-op, even when two calls race
             for item in items:
                 rid = int(item[key])
@@ -203,4 +212,5 @@ def _register_lists(bp: Blueprint, kind: str) -> None:
 
     bp.add_url_rule(f"/{coll}/lists", f"{kind}_lists", lists, methods=["GET"])
     bp.add_url_rule(f"/{coll}/lists/<int:lid>/items", f"{kind}_list_items", list_items, methods=["GET"])
-    bp.add_url_rule(f"/{coll}/lists/<int:lid>/items", f"{kind}_add_list_items", add_list_items, methods=["POST"])
+    bp.add_url_rule(f"/{coll}/lists/<int:lid>/items", f"{kind}_add_list_items", add_list_items,
+                    methods=["POST"])

@@ -15,8 +15,17 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.cats.catalog import render_pipeline
 from sandbox.cats.search import keyword_text, matches
-from sandbox.cats.wire import (ACTIVITY_TYPES, CONSENT_VALUES, ApiError, absolute, created, hal_list,
-                               json_body, no_content, now)
+from sandbox.cats.wire import (
+    ACTIVITY_TYPES,
+    CONSENT_VALUES,
+    ApiError,
+    absolute,
+    created,
+    hal_list,
+    json_body,
+    no_content,
+    now,
+)
 from sandbox.common import sandbox_of
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -80,10 +89,12 @@ def clean(coll: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
             out["consent_status"] = body["consent_status"]
     if "address" in out and not isinstance(out["address"], dict):
         errors["address"] = ["must be an object"]
-    if coll == "contacts" and out.get("company_id") is not None and not store().get("companies", out["company_id"]):
+    if coll == "contacts" and out.get("company_id") is not None \
+            and not store().get("companies", out["company_id"]):
         errors["company_id"] = ["unknown company"]
     if "custom_fields" in body:
-        defs = {d["id"] for d in store().all("custom_field_defs", lambda d: d["data_item_type"] == KINDS[coll])}
+        defs = {d["id"] for d in store().all("custom_field_defs",
+                                             lambda d: d["data_item_type"] == KINDS[coll])}
         items = body["custom_fields"]
         if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") in defs for i in items):
             errors["custom_fields"] = ["must be a list of {id, value} with known field ids"]
@@ -219,12 +230,14 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
 
     def set_custom_value(rid: int, field_id: int) -> Response:
         row = _row(coll, rid)
-        if not store().all("custom_field_defs", lambda d: d["id"] == field_id and d["data_item_type"] == kind):
+        if not store().all("custom_field_defs",
+                           lambda d: d["id"] == field_id and d["data_item_type"] == kind):
             raise ApiError(404, "Not Found")
         body = json_body()
         if "value" not in body:
             raise ApiError(422, "Validation failed", {"value": ["is required"]})
-        store().update(coll, rid, {"custom_fields": {**row.get("custom_fields", {}), str(field_id): body["value"]},
+        values = {**row.get("custom_fields", {}), str(field_id): body["value"]}
+        store().update(coll, rid, {"custom_fields": values,
                                    "date_modified": now()})
         return no_content()
 
@@ -254,7 +267,8 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return hal_list("pipelines", rows, render_pipeline)
 
     def custom_field_defs() -> Response:
-        return hal_list("custom_fields", store().all("custom_field_defs", lambda d: d["data_item_type"] == kind),
+        defs = store().all("custom_field_defs", lambda d: d["data_item_type"] == kind)
+        return hal_list("custom_fields", defs,
                         lambda d: {k: d[k] for k in ("id", "name", "field_type")})
 
     base = f"/{coll}"
@@ -267,10 +281,12 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
     bp.add_url_rule(f"{base}/<int:rid>", view + "update", update, methods=["PUT"])
     bp.add_url_rule(f"{base}/<int:rid>", view + "delete", delete, methods=["DELETE"])
     bp.add_url_rule(f"{base}/<int:rid>/activities", view + "add_activity", add_activity, methods=["POST"])
-    bp.add_url_rule(f"{base}/<int:rid>/activities", view + "list_activities", list_activities, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/activities", view + "list_activities", list_activities,
+                    methods=["GET"])
     bp.add_url_rule(f"{base}/<int:rid>/attachments", view + "upload_attachment", upload_attachment,
                     methods=["POST"])
-    bp.add_url_rule(f"{base}/<int:rid>/attachments", view + "list_attachments", list_attachments, methods=["GET"])
+    bp.add_url_rule(f"{base}/<int:rid>/attachments", view + "list_attachments", list_attachments,
+                    methods=["GET"])
     bp.add_url_rule(f"{base}/<int:rid>/custom_fields", view + "custom_values", custom_values, methods=["GET"])
     bp.add_url_rule(f"{base}/<int:rid>/custom_fields/<int:field_id>", view + "set_custom_value",
                     set_custom_value, methods=["PUT"])

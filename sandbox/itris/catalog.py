@@ -22,7 +22,8 @@ NOTE_TYPES = {"applicant": ("General", "Email Sent", "LinkedIn Message", "Phone 
 COMPANIES = (("Acme Ltd", "London"), ("ACME Limited", "Manchester"), ("Acme Holdings plc", "London"),
              ("Globex Corporation", "Leeds"), ("Initech", "Bristol"), ("Umbrella Recruitment", "Leeds"))
 JOB_STATUSES = ("Open", "On Hold", "Filled", "Closed")
-JOBS = (("Senior Python Engineer", 0, "Open"), ("Data Engineer", 3, "Open"), ("Finance Manager", 4, "On Hold"),
+JOBS = (("Senior Python Engineer", 0, "Open"), ("Data Engineer", 3, "Open"),
+        ("Finance Manager", 4, "On Hold"),
         ("Sales Director", 1, "Open"), ("Office Manager", 5, "Closed"), ("Platform Engineer", 0, "Filled"))
 
 
@@ -36,14 +37,16 @@ def seed(st: Store) -> None:
     for kind in STATUSES:
         for name in ("Python", "Finance", "Shoal", "Hot"):
             st.insert("tags", {"recordType": kind, "name": name})
-    for kind, name in (("applicant", "Q4 Shortlist"), ("applicant", "Engineering Pool"), ("contact", "Key Clients")):
+    for kind, name in (("applicant", "Q4 Shortlist"), ("applicant", "Engineering Pool"),
+                       ("contact", "Key Clients")):
         st.insert("groups", {"recordType": kind, "name": name})
     companies = [st.insert("companies", {"name": n, "town": t, "website": None, "telephone": None,
                                          "statusName": "Client" if i % 2 == 0 else "Prospect"})
                  for i, (n, t) in enumerate(COMPANIES)]
     job_status = {name: st.insert("job_statuses", {"name": name})["id"] for name in JOB_STATUSES}
     for title, company, status in JOBS:
-        st.insert("jobs", {"title": title, "companyId": companies[company]["id"], "statusId": job_status[status],
+        st.insert("jobs", {"title": title, "companyId": companies[company]["id"],
+                           "statusId": job_status[status],
                            "town": companies[company]["town"]})
     for kind, key, label, ftype, options in (
             ("applicant", "noticePeriod", "Notice period", "select", ["Immediate", "1 month", "3 months"]),
@@ -56,7 +59,8 @@ def seed(st: Store) -> None:
 def _job(j: dict[str, Any]) -> dict[str, Any]:
     st = current_store()
     company, status = st.get("companies", j["companyId"]) or {}, st.get("job_statuses", j["statusId"]) or {}
-    return {"jobId": j["id"], "title": j["title"], "companyId": j["companyId"], "companyName": company.get("name"),
+    return {"jobId": j["id"], "title": j["title"], "companyId": j["companyId"],
+            "companyName": company.get("name"),
             "statusId": j["statusId"], "statusName": status.get("name"), "town": j["town"]}
 
 
@@ -119,7 +123,8 @@ def register(bp: Blueprint) -> None:
     @bp.get("/companies")
     def companies() -> Response:
         name = request.args.get("name", "").strip().lower()
-        return paged([_company(c) for c in current_store().all("companies", lambda c: name in c["name"].lower())])
+        rows = current_store().all("companies", lambda c: name in c["name"].lower())
+        return paged([_company(c) for c in rows])
 
     @bp.get("/companies/<int:cid>")
     def company(cid: int) -> Response:

@@ -122,7 +122,8 @@ def register(bp: Blueprint) -> None:
         if not str(body.get("fileName") or "").strip():
             raise invalid({"fileName": "Is required."})
         data = _b64(body.get("fileContent"), "fileContent")
-        cv = {"fileName": body["fileName"], "fileDatetime": body.get("fileDatetime") or now(), "size": len(data)}
+        cv = {"fileName": body["fileName"], "fileDatetime": body.get("fileDatetime") or now(),
+              "size": len(data)}
         current_store().update("applicants", rid, {"cv": cv, "updatedDate": now()})
         return jsonify(cv)
 
@@ -179,7 +180,8 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
     def create() -> Response:
         st, data = current_store(), clean(kind, json_body(), creating=True)
         if data.get("statusId") is None:
-            data["statusId"] = st.all("statuses", lambda s: s["recordType"] == kind and s["isDefault"])[0]["id"]
+            default = st.all("statuses", lambda s: s["recordType"] == kind and s["isDefault"])[0]
+            data["statusId"] = default["id"]
         row = st.insert(table, {"offLimits": False, "customFields": {}, **data, "createdDate": now(),
                                 "updatedDate": now(), "tagIds": []})
         return created(render(kind, row), f"/{table}/{row['id']}")
@@ -198,10 +200,14 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
         email = request.args.get("email", "").strip().lower()
         web = normalise_web(request.args.get("webAddress"))
         name = request.args.get("name", "").strip().lower()
-        rows = current_store().all(table, lambda r: (not email or str(r.get("emailAddress") or "").lower() == email)
-                                   and (not web or normalise_web(r.get("webAddress")) == web)
-                                   and (not name or name in f"{r.get('firstName')} {r.get('lastName')}".lower()))
-        return paged([render(kind, r) for r in rows])
+
+        def wanted(r: dict[str, Any]) -> bool:      # filters combine with AND; absent = no filter
+            full_name = f"{r.get('firstName')} {r.get('lastName')}".lower()
+            return ((not email or str(r.get("emailAddress") or "").lower() == email)
+                    and (not web or normalise_web(r.get("webAddress")) == web)
+                    and (not name or name in full_name))
+
+        return paged([render(kind, r) for r in current_store().all(table, wanted)])
 
     def add_note(rid: int) -> Response:
         _get(kind, rid)
@@ -209,13 +215,15 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
         errors = {}
         if not str(body.get("text") or "").strip():
             errors["text"] = "Is required."
-        note_type = st.get("note_types", body.get("noteTypeId")) if body.get("noteTypeId") is not None else None
+        type_id = body.get("noteTypeId")
+        note_type = st.get("note_types", type_id) if type_id is not None else None
         if body.get("noteTypeId") is not None and (note_type is None or note_type["recordType"] != kind):
             errors["noteTypeId"] = f"Is not one of the {kind} note types."
         if errors:
             raise invalid(errors)
         row = st.insert("notes", {"recordType": kind, "recordId": rid, "noteTypeId": body.get("noteTypeId"),
-                                  "subject": body.get("subject") or "", "text": body["text"], "createdDate": now()})
+                                  "subject": body.get("subject") or "", "text": body["text"],
+                                  "createdDate": now()})
         return created(_note(row))
 
     def list_notes(rid: int) -> Response:
@@ -232,7 +240,8 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
                 raise invalid({"tagIds": f"Must be a list of the {kind} tag ids."})
             with st.lock:       # read-merge-write of the tag set must not interleave
                 current = _get(kind, rid)["tagIds"]
-                row = st.update(table, rid, {"tagIds": current + [int(i) for i in ids if int(i) not in current]})
+                added = [int(i) for i in ids if int(i) not in current]
+                row = st.update(table, rid, {"tagIds": current + added})
         return paged([{"tagId": t, "name": st.get("tags", t)["name"]} for t in row["tagIds"]])
 
     base = f"/{table}"
@@ -247,5 +256,6 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
 
 def _note(n: dict[str, Any]) -> dict[str, Any]:
     note_type = current_store().get("note_types", n["noteTypeId"]) if n["noteTypeId"] is not None else None
-    return {"noteId": n["id"], "noteTypeId": n["noteTypeId"], "noteTypeName": note_type["name"] if note_type else None,
+    return {"noteId": n["id"], "noteTypeId": n["noteTypeId"],
+            "noteTypeName": note_type["name"] if note_type else None,
             **{k: n[k] for k in ("subject", "text", "createdDate")}}

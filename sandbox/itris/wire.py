@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -55,7 +55,7 @@ def json_body() -> dict[str, Any]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record_type() -> str:
@@ -96,7 +96,8 @@ def install(app: Flask, bp: Blueprint) -> None:
         body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
         if not isinstance(body, dict) or not body.get("username") or not body.get("password"):
             return error_response(400, "username and password are required.")
-        if (body["username"], body["password"]) != (app.config["ITRIS_USERNAME"], app.config["ITRIS_PASSWORD"]):
+        expected = (app.config["ITRIS_USERNAME"], app.config["ITRIS_PASSWORD"])
+        if (body["username"], body["password"]) != expected:
             return error_response(401, "Invalid username or password.")
         token = secrets.token_urlsafe(32)
         tokens[token] = (body["username"], time.time() + app.config["ITRIS_TOKEN_SECONDS"])

@@ -56,7 +56,8 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
 
     @app.post("/__sandbox/tracker/jwt_seconds")
     def _jwt_seconds() -> Response:
-        app.config["TRACKER_JWT_SECONDS"] = float((request.get_json(silent=True) or {}).get("seconds") or jwt_seconds)
+        seconds = (request.get_json(silent=True) or {}).get("seconds") or jwt_seconds
+        app.config["TRACKER_JWT_SECONDS"] = float(seconds)
         return jsonify({"ok": True})
 
     @app.post("/__sandbox/tracker/regenerate_token")

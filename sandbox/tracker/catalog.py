@@ -39,7 +39,8 @@ def seed(st: Store) -> None:
         st.insert("opportunity_statuses", {"name": name})
     for name in ("python", "finance", "shoal", "hot"):
         st.insert("tags", {"name": name})
-    for kind, name, field_type in (("resource", "Notice Period", "Text"), ("resource", "Right To Work", "Checkbox"),
+    for kind, name, field_type in (("resource", "Notice Period", "Text"),
+                                   ("resource", "Right To Work", "Checkbox"),
                                    ("contact", "Preferred Contact Method", "Dropdown")):
         st.insert("custom_field_defs", {"recordType": kind, "name": name, "fieldType": field_type})
     clients = [st.insert("clients", {"clientName": n, "city": c, "website": None, "telephone": None})
@@ -49,7 +50,8 @@ def seed(st: Store) -> None:
         st.insert("opportunities", {
             "opportunityName": title, "opportunityDescription": f"{title} for {client['clientName']}",
             "location": client["city"], "opportunityStatus": state,
-            "advertStatus": "A" if state == "Open" else "", "publishOnline": "Yes" if state == "Open" else "No",
+            "advertStatus": "A" if state == "Open" else "",
+            "publishOnline": "Yes" if state == "Open" else "No",
             "clientId": client["id"], "clientName": client["clientName"]})
 
 
@@ -94,12 +96,14 @@ def register(bp: Blueprint) -> None:
         if opp is None or res is None:
             raise ApiError(404, "Opportunity or resource not found")
         with store().lock:      # one row per opportunity and resource, even under concurrent calls
-            if store().all("opportunity_resources", lambda r: r["opportunityId"] == oid and r["resourceId"] == rid):
+            if store().all("opportunity_resources",
+                           lambda r: r["opportunityId"] == oid and r["resourceId"] == rid):
                 raise ApiError(409, "Resource is already on this opportunity")
             row = store().insert("opportunity_resources", {
                 "opportunityId": oid, "resourceId": rid, "clientId": opp["clientId"],
                 "clientName": opp["clientName"], "opportunityName": opp["opportunityName"],
-                "opportunityResourceStatusId": 1, "opportunityResourceStatusName": "Longlist", "activeRecord": "y",
+                "opportunityResourceStatusId": 1, "opportunityResourceStatusName": "Longlist",
+                "activeRecord": "y",
                 "resourceDisplayAs": f"{res.get('firstName', '')} {res.get('surname', '')}".strip(),
                 "resourceEmail": res.get("email"), "startDate": None, "endDate": None, "dateCreated": now()})
         return created(row["id"])
@@ -115,18 +119,24 @@ def register(bp: Blueprint) -> None:
     def search_op_resources() -> Response:
         body = json_body()
         oid, rid = body.get("opportunityId"), body.get("resourceId")
-        text = "" if current_app.config["TRACKER_IGNORE_SEARCH_TEXT"] else str(body.get("searchText") or "").lower()
+        text = str(body.get("searchText") or "").lower()
+        if current_app.config["TRACKER_IGNORE_SEARCH_TEXT"]:
+            text = ""
         rows = store().all("opportunity_resources", lambda r: (oid is None or r["opportunityId"] == oid)
                            and (rid is None or r["resourceId"] == rid)
-                           and (not text or text in f"{r['resourceDisplayAs']} {r['opportunityName']}".lower()))
+                           and (not text
+                                or text in f"{r['resourceDisplayAs']} {r['opportunityName']}".lower()))
         return envelope([_op_resource(r) for r in rows], body)
 
     @bp.get("/api/v1/client")
     def search_clients() -> Response:
-        text = "" if current_app.config["TRACKER_IGNORE_SEARCH_TEXT"] else request.args.get("search", "").lower()
+        text = request.args.get("search", "").lower()
+        if current_app.config["TRACKER_IGNORE_SEARCH_TEXT"]:
+            text = ""
         rows = store().all("clients", lambda c: text in c["clientName"].lower())
         return envelope([{"clientId": c["id"], **{k: v for k, v in c.items() if k != "id"}} for c in rows],
-                        {"pageNumber": request.args.get("pageNumber", 1), "pageSize": request.args.get("pageSize")})
+                        {"pageNumber": request.args.get("pageNumber", 1),
+                         "pageSize": request.args.get("pageSize")})
 
     @bp.get("/api/v1/client/<int:cid>")
     def get_client(cid: int) -> Response:
@@ -137,7 +147,8 @@ def register(bp: Blueprint) -> None:
 
     bp.add_url_rule("/api/v1/metadata/resourcestatuses", "meta_resource_statuses",
                     lambda: _meta("resource_statuses"))
-    bp.add_url_rule("/api/v1/metadata/contactstatuses", "meta_contact_statuses", lambda: _meta("contact_statuses"))
+    bp.add_url_rule("/api/v1/metadata/contactstatuses", "meta_contact_statuses",
+                    lambda: _meta("contact_statuses"))
     bp.add_url_rule("/api/v1/metadata/activitytypes", "meta_activity_types", lambda: _meta("activity_types"))
     bp.add_url_rule("/api/v1/metadata/opportunitystatuses", "meta_opportunity_statuses",
                     lambda: _meta("opportunity_statuses"))

@@ -13,8 +13,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from sandbox.common import Store, sandbox_of
-from sandbox.tracker.wire import (DEFAULT_STATUS, MARKETING_PREFERENCES, ApiError, created, envelope,
-                                  json_body, now)
+from sandbox.tracker.wire import (
+    DEFAULT_STATUS,
+    MARKETING_PREFERENCES,
+    ApiError,
+    created,
+    envelope,
+    json_body,
+    now,
+)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVALID = "One or more validation errors occurred."
@@ -87,8 +94,10 @@ def clean(kind: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
 
 
 def _custom(kind: str, row: dict[str, Any]) -> list[dict[str, Any]]:
-    defs = {str(d["id"]): d["name"] for d in store().all("custom_field_defs", lambda d: d["recordType"] == kind)}
-    return [{"id": int(k), "name": defs.get(k), "value": v} for k, v in sorted(row.get("customFields", {}).items())]
+    defs = {str(d["id"]): d["name"]
+            for d in store().all("custom_field_defs", lambda d: d["recordType"] == kind)}
+    return [{"id": int(k), "name": defs.get(k), "value": v}
+            for k, v in sorted(row.get("customFields", {}).items())]
 
 
 def resource_row(r: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +117,8 @@ def contact_row(c: dict[str, Any]) -> dict[str, Any]:
     return {"contactId": c["id"], "firstName": c.get("firstName"), "surname": c.get("surname"),
             "displayAs": f"{c.get('firstName', '')} {c.get('surname', '')}".strip(),
             "contactDetails": {k: c.get(k) for k in DETAILS["contact"]}, "company": c.get("company"),
-            "clientId": client["id"] if client else None, "clientName": client["clientName"] if client else None,
+            "clientId": client["id"] if client else None,
+            "clientName": client["clientName"] if client else None,
             **{k: c.get(k) for k in ("jobTitle", "city", "tagText", "source", "marketingPreference",
                                      "contactStatus", "dateCreated", "dateModified")}}
 
@@ -117,13 +127,15 @@ def _contact_search_row(c: dict[str, Any]) -> dict[str, Any]:
     full = contact_row(c)
     return {**{k: full[k] for k in ("contactId", "firstName", "surname", "displayAs", "company", "clientName",
                                     "marketingPreference")},
-            "email": c.get("email"), "mobilePhone": c.get("mobilePhone"), "businessPhone": c.get("businessPhone")}
+            "email": c.get("email"), "mobilePhone": c.get("mobilePhone"),
+            "businessPhone": c.get("businessPhone")}
 
 
 def _text_hit(row: dict[str, Any], text: str) -> bool:
     hay = " ".join(str(row.get(k) or "") for k in ("firstName", "surname", "email", "mobilePhone",
                                                     "telephone", "businessPhone", "linkedIn")).lower()
-    return text.lower() in hay or text.lower() in f"{row.get('firstName', '')} {row.get('surname', '')}".lower()
+    full_name = f"{row.get('firstName', '')} {row.get('surname', '')}".lower()
+    return text.lower() in hay or text.lower() in full_name
 
 
 def register(bp: Blueprint) -> None:
@@ -195,7 +207,8 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
                            and (not email or str(r.get("email") or "").lower() == email)
                            and (not company or company in str(r.get("company") or "").lower())
                            and (not status or r.get("resourceStatus") == status))
-        return envelope([resource_row(r) if kind == "resource" else _contact_search_row(r) for r in rows], body)
+        row_of = resource_row if kind == "resource" else _contact_search_row
+        return envelope([row_of(r) for r in rows], body)
 
     base = f"/api/v1/{kind}"
     bp.add_url_rule(base, f"{kind}_create", create, methods=["POST"])

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -71,7 +71,7 @@ def json_body() -> dict[str, Any]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def page(rows: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -154,7 +154,7 @@ def install(app: Flask, bp: Blueprint) -> None:
         if body["bearerToken"] != app.config["TRACKER_BEARER"]:
             return problem(401, "invalid bearer token")
         token, exp = issue_jwt(body["bearerToken"])
-        return jsonify({"token": token, "expiration": datetime.fromtimestamp(exp, timezone.utc)
+        return jsonify({"token": token, "expiration": datetime.fromtimestamp(exp, UTC)
                         .strftime("%Y-%m-%dT%H:%M:%SZ")})
 
     @bp.before_request
@@ -177,10 +177,11 @@ def install(app: Flask, bp: Blueprint) -> None:
             subject, remaining = g.rate
             hits = sb.rate.hits.get(subject)
             # the window frees its oldest slot `seconds` after that call was made
-            reset = time.time() + (sb.rate.seconds - (time.monotonic() - hits[0]) if hits else sb.rate.seconds)
+            frees_in = sb.rate.seconds - (time.monotonic() - hits[0]) if hits else sb.rate.seconds
+            reset = time.time() + frees_in
             resp.headers["X-Rate-Limit-Limit"] = _period()
             resp.headers["X-Rate-Limit-Remaining"] = str(remaining)
-            resp.headers["X-Rate-Limit-Reset"] = datetime.fromtimestamp(reset, timezone.utc).strftime(
+            resp.headers["X-Rate-Limit-Reset"] = datetime.fromtimestamp(reset, UTC).strftime(
                 "%Y-%m-%dT%H:%M:%SZ")
         return resp
 

@@ -2,7 +2,7 @@
 database nor Redis, so the root conftest's per-test wipe is replaced by a no-op here."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -99,7 +99,7 @@ def test_keyword_and_filter_search(cats):
     _, api = cats
     a = create(api, first_name="Grace", emails={"primary": "grace@navy.mil"})
     b = create(api, first_name="Alan", current_employer="Bletchley")
-    hits = lambda r: [c["id"] for c in r.json()["_embedded"]["candidates"]]  # noqa: E731
+    hits = lambda r: [c["id"] for c in r.json()["_embedded"]["candidates"]]
     assert hits(requests.get(f"{api}/candidates/search", params={"query": "grace"}, headers=H, timeout=5)) == [a]
     assert hits(requests.get(f"{api}/candidates/search", params={"query": "nobody bletchley"}, headers=H,
                              timeout=5)) == [b]
@@ -237,7 +237,7 @@ def test_rate_limit_headers_and_429_with_retry_after(cats):
 
 def test_injected_faults_use_cats_error_bodies(cats):
     base, api = cats
-    fault = lambda **b: requests.post(f"{base}/__sandbox/faults", json=b, timeout=5)  # noqa: E731
+    fault = lambda **b: requests.post(f"{base}/__sandbox/faults", json=b, timeout=5)
     fault(mode="401", count=1)
     r = requests.get(f"{api}/site", headers=H, timeout=5)
     assert r.status_code == 401 and r.json()["message"]

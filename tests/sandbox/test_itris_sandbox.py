@@ -75,7 +75,7 @@ def test_applicant_create_default_status_get_patch_and_search(itris):
     assert (got["jobTitle"], got["offLimits"], got["emailAddress"]) == ("Lead", True, "jane@example.com")
     assert got["customFields"] == {"noticePeriod": "1 month", "salaryExpectation": "90000"}
 
-    find = lambda **q: [x["applicantId"] for x in requests.get(  # noqa: E731
+    find = lambda **q: [x["applicantId"] for x in requests.get(
         f"{api}/applicants", params=q, headers=h, timeout=5).json()["items"]]
     new(api, h, firstName="Other", emailAddress="other@example.com")
     assert find(email="JANE@example.com") == [a["applicantId"]]
@@ -210,7 +210,7 @@ def test_rate_limit_headers_429_and_faults(itris):
     assert 1 <= int(r.headers["Retry-After"]) <= 30
     requests.post(f"{base}/__sandbox/rate_limit", json={"calls": 0}, timeout=5)
 
-    fault = lambda **b: requests.post(f"{base}/__sandbox/faults", json=b, timeout=5)  # noqa: E731
+    fault = lambda **b: requests.post(f"{base}/__sandbox/faults", json=b, timeout=5)
     for mode, code in (("401", "unauthorized"), ("500", "server_error"), ("503", "server_error"),
                        ("429", "rate_limited")):
         fault(mode=mode, count=1)

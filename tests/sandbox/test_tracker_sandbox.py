@@ -208,7 +208,7 @@ def test_rate_limit_headers_and_429(tracker):
 
 def test_injected_faults_and_inspection_and_reset(tracker):
     h = jwt(tracker)
-    fault = lambda **b: requests.post(f"{tracker}/__sandbox/faults", json=b, timeout=5)  # noqa: E731
+    fault = lambda **b: requests.post(f"{tracker}/__sandbox/faults", json=b, timeout=5)
     fault(mode="401", count=1)
     assert requests.get(f"{tracker}/api/v1/MetaData/Tags", headers=h, timeout=5).status_code == 401
     fault(mode="500", count=1)
