@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sandbox.cats.wire import ApiError, created, hal_list, json_body, no_content, now
+from sandbox.cats.wire import (ALREADY_IN_PIPELINE, INVALID, ApiError, created, hal_list, json_body,
+                               no_content, now)
 from sandbox.common import Store, sandbox_of
 
 WORKFLOW_STATUSES = ("Contacted", "Qualifying", "Submitted", "Interviewing", "Offered", "Placed",
@@ -142,12 +143,12 @@ def register(bp: Blueprint) -> None:
         if not isinstance(rating, int) or not 0 <= rating <= 5:
             errors["rating"] = ["must be an integer 0-5"]
         if errors:
-            raise ApiError(422, "Validation failed", errors)
+            raise ApiError(INVALID, "Validation failed", errors)
         first = store().all("pipeline_statuses", lambda s: s["workflow_id"] == job["workflow_id"])[0]
         with store().lock:      # one pipeline per candidate and job, even under concurrent calls
             if store().all("pipelines",
                            lambda p: p["candidate_id"] == cand["id"] and p["job_id"] == job["id"]):
-                raise ApiError(409, "Candidate is already in this pipeline")
+                raise ApiError(ALREADY_IN_PIPELINE, "Candidate is already in this pipeline")
             row = store().insert("pipelines", {"candidate_id": cand["id"], "job_id": job["id"],
                                                "rating": rating,
                                                "status_id": first["id"], "date_created": now()})
@@ -163,7 +164,8 @@ def register(bp: Blueprint) -> None:
         workflow_id = _row("jobs", p["job_id"])["workflow_id"]
         status = store().get("pipeline_statuses", json_body().get("status_id"))
         if status is None or status["workflow_id"] != workflow_id:
-            raise ApiError(422, "Validation failed", {"status_id": ["not a status of this job's workflow"]})
+            raise ApiError(INVALID, "Validation failed",
+                           {"status_id": ["not a status of this job's workflow"]})
         store().update("pipelines", pid, {"status_id": status["id"]})
         return no_content()
 
@@ -201,7 +203,7 @@ def _register_lists(bp: Blueprint, kind: str) -> None:
         items = json_body().get("items")
         if not isinstance(items, list) or not all(
                 isinstance(i, dict) and store().get(coll, i.get(key)) for i in items):
-            raise ApiError(422, "Validation failed",
+            raise ApiError(INVALID, "Validation failed",
                            {"items": [f"must be a list of {{{key}}} of existing {coll}"]})
         with store().lock:      # adding twice is a no-op, even when two calls race
             for item in items:

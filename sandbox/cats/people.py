@@ -18,6 +18,8 @@ from sandbox.cats.search import keyword_text, matches
 from sandbox.cats.wire import (
     ACTIVITY_TYPES,
     CONSENT_VALUES,
+    DUPLICATE,
+    INVALID,
     ApiError,
     absolute,
     created,
@@ -101,7 +103,7 @@ def clean(coll: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
         else:
             out["custom_fields"] = {str(i["id"]): i.get("value") for i in items}
     if errors:
-        raise ApiError(422, "Validation failed", errors)
+        raise ApiError(INVALID, "Validation failed", errors)
     return out
 
 
@@ -148,7 +150,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
                 dups = [r["id"] for r in store().all(coll)
                         if ((r.get("emails") or {}).get("primary") or "").lower() == primary]
                 if dups:
-                    raise ApiError(409, f"Duplicate {kind}", duplicates=dups)
+                    raise ApiError(DUPLICATE, f"Duplicate {kind}", duplicates=dups)
             row = store().insert(coll, data)
         return created(f"/{coll}/{row['id']}")
 
@@ -192,7 +194,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         if regarding is not None and not store().get("jobs", regarding):
             errors["regarding_id"] = ["unknown job"]
         if errors:
-            raise ApiError(422, "Validation failed", errors)
+            raise ApiError(INVALID, "Validation failed", errors)
         ts = now()
         row = store().insert("activities", {
             "data_item": {"id": rid, "type": kind}, "type": body["type"], "notes": body.get("notes") or "",
@@ -235,7 +237,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
             raise ApiError(404, "Not Found")
         body = json_body()
         if "value" not in body:
-            raise ApiError(422, "Validation failed", {"value": ["is required"]})
+            raise ApiError(INVALID, "Validation failed", {"value": ["is required"]})
         values = {**row.get("custom_fields", {}), str(field_id): body["value"]}
         store().update(coll, rid, {"custom_fields": values,
                                    "date_modified": now()})
@@ -248,7 +250,8 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         items = json_body().get("tags")
         if not isinstance(items, list) or not all(isinstance(t, dict) and store().get("tags", t.get("id"))
                                                    for t in items):
-            raise ApiError(422, "Validation failed", {"tags": ["must be a list of {id} of existing tags"]})
+            raise ApiError(INVALID, "Validation failed",
+                           {"tags": ["must be a list of {id} of existing tags"]})
         ids = [int(t["id"]) for t in items]
         with store().lock:      # read-merge-write of the tag set must not interleave
             current = _row(coll, rid)["tag_ids"]

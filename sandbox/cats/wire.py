@@ -25,6 +25,11 @@ RATE_CALLS, RATE_SECONDS = 500, 3600.0
 CONSENT_VALUES = (None, "pending", "granted", "declined")    # "declined" = off-limits
 ACTIVITY_TYPES = ("email", "meeting", "call_talked", "call_lvm", "call_missed", "text_message",
                   "other", "call")
+INVALID = 422                      # a well-formed body that breaks a rule; malformed JSON/paging → 400
+DUPLICATE = 409                    # check_duplicate=true hit, body {"message", "duplicates": [ids]}
+ALREADY_IN_PIPELINE = 409          # POST /pipelines for a candidate already on that job
+# Resume upload: POST /<candidates|contacts>/{id}/attachments?filename=<name>&is_resume=true, raw bytes.
+# 5xx bodies are HTML (error_response below).
 # -----------------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from sandbox.common import sandbox_of
 API_ROOT = "/api/v2"
 
 # ---- ASSUMED (see docs/assumptions.md, itris) ------------------------------------------------
+# Every route and field of this package except POST /applicant/inbox is assumed; these are the numbers.
 TOKEN_SECONDS = 3600
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 200
 RATE_CALLS, RATE_SECONDS = 120, 60.0

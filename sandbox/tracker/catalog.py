@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store, sandbox_of
-from sandbox.tracker.wire import ApiError, created, envelope, json_body, now, page
+from sandbox.tracker.wire import ALREADY_LONGLISTED, ApiError, created, envelope, json_body, now, page
 
 OPEN_STATES = ("Open", "On Hold")
 CLIENTS = (("Acme Ltd", "London"), ("ACME Limited", "Manchester"), ("Acme Holdings plc", "London"),
@@ -98,7 +98,7 @@ def register(bp: Blueprint) -> None:
         with store().lock:      # one row per opportunity and resource, even under concurrent calls
             if store().all("opportunity_resources",
                            lambda r: r["opportunityId"] == oid and r["resourceId"] == rid):
-                raise ApiError(409, "Resource is already on this opportunity")
+                raise ApiError(ALREADY_LONGLISTED, "Resource is already on this opportunity")
             row = store().insert("opportunity_resources", {
                 "opportunityId": oid, "resourceId": rid, "clientId": opp["clientId"],
                 "clientName": opp["clientName"], "opportunityName": opp["opportunityName"],

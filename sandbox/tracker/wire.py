@@ -27,6 +27,11 @@ RATE_CALLS, RATE_SECONDS = 100, 60.0
 JWT_SECONDS = 7 * 24 * 3600
 MARKETING_PREFERENCES = ("No Preference", "Opted In", "Opted Out")   # "Opted Out" = off-limits
 DEFAULT_STATUS = "Active"
+ALREADY_LONGLISTED = 409          # the resource is already on that opportunity
+# Notes: POST /api/v1/Activity {recordType, recordId, subject, note, activityTypeId} (of the two
+# unverified shapes in API-FACTS). No CV/document upload route at all (GET .../Documents only).
+# Reference lists: GET /api/v1/MetaData/{Resource,Contact,Opportunity}Statuses, ActivityTypes, Tags,
+# CustomFields/{Resource,Contact}. Errors: ProblemDetails; 401 empty; 429 plain text.
 # -----------------------------------------------------------------------------------------------
 
 
