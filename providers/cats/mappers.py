@@ -25,6 +25,14 @@ STANDARD_DEFS: tuple[FieldDef, ...] = (
     FieldDef("location", "City", "text"),
     FieldDef("linkedin_url", "LinkedIn URL", "url"),
 )
+def standard_defs(record_type: str) -> tuple[FieldDef, ...]:
+    """A CATS contact has no company *field*: it belongs to a company record by `company_id`, which
+    the adapter links when a company with exactly that name exists. So `company` isn't offered."""
+    if record_type == "contact":
+        return tuple(f for f in STANDARD_DEFS if f.key != "company")
+    return STANDARD_DEFS
+
+
 # Our key → the CATS field name its structured search (`POST /<records>/search`) filters on.
 SEARCH_FIELDS = {"first_name": "first_name", "last_name": "last_name", "email": "emails",
                  "title": "title", "company": "current_employer"}

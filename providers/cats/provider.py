@@ -33,6 +33,7 @@ ALREADY_ON_PIPELINE_STATUS = 409     # POST /pipelines for a candidate already o
 # The CATS "contains" filter is a substring match; email must match exactly.
 SEARCH_FILTERS = {"email": "exactly"}
 CLOSED_JOB_STATUSES = {"closed", "full", "filled", "cancelled", "canceled"}   # by title, not offered
+SEARCH_PAGE = 25
 FIND_PAGES = 3                       # keyword search rows are fuzzy; look a few pages deep at most
 # ----------------------------------------------------------------------------------------------------
 
@@ -77,7 +78,7 @@ class CatsProvider(Provider):
     # -- people ------------------------------------------------------------------------------
     def list_fields(self, record_type: str) -> list[FieldDef]:
         rows = self.client.iterate(f"/{self._path(record_type)}/custom_fields")
-        return list(mappers.STANDARD_DEFS) + [mappers.to_field_def(r) for r in rows]
+        return list(mappers.standard_defs(record_type)) + [mappers.to_field_def(r) for r in rows]
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
@@ -150,17 +151,21 @@ class CatsProvider(Provider):
         return next((str(r["id"]) for r in rows if same_company(r.get("name"), name)), None)
 
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
+        """Structured search (`POST /<records>/search`); no filters lists every record."""
         clauses = []
+        searchable = {f.key for f in mappers.standard_defs(record_type) if f.filterable}
         for key, value in filters.items():
-            if key not in mappers.SEARCH_FIELDS:
+            if key not in searchable:
                 raise Rejected(f"CATS cannot search {record_type}s by {key}", field_errors={key: "not filterable"})
             clauses.append({"field": mappers.SEARCH_FIELDS[key], "filter": SEARCH_FILTERS.get(key, "contains"),
                             "value": value})
-        if not clauses:
-            raise Rejected("give at least one filter", field_errors={"filters": "empty"})
-        body = clauses[0] if len(clauses) == 1 else {"and": clauses}
-        page = int(cursor) if cursor and cursor.isdigit() else 1
-        rows, more, total = self.client.page("POST", f"/{self._path(record_type)}/search", page, 25, body=body)
+        page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
+        path = f"/{self._path(record_type)}"
+        if clauses:
+            body = clauses[0] if len(clauses) == 1 else {"and": clauses}
+            rows, more, total = self.client.page("POST", f"{path}/search", page, SEARCH_PAGE, body=body)
+        else:
+            rows, more, total = self.client.page("GET", path, page, SEARCH_PAGE)
         return Page(items=[mappers.to_record(record_type, r) for r in rows],
                     next_cursor=str(page + 1) if more and rows else None, total=total)
 
@@ -248,8 +253,6 @@ class CatsProvider(Provider):
         return any(bool(r.get("is_resume")) for r in rows)
 
     def upload_cv(self, record_type: str, remote_id: str, filename: str, content: bytes) -> str:
-        if record_type != "candidate":
-            raise NotSupported("CATS keeps resumes on candidates only")
         if not content:
             raise Rejected("the CV file is empty", field_errors={"cv": "empty file"})
         path = RESUME_UPLOAD.format(records=self._path(record_type), id=remote_id)

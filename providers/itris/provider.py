@@ -146,6 +146,7 @@ class ItrisProvider(Provider):
         return body
 
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
+        """Filters combine with AND; no filters lists every record."""
         params: dict[str, Any] = {}
         names = [str(filters[k]) for k in ("first_name", "last_name") if filters.get(k)]
         if names:
@@ -156,9 +157,7 @@ class ItrisProvider(Provider):
             if key not in SEARCH_FILTERS:
                 raise Rejected(f"itris cannot search by {key}", field_errors={key: "not filterable"})
             params[SEARCH_FILTERS[key]] = value
-        if not params:
-            raise Rejected("give at least one filter", field_errors={"filters": "empty"})
-        page = int(cursor) if cursor and cursor.isdigit() else 1
+        page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
         rows, more, total = self.client.page(f"/{self._path(record_type)}", page, 50, **params)
         return Page(items=[mappers.to_record(record_type, r) for r in rows],
                     next_cursor=str(page + 1) if more else None, total=total)
@@ -241,7 +240,7 @@ class ItrisProvider(Provider):
     def has_cv(self, record_type: str, remote_id: str) -> bool:
         """Whether the applicant's "original CV" slot is filled (attachments don't count)."""
         if record_type != "applicant":
-            return False
+            raise NotSupported("itris keeps CVs on applicants only")
         try:
             self._call("GET", f"/applicants/{remote_id}/cv")
         except NotFound:

@@ -9,6 +9,7 @@ Calls per push (JWT cached): new person = 1 search + 1 create; existing = 1 sear
 (contacts + 1 GET, their search rows lack most fields); note = 1."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from providers.errors import NotSupported, Rejected, Unavailable
 from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import mappers
-from providers.tracker.client import TrackerClient, parse_expiration
+from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, parse_expiration
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
 
@@ -38,8 +39,10 @@ CONTACT_GET = True                                  # GET/PATCH /api/v1/Contact/
 ALREADY_ON_JOB_STATUS = 409                         # longlist add for a resource already there
 SUBJECT_CHARS = 100                                 # activity subject = the note's first line, cut
 # -------------------------------------------------------------------------------------------------
+LINKEDIN_VERIFY_GETS = 3   # contact rows lack the URL: confirm at most this many hits by GET
 FIND_MAX_PAGES = 20     # searches may ignore text filters (§1.4): crawl at most 200 rows locally
 LIST_MAX_PAGES = 50
+SEARCH_SKIP_PAGES = 10  # pages one search() call may read past that the local re-check emptied
 
 
 class TrackerCredentials(Schema):
@@ -121,24 +124,46 @@ class TrackerProvider(Provider):
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
-        """Search, then match email/LinkedIn locally page by page (the server may ignore the text
-        filter and return its default list), stopping at the first match."""
-        if not (email or linkedin_url):
-            return None
-        body: dict[str, Any] = {"searchText": email or linkedin_search_text(linkedin_url or "")}
-        if record_type == "contact" and email:
-            body = {"email": email}
-        by_linkedin = None
-        for rows in self.client.search_pages(f"/api/v1/{self._name(record_type)}/Search", body, FIND_MAX_PAGES):
+        """Email first, then LinkedIn. Each search is re-checked locally page by page, because the
+        server may ignore the text filter and return its default list; then the first search has
+        already walked that list and the second is skipped. Contact search rows carry no LinkedIn
+        URL, so a few LinkedIn hits are confirmed with a GET."""
+        path = f"/api/v1/{self._name(record_type)}/Search"
+        ignored = False
+        if email and email.strip():
+            body = {"email": email.strip()} if record_type == "contact" else {"searchText": email.strip()}
+            found, ignored, _ = self._crawl(record_type, path, body, email.strip(), email, linkedin_url)
+            if found is not None:
+                return self._full(record_type, found)
+        if linkedin_url and linkedin_url.strip() and not ignored:
+            text = linkedin_search_text(linkedin_url)
+            found, _, unverified = self._crawl(record_type, path, {"searchText": text}, text, None, linkedin_url)
+            if found is not None:
+                return self._full(record_type, found)
+            for row in unverified[:LINKEDIN_VERIFY_GETS]:
+                rec = self._full(record_type, row)
+                if mappers.matches({"linkedIn": rec.fields.get("linkedin_url")}, None, linkedin_url):
+                    return rec
+        return None
+
+    def _crawl(self, record_type: str, path: str, body: dict[str, Any], text: str, email: str | None,
+               linkedin_url: str | None) -> tuple[dict[str, Any] | None, bool, list[dict[str, Any]]]:
+        """(matching row, whether the server ignored the text, rows that can't show a LinkedIn URL)."""
+        by_linkedin, ignored, unverified = None, False, []
+        for rows in self.client.search_pages(path, body, FIND_MAX_PAGES):
             for row in rows:
                 how = mappers.matches(row, email, linkedin_url)
                 if how == "email" or (how == "linkedin" and not email):
-                    return self._full(record_type, row)
+                    return row, ignored, unverified
                 if how == "linkedin" and by_linkedin is None:
                     by_linkedin = row
-        return self._full(record_type, by_linkedin) if by_linkedin is not None else None
+                if not ("linkedIn" in row or "linkedin" in row or "contactDetails" in row):
+                    unverified.append(row)
+                ignored = ignored or text.lower() not in json.dumps(row).lower()
+        return by_linkedin, ignored, unverified
 
     def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
+        """A matched search row as a record; contact rows lack most fields, so those are fetched."""
         rec = mappers.to_record(record_type, row)
         if record_type == "contact" and CONTACT_GET:
             return self.get(record_type, rec.remote_id)
@@ -160,26 +185,32 @@ class TrackerProvider(Provider):
             self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}", json=body)
 
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
-        """One server page; text filters are re-checked locally since the server may ignore them."""
-        allowed = {"first_name", "last_name", "email", "phone", "status"}
-        unknown = set(filters) - allowed
-        if unknown or not filters:
+        """Pages of 10; no filters lists everything. Text filters are re-checked locally (the server
+        may ignore them), skipping pages left empty by that so a page with a cursor has items."""
+        unknown = set(filters) - {"first_name", "last_name", "email", "phone", "status"}
+        if unknown:
             raise Rejected("Tracker searches by name, email, phone or status",
-                           field_errors={k: "not filterable" for k in unknown} or {"filters": "empty"})
+                           field_errors={k: "not filterable" for k in unknown})
         body: dict[str, Any] = {}
         texts = [str(v) for k, v in filters.items() if k != "status" and v]
         if texts:
             body["searchText"] = texts[0]
         if filters.get("status"):
             body[mappers.STATUS_KEYS[record_type]] = filters["status"]
-        page = int(cursor) if cursor and cursor.isdigit() else 1
-        doc = self._call("POST", f"/api/v1/{self._name(record_type)}/Search",
-                         json={**body, "pageNumber": page, "pageSize": 10})
-        rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
-        total = doc.get("totalRecords") if isinstance(doc, dict) else None
-        items = [mappers.to_record(record_type, r) for r in rows if _keeps(r, filters)]
-        more = len(rows) >= 10 and not (isinstance(total, int) and page * 10 >= total)
-        return Page(items=items, next_cursor=str(page + 1) if more else None, total=total)
+        page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
+        for _ in range(SEARCH_SKIP_PAGES):
+            doc = self._call("POST", f"/api/v1/{self._name(record_type)}/Search",
+                             json={**body, "pageNumber": page, "pageSize": SERVER_PAGE_ROWS})
+            rows = [r for r in (doc if isinstance(doc, list) else (doc or {}).get("data") or []) if isinstance(r, dict)]
+            total = doc.get("totalRecords") if isinstance(doc, dict) and not texts else None
+            items = [mappers.to_record(record_type, r) for r in rows if _keeps(record_type, r, filters)]
+            more = len(rows) >= SERVER_PAGE_ROWS and not (
+                isinstance(doc, dict) and isinstance(doc.get("totalRecords"), int)
+                and page * SERVER_PAGE_ROWS >= doc["totalRecords"])
+            if items or not more:
+                return Page(items=items, next_cursor=str(page + 1) if more else None, total=total)
+            page += 1
+        return Page(items=[], next_cursor=None, total=None)
 
     # -- notes -----------------------------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
@@ -277,13 +308,12 @@ class TrackerProvider(Provider):
         return rank_companies(name, [(c, c.name) for c in companies])
 
 
-def _keeps(row: dict[str, Any], filters: dict[str, Any]) -> bool:
-    rec = mappers.to_record("candidate" if "resourceId" in row else "contact", row).fields
+def _keeps(record_type: str, row: dict[str, Any], filters: dict[str, Any]) -> bool:
+    fields = mappers.to_record(record_type, row).fields
     for key, value in filters.items():
         if key == "status" or value in (None, ""):
             continue
-        theirs = str(rec.get(key) or "").lower()
-        if str(value).lower() not in theirs:
+        if str(value).lower() not in str(fields.get(key) or "").lower():
             return False
     return True
 
