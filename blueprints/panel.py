@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
-from blueprints.panel_schemas import (MAX_BODY_BYTES, EnrolJsonSchema, EnrolTargetSchema, ProfileSchema,
+from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema, ProfileSchema,
                                       describe, split_form)
 from extensions import csrf, db, login_manager
 from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, User, team_query
@@ -236,7 +236,7 @@ def enrol_json():
 def intent_status(intent_id: int):
     """The self-polling status of one sync intent, reachable with the extension token."""
     intent = db.session.scalars(team_query(SyncIntent, _user().team_id).where(
-        SyncIntent.id == intent_id)).first()
+        SyncIntent.id == intent_id)).first() if intent_id <= MAX_ID else None
     if intent is None:
         raise PanelError(404, "No such sync in your team.")
     return _render("activity/_intent_status.html", intent=intent,

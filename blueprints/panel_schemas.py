@@ -10,6 +10,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 # The whole request body; a profile is a few hundred bytes, so this is generous.
 MAX_BODY_BYTES = 64 * 1024
+# Ids beyond a 32-bit integer can't exist, and SQLite raises OverflowError past 64 bits.
+MAX_ID = 2**31 - 1
 
 FIELD_LABELS = {
     "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
@@ -75,7 +77,7 @@ class EnrolTargetSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    campaign_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    campaign_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     sync_as = fields.String(load_default="", validate=validate.Length(max=40))
 
 

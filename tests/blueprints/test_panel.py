@@ -243,6 +243,10 @@ def test_enrol_refuses_unknown_sync_as_and_missing_campaign(app, world):
     assert r.status_code == 422 and "campaign_id" in r.get_json()["fields"]
     r = client.post("/panel/enrol", headers=auth(world), data={**ADA, "campaign_id": "abc"})
     assert r.status_code == 422 and b"Campaign" in r.data
+    for bad_id in (0, -1, True, 10**20, "1; drop table campaign"):
+        r = client.post("/panel/api/enrol", headers=auth(world), json={"campaign_id": bad_id, "profile": ADA})
+        assert r.status_code == 422, bad_id
+    assert client.get(f"/panel/intents/{10**20}/status", headers=auth(world)).status_code == 404
     assert counts() == (0, 0, 0, 0)
 
 
