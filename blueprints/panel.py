@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
@@ -17,6 +18,7 @@ from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, E
 from extensions import csrf, db, login_manager
 from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, User, team_query
 from providers import get_provider
+from providers.errors import NotSupported
 from services.outbox import active_connection, enrol
 from services.people import linkedin_key
 from services.tokens import user_for_token
@@ -104,7 +106,8 @@ def _render(template: str, **ctx: Any) -> str:
     fragment = render_template(template, **ctx)
     if request.headers.get("HX-Request") == "true" or request.method != "GET":
         return fragment
-    return render_template("panel/base.html", content=fragment)
+    # The fragment was rendered (and escaped) by our own template, so it is safe to embed as is.
+    return render_template("panel/base.html", content=Markup(fragment))
 
 
 def _user() -> User:
@@ -118,7 +121,7 @@ def _provider_info(team_id: int) -> tuple[Any, Any]:
         return None, None
     try:
         return conn, get_provider(conn.provider_key)
-    except Exception:  # a provider disabled in config: the panel still works, without "sync as"
+    except NotSupported:  # a provider disabled in config: the panel still works, without "sync as"
         return conn, None
 
 

@@ -155,7 +155,10 @@ def test_card_escapes_scraped_markup(app, world):
 
 def test_panel_url_opened_in_a_tab_renders_a_page(app, world):
     r = app.test_client().get("/panel/", headers=auth(world))
-    assert r.status_code == 200 and b"<!doctype html>" in r.data and b"Data engineers Q3" in r.data
+    assert r.status_code == 200 and b"<!doctype html>" in r.data
+    assert b'<div class="card" id="panel-card">' in r.data and b"Data engineers Q3" in r.data
+    r = app.test_client().get("/panel/")
+    assert r.status_code == 401 and b"<!doctype html>" in r.data and b'<div class="panel-error"' in r.data
 
 
 # -- enrol ----------------------------------------------------------------------------------
