@@ -1,4 +1,167 @@
-"""(being written)"""
-from flask import Blueprint
+"""Accounts on the web: sign-up, login/logout, the team page where an admin invites recruiters, and
+the invite-accept page. Also the session plumbing every page relies on: flask-login's user loader,
+what an expired session gets (the login page, never a 500), and the `admin_required` decorator."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
+
+from blueprints._htmx import RESPONSE_HANDLING, hx_redirect, is_htmx, render_page_or_fragment
+from extensions import db, login_manager
+from models import User
+from services import accounts
 
 bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """No (or an expired) session: to the login page, coming back here afterwards."""
+    target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if is_htmx():
+        # A fragment request can't show a login page in place; make htmx navigate the whole window.
+        resp = make_response("", 401)
+        resp.headers["HX-Redirect"] = target
+        return resp
+    return redirect(target)
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Logged in and an admin of the team; a recruiter gets 403."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403, description="Only a team admin can do this.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.app_context_processor
+def _htmx_config() -> dict[str, Any]:
+    return {"htmx_response_handling": RESPONSE_HANDLING}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so a crafted link can't bounce a login to another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("campaigns.index")
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    msgs = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return {k: v if isinstance(v, list) else [str(v)] for k, v in msgs.items()}
+
+
+@bp.route("/")
+def root():
+    """Campaigns for a logged-in user, the login page otherwise."""
+    return redirect(url_for("campaigns.index" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    error = None
+    if request.method == "POST":
+        user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user)
+            return hx_redirect(_safe_next(request.form.get("next")))
+        error = "Wrong email or password."
+    return render_page_or_fragment("auth/login.html", status=422 if error else 200, error=error,
+                                   email=request.form.get("email", ""),
+                                   next=request.values.get("next", ""))
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (POST, with the CSRF token)."""
+    logout_user()
+    flash("You are logged out.", "success")
+    return hx_redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create a team and become its admin."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            user = accounts.sign_up(request.form.to_dict())
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        else:
+            login_user(user)
+            flash(f"Welcome to Shoal. Next, connect {user.team.name}'s CRM.", "success")
+            return hx_redirect(url_for("integrations.index"))
+    return render_page_or_fragment("auth/signup.html", status=422 if errors else 200,
+                                   errors=errors, form=request.form)
+
+
+@bp.route("/team")
+@admin_required
+def team():
+    """The team's members and pending invites, with the invite form."""
+    return _team_page()
+
+
+def _team_page(status: int = 200, **ctx: Any):
+    return render_page_or_fragment(
+        "auth/team.html", status=status, members=accounts.team_members(current_user.team_id),
+        invites=accounts.pending_invites(current_user.team_id), errors=ctx.pop("errors", {}), **ctx)
+
+
+@bp.post("/team/invites")
+@admin_required
+def invite():
+    """Invite someone by email; the link is shown once, to copy and send."""
+    try:
+        inv, plain = accounts.create_invite(current_user, request.form.to_dict())
+    except ValidationError as exc:
+        db.session.rollback()
+        return _team_page(422, errors=_errors(exc), form=request.form)
+    link = url_for("auth.accept", token=plain, _external=True)
+    return _team_page(invite_link=link, invited=inv)
+
+
+@bp.route("/invites/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """Accept an invite: choose a name and password, then join the team."""
+    invite = accounts.open_invite(token)
+    if invite is None:
+        abort(404, description="This invite link is invalid, has expired or was already used. "
+                               "Ask your team admin for a new one.")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            user = accounts.accept_invite(token, request.form.to_dict())
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        else:
+            logout_user()
+            login_user(user)
+            flash(f"You joined {user.team.name}.", "success")
+            return hx_redirect(url_for("campaigns.index"))
+    return render_page_or_fragment("auth/accept.html", status=422 if errors else 200, invite=invite,
+                                   errors=errors, form=request.form)

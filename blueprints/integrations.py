@@ -1,4 +1,180 @@
-"""(being written)"""
-from flask import Blueprint
+"""The Integrations page (seed flow: Integrations › search for the CRM › enter credentials › Activate ›
+a green Connected badge). Providers come from the registry only; the connect form is generated from
+each provider's credentials schema; the check runs in a worker and the status fragment polls it."""
+from __future__ import annotations
 
-bp = Blueprint("integrations", __name__)
+import secrets
+from typing import Any
+
+from flask import (Blueprint, abort, current_app, flash, redirect, request, session, url_for)
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
+from blueprints.auth import admin_required
+from extensions import db
+from providers import all_providers, get_provider
+from providers.base import Provider
+from providers.errors import NotSupported, ProviderError
+from services import connections as svc
+
+bp = Blueprint("integrations", __name__, url_prefix="/integrations")
+
+STATUS_LABELS = {"connected": "Connected", "needs_attention": "Needs attention", "pending": "Checking…"}
+
+
+@bp.app_context_processor
+def _attention_banner() -> dict[str, Any]:
+    """For admins, on every page: the active connection if it needs attention (red banner)."""
+    if not getattr(current_user, "is_authenticated", False) or not current_user.is_admin:
+        return {"attention_connection": None}
+    conn = svc.active_connection(current_user.team_id)
+    if conn is None or conn.status != "needs_attention":
+        return {"attention_connection": None}
+    return {"attention_connection": {"provider_key": conn.provider_key, "last_error": conn.last_error,
+                                     "provider_name": _name(conn.provider_key)}}
+
+
+def _name(key: str) -> str:
+    try:
+        return get_provider(key).display_name
+    except NotSupported:
+        return key
+
+
+def _provider(key: str) -> type[Provider]:
+    try:
+        return get_provider(key)
+    except NotSupported:
+        abort(404, description="Shoal has no integration with that name.")
+
+
+def _oauth_available(provider_cls: type[Provider]) -> bool:
+    return bool(hasattr(provider_cls, "authorization_url") and hasattr(provider_cls, "exchange_code")
+                and current_app.config.get(f"{provider_cls.key.upper()}_CLIENT_ID"))
+
+
+@bp.get("/")
+@login_required
+def index():
+    """All CRMs Shoal integrates with, filtered by the search box, with the team's status for each."""
+    q = request.args.get("q", "").strip().lower()[:100]
+    providers = [p for p in all_providers() if not q or q in p.display_name.lower() or q in p.key]
+    conn = svc.active_connection(current_user.team_id)
+    return render_page_or_fragment("integrations/index.html", block="provider_list", providers=providers,
+                                   q=q, active=conn, status_labels=STATUS_LABELS)
+
+
+def _connect_page(provider_cls: type[Provider], status: int = 200, **ctx: Any):
+    values, base_url = svc.stored_values(current_user.team_id, provider_cls.key)
+    conn = svc.active_connection(current_user.team_id)
+    if conn is not None and conn.provider_key != provider_cls.key:
+        conn_other = conn
+        conn = None
+    else:
+        conn_other = None
+    ctx.setdefault("form", {})
+    return render_page_or_fragment(
+        "integrations/connect.html", block=ctx.pop("block", "main"), status=status, provider=provider_cls,
+        fields=svc.form_fields(provider_cls), stored=values, stored_base_url=base_url,
+        connection=conn, other=conn_other, oauth=_oauth_available(provider_cls),
+        errors=ctx.pop("errors", {}), **ctx)
+
+
+@bp.get("/<key>")
+@admin_required
+def connect(key: str):
+    """The connect form for one CRM (also the Reconnect page)."""
+    return _connect_page(_provider(key))
+
+
+@bp.post("/<key>/activate")
+@admin_required
+def activate(key: str):
+    """Validate and store the credentials, queue the check, answer with the polling status."""
+    provider_cls = _provider(key)
+    try:
+        svc.activate(current_user, key, request.form.to_dict())
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return _connect_page(provider_cls, 422, block="connect_form", errors=errors, form=request.form)
+    if is_htmx():
+        return _connect_page(provider_cls, block="connect_form")
+    return redirect(url_for("integrations.connect", key=key), 303)
+
+
+@bp.get("/connections/<int:connection_id>/status")
+@login_required
+def status(connection_id: int):
+    """The connection's status badge; polls itself while the check is pending."""
+    conn = svc.team_connection(current_user.team_id, connection_id)
+    if conn is None:
+        abort(404)
+    return render_fragment("integrations/_connection_status.html", connection=conn,
+                           provider=_provider(conn.provider_key))
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+@admin_required
+def disconnect(connection_id: int):
+    """Stop syncing to this CRM and forget its credentials."""
+    if not svc.disconnect(current_user.team_id, connection_id):
+        abort(404)
+    flash("Disconnected. Nothing will be synced until a CRM is connected again.", "success")
+    return hx_redirect(url_for("integrations.index"), 303)
+
+
+@bp.post("/connections/<int:connection_id>/recheck")
+@admin_required
+def recheck(connection_id: int):
+    """Run the check again with the stored credentials (e.g. after the CRM was down)."""
+    conn = svc.team_connection(current_user.team_id, connection_id)
+    if conn is None or not conn.active:
+        abort(404)
+    conn.status = "pending"
+    db.session.commit()
+    svc.enqueue_check(conn.id)
+    return render_fragment("integrations/_connection_status.html", connection=conn,
+                           provider=_provider(conn.provider_key))
+
+
+# -- OAuth (SmartRecruiters' "Allow access" pop-up) ------------------------------------------------
+
+def _redirect_uri(key: str) -> str:
+    return url_for("integrations.oauth_callback", key=key, _external=True)
+
+
+@bp.get("/<key>/oauth/start")
+@admin_required
+def oauth_start(key: str):
+    """Send the admin to the CRM's consent page."""
+    provider_cls = _provider(key)
+    if not _oauth_available(provider_cls):
+        abort(404, description=f"OAuth is not configured for {provider_cls.display_name} on this server.")
+    state = secrets.token_urlsafe(24)
+    session[f"oauth_state_{key}"] = state
+    url = provider_cls.authorization_url(  # type: ignore[attr-defined]
+        current_app.config[f"{key.upper()}_CLIENT_ID"], _redirect_uri(key), state,
+        auth_base_url=current_app.config.get(f"{key.upper()}_AUTH_BASE_URL"))
+    return redirect(url)
+
+
+@bp.get("/<key>/oauth/callback")
+@admin_required
+def oauth_callback(key: str):
+    """The CRM sends the admin back here with a code (or an error); exchange it for tokens."""
+    provider_cls = _provider(key)
+    expected = session.pop(f"oauth_state_{key}", None)
+    if not _oauth_available(provider_cls) or not expected or request.args.get("state") != expected:
+        abort(400, description="This sign-in link is stale or was not started here. Try Connect again.")
+    if request.args.get("error") or not request.args.get("code"):
+        flash(f"{provider_cls.display_name} did not grant access ({request.args.get('error', 'no code')}).", "error")
+        return redirect(url_for("integrations.connect", key=key))
+    cfg = current_app.config
+    try:
+        svc.oauth_connect(current_user, key, request.args["code"], client_id=cfg[f"{key.upper()}_CLIENT_ID"],
+                          client_secret=cfg.get(f"{key.upper()}_CLIENT_SECRET") or "",
+                          redirect_uri=_redirect_uri(key), auth_base_url=cfg.get(f"{key.upper()}_AUTH_BASE_URL"))
+    except ProviderError as exc:
+        flash(f"{provider_cls.display_name} refused the sign-in: {exc.message or exc}", "error")
+    return redirect(url_for("integrations.connect", key=key))

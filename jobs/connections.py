@@ -1,0 +1,9 @@
+"""Connection jobs, on the "interactive" queue: an admin is watching the status badge."""
+from __future__ import annotations
+
+
+def check_connection(connection_id: int) -> str:
+    """Check a connection's credentials against its CRM; enqueued by Activate / Reconnect / OAuth."""
+    from services.connections import run_check
+
+    return run_check(connection_id)

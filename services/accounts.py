@@ -1,0 +1,142 @@
+"""Accounts: sign-up (a new team and its admin), password login, and invitations to a team.
+
+Invite links carry a random token; only its SHA-256 is stored (models.Invite), so a database leak
+doesn't hand out working links. Form input is validated by the marshmallow schemas below; every
+function either writes everything it should or raises ValidationError having written nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+from models import Invite, Team, User, utcnow
+
+INVITE_DAYS = 7
+MIN_PASSWORD = 10
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class _Form(Schema):
+    """Strips surrounding whitespace and treats blank inputs as missing; ignores the CSRF field."""
+
+    @pre_load
+    def _clean(self, data: Any, **_: Any) -> Any:
+        if not hasattr(data, "items"):
+            return data
+        out = {}
+        for k, v in data.items():
+            if k in ("csrf_token", "next") or k not in self.fields:
+                continue
+            v = v.strip() if isinstance(v, str) and k != "password" else v
+            if v != "":
+                out[k] = v
+        return out
+
+
+_password = fields.String(required=True, validate=validate.Length(
+    min=MIN_PASSWORD, max=200, error=f"Use at least {MIN_PASSWORD} characters."))
+
+
+class SignupSchema(_Form):
+    team_name = fields.String(required=True, validate=validate.Length(max=200))
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = _password
+
+
+class InviteSchema(_Form):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    role = fields.String(load_default="recruiter", validate=validate.OneOf(User.ROLES))
+
+
+class AcceptSchema(_Form):
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    password = _password
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        func.lower(User.email) == email.lower())) > 0
+
+
+def sign_up(form: dict[str, Any]) -> User:
+    """Create a team and its first user, an admin. Raises ValidationError (nothing written)."""
+    data = SignupSchema().load(form)
+    email = data["email"].lower()
+    if _email_taken(email):
+        raise ValidationError({"email": ["An account with this email already exists. Log in instead."]})
+    team = Team(name=data["team_name"])
+    db.session.add(team)
+    db.session.flush()
+    user = User(team_id=team.id, email=email, name=data["name"], role="admin",
+                password_hash=generate_password_hash(data["password"]))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalars(select(User).where(func.lower(User.email) == (email or "").strip().lower())).first()
+    if user is None or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def create_invite(admin: User, form: dict[str, Any]) -> tuple[Invite, str]:
+    """Invite someone to the admin's team. Returns (invite, plain token): the token is shown once."""
+    data = InviteSchema().load(form)
+    email = data["email"].lower()
+    if _email_taken(email):
+        raise ValidationError({"email": ["This person already has a Shoal account."]})
+    plain = secrets.token_urlsafe(32)
+    invite = Invite(team_id=admin.team_id, email=email, role=data["role"], token_hash=sha256(plain),
+                    created_by_id=admin.id, expires_at=utcnow() + timedelta(days=INVITE_DAYS))
+    db.session.add(invite)
+    db.session.commit()
+    return invite, plain
+
+
+def open_invite(plain: str) -> Invite | None:
+    """The invite for a link token, if it exists, is unused and has not expired."""
+    if not plain:
+        return None
+    invite = db.session.scalars(select(Invite).where(Invite.token_hash == sha256(plain))).first()
+    if invite is None or invite.accepted_at is not None or invite.expires_at <= utcnow():
+        return None
+    return invite
+
+
+def accept_invite(plain: str, form: dict[str, Any]) -> User:
+    """Join the invite's team with a name and password. Raises LookupError for a dead link."""
+    invite = open_invite(plain)
+    if invite is None:
+        raise LookupError("This invite link is invalid, has expired or was already used.")
+    data = AcceptSchema().load(form)
+    if _email_taken(invite.email):
+        raise ValidationError({"name": ["An account with this invite's email already exists. Log in instead."]})
+    user = User(team_id=invite.team_id, email=invite.email, name=data["name"], role=invite.role,
+                password_hash=generate_password_hash(data["password"]))
+    invite.accepted_at = utcnow()
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def team_members(team_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.team_id == team_id).order_by(User.created_at)))
+
+
+def pending_invites(team_id: int) -> list[Invite]:
+    return list(db.session.scalars(select(Invite).where(
+        Invite.team_id == team_id, Invite.accepted_at.is_(None), Invite.expires_at > utcnow())
+        .order_by(Invite.created_at.desc())))

@@ -1,0 +1,224 @@
+"""Connecting a team to its CRM (the Integrations page): the connect form built from the provider's
+credentials schema, Activate (validate, store encrypted as `pending`, queue a check), the check
+itself (run by `jobs.connections.check_connection` in a worker), disconnect and SmartRecruiters'
+OAuth code exchange.
+
+A team has one active connection: activating a new one deactivates the previous one, which keeps
+its history (intents, audit rows). Secrets are never rendered back: a blank secret input means
+"unchanged" and reuses the value stored on the team's current connection to the same CRM.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from marshmallow import ValidationError, validate
+from sqlalchemy import select, update
+
+from crypto import CredentialsKeyMissing, decrypt_credentials, encrypt_credentials
+from extensions import db
+from models import Connection, User, utcnow
+from providers import get_provider
+from providers.base import Provider
+from providers.errors import AuthError, ProviderError, RateLimited, Rejected, Unavailable
+
+log = logging.getLogger("shoal.connections")
+
+# Token fields an OAuth flow fills in; typed in by hand only by someone who knows why (advanced).
+OAUTH_FIELDS = frozenset({"access_token", "refresh_token", "expires_at", "client_id", "client_secret",
+                          "auth_base_url"})
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = False
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    default: str = ""
+    advanced: bool = False
+
+
+def form_fields(provider_cls: type[Provider]) -> list[FormField]:
+    """The connect form's inputs, from the credentials schema (fields marked `internal` are skipped)."""
+    out = []
+    for name, f in provider_cls.credentials_schema().fields.items():
+        meta = f.metadata or {}
+        if meta.get("internal"):
+            continue
+        choices: tuple[str, ...] = ()
+        for v in f.validators:
+            if isinstance(v, validate.OneOf):
+                choices = tuple(str(c) for c in v.choices)
+        default = f.load_default if isinstance(f.load_default, str) else ""
+        out.append(FormField(name, meta.get("label") or name.replace("_", " ").capitalize(),
+                             secret=bool(meta.get("secret")), required=f.required, help=meta.get("help", ""),
+                             choices=choices, default=default,
+                             advanced=name in OAUTH_FIELDS and not f.required))
+    return out
+
+
+def active_connection(team_id: int) -> Connection | None:
+    return db.session.scalars(select(Connection).where(
+        Connection.team_id == team_id, Connection.active.is_(True))).first()
+
+
+def team_connection(team_id: int, connection_id: int) -> Connection | None:
+    return db.session.scalars(select(Connection).where(
+        Connection.team_id == team_id, Connection.id == connection_id)).first()
+
+
+def stored_values(team_id: int, provider_key: str) -> tuple[dict[str, Any], str | None]:
+    """Non-secret values and base URL of the team's active connection to this CRM (to pre-fill)."""
+    conn = active_connection(team_id)
+    if conn is None or conn.provider_key != provider_key:
+        return {}, None
+    try:
+        creds = decrypt_credentials(conn.credentials_encrypted)
+    except CredentialsKeyMissing:
+        creds = {}
+    secrets = set(get_provider(provider_key).secret_fields())
+    return {k: v for k, v in creds.items() if k not in secrets}, conn.base_url
+
+
+def _previous_credentials(team_id: int, provider_key: str) -> dict[str, Any]:
+    conn = active_connection(team_id)
+    if conn is None or conn.provider_key != provider_key:
+        return {}
+    try:
+        return decrypt_credentials(conn.credentials_encrypted)
+    except CredentialsKeyMissing:
+        return {}
+
+
+def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str:
+    base_url_for = getattr(provider_cls, "base_url_for", None)
+    return base_url_for(creds) if callable(base_url_for) else provider_cls.default_base_url
+
+
+def _base_url(raw: str, provider_cls: type[Provider], creds: dict[str, Any]) -> str:
+    url = (raw or "").strip().rstrip("/") or default_base_url(provider_cls, creds)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "{" in url or len(url) > 500:
+        raise ValidationError({"base_url": ["Enter a full http(s) URL, e.g. " + provider_cls.default_base_url]})
+    return url
+
+
+def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
+    """Validate the connect form and store a `pending` connection; the caller queues its check.
+
+    Raises ValidationError (nothing written) for missing or invalid credentials."""
+    provider_cls = get_provider(provider_key)
+    previous = _previous_credentials(user.team_id, provider_key)
+    raw: dict[str, Any] = {}
+    for f in form_fields(provider_cls):
+        value = str(form.get(f.name) or "").strip()
+        if f.secret and not value and previous.get(f.name):
+            value = previous[f.name]   # a blank secret input means "unchanged"
+        if value:
+            raw[f.name] = value
+    creds = {k: v for k, v in provider_cls.credentials_schema().load(raw).items() if v is not None}
+    base_url = _base_url(str(form.get("base_url") or ""), provider_cls, creds)
+    return store(user, provider_cls, creds, base_url)
+
+
+def store(user: User, provider_cls: type[Provider], creds: dict[str, Any], base_url: str) -> Connection:
+    """Make this the team's active connection (pending until checked) and queue the check."""
+    db.session.execute(update(Connection).where(Connection.team_id == user.team_id,
+                                                Connection.active.is_(True)).values(active=False))
+    conn = Connection(team_id=user.team_id, provider_key=provider_cls.key, base_url=base_url,
+                      credentials_encrypted=encrypt_credentials(creds), status="pending", active=True)
+    db.session.add(conn)
+    db.session.commit()
+    enqueue_check(conn.id)
+    return conn
+
+
+def enqueue_check(connection_id: int) -> None:
+    from jobs import INTERACTIVE, enqueue
+    from jobs.connections import check_connection
+
+    enqueue(check_connection, connection_id, queue=INTERACTIVE, job_id=f"check_connection-{connection_id}")
+
+
+def secret_label(provider_cls: type[Provider]) -> str:
+    """How the CRM calls its credential ("API key", "API bearer token"), for error messages."""
+    for f in form_fields(provider_cls):
+        if f.secret and not f.advanced:
+            return f.label
+    return "credentials"
+
+
+def run_check(connection_id: int) -> str:
+    """Check a connection with one cheap authenticated call and record the outcome.
+
+    connected: resume intents parked on this connection. Otherwise needs_attention + a message the
+    admin can act on. A connection deactivated or disconnected meanwhile is left alone."""
+    conn = db.session.get(Connection, connection_id)
+    if conn is None or not conn.active or conn.status == "disconnected":
+        return "gone"
+    provider_cls = get_provider(conn.provider_key)
+    name = provider_cls.display_name
+    status, error, account = "needs_attention", None, None
+    try:
+        from services.sync.context import build_adapter
+        info = build_adapter(conn, provider_cls).check_connection()
+        status, account = "connected", getattr(info, "name", None)
+    except AuthError:
+        error = f"The {secret_label(provider_cls)} was rejected by {name}."
+    except RateLimited as exc:
+        error = f"{name} is rate limiting requests; try again in {int(exc.retry_after)} seconds."
+    except Unavailable as exc:
+        error = f"Could not reach {name} at {conn.base_url}: {exc.message or 'no response'}."
+    except Rejected as exc:
+        error = f"{name} refused the check: {exc.message}."
+    except CredentialsKeyMissing:
+        error = "The stored credentials can't be decrypted any more (the server key changed). Reconnect."
+    except (ProviderError, requests.RequestException) as exc:
+        error = f"Could not reach {name} at {conn.base_url}: {exc}."
+    except Exception:  # the check must always end in a visible state, never stay "pending"
+        log.exception("connection check %s crashed", connection_id)
+        error = f"Checking {name} failed unexpectedly; see the server log."
+    db.session.refresh(conn)
+    if not conn.active or conn.status == "disconnected":
+        return "gone"
+    conn.status, conn.last_error, conn.last_checked_at = status, error, utcnow()
+    if account:
+        conn.account_name = str(account)[:200]
+    db.session.commit()
+    if status == "connected":
+        _resume_parked(conn.id)
+    return status
+
+
+def _resume_parked(connection_id: int) -> None:
+    from services.sync_runner import resume_parked
+
+    resume_parked(connection_id)
+
+
+def disconnect(team_id: int, connection_id: int) -> bool:
+    """Stop using a connection and forget its credentials; its history stays."""
+    conn = team_connection(team_id, connection_id)
+    if conn is None:
+        return False
+    conn.status, conn.active, conn.credentials_encrypted = "disconnected", False, None
+    conn.last_error = None
+    db.session.commit()
+    return True
+
+
+def oauth_connect(user: User, provider_key: str, code: str, *, client_id: str, client_secret: str,
+                  redirect_uri: str, auth_base_url: str | None = None) -> Connection:
+    """Exchange an OAuth authorization code for tokens and store them as the active connection.
+
+    Raises ProviderError (AuthError for a refused code) with nothing written."""
+    provider_cls = get_provider(provider_key)
+    creds = provider_cls.exchange_code(code, client_id, client_secret, redirect_uri,  # type: ignore[attr-defined]
+                                       auth_base_url=auth_base_url)
+    return store(user, provider_cls, creds, default_base_url(provider_cls, creds))
