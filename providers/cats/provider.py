@@ -84,7 +84,8 @@ class CatsProvider(Provider):
                     linkedin_url: str | None = None) -> CrmRecord | None:
         """One keyword search for both identifiers (CATS matches any word of the query), then an
         exact local match: an email match wins over a LinkedIn match."""
-        words = [w.strip() for w in (email, linkedin_url and linkedin_search_text(linkedin_url)) if w and w.strip()]
+        li_text = linkedin_search_text(linkedin_url) if linkedin_url else None
+        words = [w.strip() for w in (email, li_text) if w and w.strip()]
         if not words:
             return None
         path = f"/{self._path(record_type)}/search"
@@ -128,7 +129,8 @@ class CatsProvider(Provider):
         return CrmRecord(record_type=record_type, remote_id=new_id, fields=dict(fields))
 
     def _duplicate_id(self, record_type: str, fields: dict[str, Any]) -> str | None:
-        found = self.find_person(record_type, email=fields.get("email"), linkedin_url=fields.get("linkedin_url"))
+        found = self.find_person(record_type, email=fields.get("email"),
+                                 linkedin_url=fields.get("linkedin_url"))
         return found.remote_id if found else None
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
@@ -156,9 +158,10 @@ class CatsProvider(Provider):
         searchable = {f.key for f in mappers.standard_defs(record_type) if f.filterable}
         for key, value in filters.items():
             if key not in searchable:
-                raise Rejected(f"CATS cannot search {record_type}s by {key}", field_errors={key: "not filterable"})
-            clauses.append({"field": mappers.SEARCH_FIELDS[key], "filter": SEARCH_FILTERS.get(key, "contains"),
-                            "value": value})
+                raise Rejected(f"CATS cannot search {record_type}s by {key}",
+                               field_errors={key: "not filterable"})
+            clauses.append({"field": mappers.SEARCH_FIELDS[key],
+                            "filter": SEARCH_FILTERS.get(key, "contains"), "value": value})
         page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
         path = f"/{self._path(record_type)}"
         if clauses:
@@ -206,7 +209,8 @@ class CatsProvider(Provider):
         if record_type != "candidate":
             raise NotSupported("CATS pipelines hold candidates only")
         try:
-            pipeline_id = self.client.create("/pipelines", {"candidate_id": _int(remote_id), "job_id": _int(job_id)})
+            pipeline_id = self.client.create("/pipelines",
+                                             {"candidate_id": _int(remote_id), "job_id": _int(job_id)})
         except Rejected as exc:
             if exc.status != ALREADY_ON_PIPELINE_STATUS:
                 raise
@@ -232,9 +236,11 @@ class CatsProvider(Provider):
             known = self._tag_ids(record_type)
             missing = [t for t in ids if t.lower() not in known]
             if missing:
-                raise Rejected(f"CATS has no tag {', '.join(missing)}", field_errors={"tags": ", ".join(missing)})
+                raise Rejected(f"CATS has no tag {', '.join(missing)}",
+                               field_errors={"tags": ", ".join(missing)})
             ids = [known[t.lower()] for t in ids]
-        self.client.post(f"/{self._path(record_type)}/{remote_id}/tags", {"tags": [{"id": _int(i)} for i in ids]})
+        self.client.post(f"/{self._path(record_type)}/{remote_id}/tags",
+                         {"tags": [{"id": _int(i)} for i in ids]})
 
     def _tag_ids(self, record_type: str) -> dict[str, str]:
         tags = self.list_tags(record_type)
@@ -266,7 +272,8 @@ class CatsProvider(Provider):
     def search_companies(self, name: str) -> list[Company]:
         if not name or not name.strip():
             return []
-        rows = [mappers.to_company(r) for r in self.client.iterate("/companies/search", query=company_query(name))]
+        rows = [mappers.to_company(r)
+                for r in self.client.iterate("/companies/search", query=company_query(name))]
         return rank_companies(name, [(c, c.name) for c in rows])
 
 

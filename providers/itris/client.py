@@ -26,7 +26,8 @@ TokenCallback = Callable[[str, datetime], None]
 
 
 class ItrisClient(HttpClient):
-    def __init__(self, base_url: str, username: str, password: str, session: requests.Session | None = None, *,
+    def __init__(self, base_url: str, username: str, password: str,
+                 session: requests.Session | None = None, *,
                  token: str | None = None, expires_at: datetime | None = None,
                  on_new_token: TokenCallback | None = None):
         super().__init__(base_url, session)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.types import Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option, Status, Tag
+from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option,
+                             Status, Tag)
 
 CUSTOM_PREFIX = "custom:"
 ID_KEYS = {"applicant": "applicantId", "contact": "contactId"}
@@ -39,7 +40,8 @@ def to_record(record_type: str, row: dict[str, Any]) -> CrmRecord:
 def to_body(fields: dict[str, Any]) -> dict[str, Any]:
     """Our values → an itris write body with exactly those fields (None skipped: never blank theirs)."""
     body = {WIRE[k]: v for k, v in fields.items() if k in WIRE and v is not None}
-    custom = {k[len(CUSTOM_PREFIX):]: v for k, v in fields.items() if k.startswith(CUSTOM_PREFIX) and v is not None}
+    custom = {k[len(CUSTOM_PREFIX):]: v for k, v in fields.items()
+              if k.startswith(CUSTOM_PREFIX) and v is not None}
     if custom:
         body["customFields"] = custom
     return body
@@ -92,8 +94,8 @@ def to_list(row: dict[str, Any]) -> ListRef:
 
 
 def to_job(row: dict[str, Any]) -> Job:
-    return Job(id=str(row["jobId"]), title=str(row.get("title") or ""),
-               status=str(row.get("statusId") if row.get("statusId") is not None else row.get("statusName") or ""),
+    status = row.get("statusId") if row.get("statusId") is not None else row.get("statusName")
+    return Job(id=str(row["jobId"]), title=str(row.get("title") or ""), status=str(status or ""),
                company=row.get("companyName"))
 
 

@@ -24,8 +24,8 @@ from providers.http import make_session
 from providers.itris import mappers
 from providers.itris.client import ItrisClient
 from providers.matching import company_query, rank_companies, same_company
-from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits,
-                             Page, RecordType, Status, Tag)
+from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
+                             OffLimits, Page, RecordType, Status, Tag)
 
 # ---- ASSUMED (docs/assumptions.md "itris"; API-FACTS §4 [not found]) --------------------------------
 HOST_TEMPLATE = "https://{subdomain}.itris.cloud/api/v2"
@@ -38,8 +38,10 @@ SEARCH_FILTERS = {"email": "email", "linkedin_url": "webAddress", "name": "name"
 
 class ItrisCredentials(Schema):
     username = mf.String(required=True, validate=validate.Length(min=1),
-                         metadata={"label": "API username", "help": "itris → Integrations → new Configuration"})
-    password = mf.String(required=True, validate=validate.Length(min=1), metadata={"secret": True, "label": "Password"})
+                         metadata={"label": "API username",
+                                   "help": "itris → Integrations → new Configuration"})
+    password = mf.String(required=True, validate=validate.Length(min=1),
+                         metadata={"secret": True, "label": "Password"})
     subdomain = mf.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"),
                           metadata={"label": "Subdomain"})
     # Written back through on_credentials_changed so each job doesn't log in again.
@@ -56,7 +58,8 @@ class ItrisProvider(Provider):
     capabilities = frozenset({
         Capability.FIELDS, Capability.FIND, Capability.GET, Capability.CREATE, Capability.UPDATE,
         Capability.NOTES, Capability.NOTE_TYPES, Capability.JOBS, Capability.TAGS, Capability.LISTS,
-        Capability.STATUSES, Capability.CV, Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
+        Capability.STATUSES, Capability.CV, Capability.OFF_LIMITS, Capability.COMPANY_SEARCH,
+        Capability.SEARCH,
     })
     credentials_schema = ItrisCredentials
     # `{subdomain}` is filled from the credentials; a connection may give any base URL instead.
@@ -120,7 +123,8 @@ class ItrisProvider(Provider):
         return None
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
-        return mappers.to_record(record_type, self._call("GET", f"/{self._path(record_type)}/{remote_id}") or {})
+        row = self._call("GET", f"/{self._path(record_type)}/{remote_id}") or {}
+        return mappers.to_record(record_type, row)
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
         doc = self._call("POST", f"/{self._path(record_type)}", json=self._body(record_type, fields))
@@ -169,10 +173,12 @@ class ItrisProvider(Provider):
         return str((doc or {}).get("noteId"))
 
     def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
-        return [mappers.to_note(r) for r in self.client.iterate(f"/{self._path(record_type)}/{remote_id}/notes")]
+        rows = self.client.iterate(f"/{self._path(record_type)}/{remote_id}/notes")
+        return [mappers.to_note(r) for r in rows]
 
     def list_note_types(self, record_type: str) -> list[NoteType]:
-        return [mappers.to_note_type(r) for r in self.client.iterate("/notetypes", recordType=self._rt(record_type))]
+        rows = self.client.iterate("/notetypes", recordType=self._rt(record_type))
+        return [mappers.to_note_type(r) for r in rows]
 
     # -- jobs ------------------------------------------------------------------------------------
     def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
@@ -219,9 +225,11 @@ class ItrisProvider(Provider):
             known.update({v: v for v in known.values()})
             missing = [t for t in wanted if t.lower() not in known]
             if missing:
-                raise Rejected(f"itris has no tag {', '.join(missing)}", field_errors={"tags": ", ".join(missing)})
+                raise Rejected(f"itris has no tag {', '.join(missing)}",
+                               field_errors={"tags": ", ".join(missing)})
             wanted = [known[t.lower()] for t in wanted]
-        self._call("POST", f"/{self._path(record_type)}/{remote_id}/tags", json={"tagIds": [_int(t) for t in wanted]})
+        self._call("POST", f"/{self._path(record_type)}/{remote_id}/tags",
+                   json={"tagIds": [_int(t) for t in wanted]})
 
     def list_lists(self, record_type: str) -> list[ListRef]:
         return [mappers.to_list(r) for r in self.client.iterate("/groups", recordType=self._rt(record_type))]
@@ -231,7 +239,8 @@ class ItrisProvider(Provider):
         self._call("POST", f"/groups/{list_id}/members", json={"recordId": _int(remote_id)})
 
     def list_statuses(self, record_type: str) -> list[Status]:
-        return [mappers.to_status(r) for r in self.client.iterate("/statuses", recordType=self._rt(record_type))]
+        rows = self.client.iterate("/statuses", recordType=self._rt(record_type))
+        return [mappers.to_status(r) for r in rows]
 
     def set_status(self, record_type: str, remote_id: str, status: str) -> None:
         self._call("PATCH", f"/{self._path(record_type)}/{remote_id}", json={"statusId": _int(status)})

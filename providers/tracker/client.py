@@ -93,15 +93,18 @@ class TrackerClient(HttpClient):
         if not isinstance(body, dict):
             return str(body)[:300], {}
         errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
-        fields = {str(k): "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in errors.items()}
-        return str(body.get("detail") or body.get("title") or body.get("message") or resp.reason or ""), fields
+        fields = {str(k): "; ".join(map(str, v)) if isinstance(v, list) else str(v)
+                  for k, v in errors.items()}
+        message = body.get("detail") or body.get("title") or body.get("message") or resp.reason or ""
+        return str(message), fields
 
     # -- paging ----------------------------------------------------------------------------------
     def search_pages(self, path: str, body: dict[str, Any], max_pages: int) -> Iterator[list[dict[str, Any]]]:
         """Pages of a POST search, until a short page, the reported total or `max_pages`."""
         seen = 0
         for number in range(1, max_pages + 1):
-            doc = self.json("POST", path, json={**body, "pageNumber": number, "pageSize": REQUESTED_PAGE_SIZE})
+            doc = self.json("POST", path,
+                            json={**body, "pageNumber": number, "pageSize": REQUESTED_PAGE_SIZE})
             rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
             rows = [r for r in rows if isinstance(r, dict)]
             yield rows

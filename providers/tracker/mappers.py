@@ -35,7 +35,8 @@ WIRE_TO_OURS = {"firstname": "first_name", "surname": "last_name", "lastname": "
                 "city": "location", "contactdetails.linkedin": "linkedin_url", "linkedin": "linkedin_url"}
 _FIELD_TYPES = {"text": "text", "string": "text", "memo": "text", "date": "date", "datetime": "date",
                 "number": "number", "integer": "number", "decimal": "number", "currency": "number",
-                "boolean": "bool", "checkbox": "bool", "yesno": "bool", "list": "select", "dropdown": "select",
+                "boolean": "bool", "checkbox": "bool", "yesno": "bool", "list": "select",
+                "dropdown": "select",
                 "select": "select", "multiselect": "multiselect"}
 
 
@@ -112,6 +113,17 @@ def matches(row: dict[str, Any], email: str | None, linkedin_url: str | None) ->
     if linkedin_url and same_linkedin(linkedin_url, _first(row, "linkedIn", "linkedin")):
         return "linkedin"
     return None
+
+
+def keeps(record_type: str, row: dict[str, Any], filters: dict[str, Any]) -> bool:
+    """Whether a search row really matches our text filters (substring, any case)."""
+    fields = to_record(record_type, row).fields
+    for key, value in filters.items():
+        if key == "status" or value in (None, ""):
+            continue
+        if str(value).lower() not in str(fields.get(key) or "").lower():
+            return False
+    return True
 
 
 def split_tags(text: Any) -> list[str]:

@@ -5,15 +5,13 @@ WordPress "Halt Tracker Integration" plugin, TypeScript Tracker clients, Python 
 docs.unified.to's Tracker skill; vendor swagger at https://evoglapi.tracker-rms.com/swagger/index.html,
 not retrieved) and, for what §1 marks [not found]/[inferred] (notes, statuses, metadata lists,
 contact get/patch, error envelope), docs/assumptions.md "Tracker" — gathered in the ASSUMED block.
-Calls per push (JWT cached): new person = 1 search + 1 create; existing = 1 search + 1 PATCH
-(contacts + 1 GET, their search rows lack most fields); note = 1."""
+Calls per push (JWT cached): new person = email search + LinkedIn search + create; existing = 1
+search + 1 PATCH (contacts + 1 GET: their search rows lack most fields); note = 1."""
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from typing import Any
-
-from marshmallow import Schema, ValidationError, fields as mf, validate, validates_schema
 
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
@@ -22,20 +20,18 @@ from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import mappers
 from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, parse_expiration
+from providers.tracker.schemas import REGION_HOSTS, TrackerCredentials
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
-
-REGION_HOSTS = {"uk": "https://evoglapi.tracker-rms.com", "us": "https://evousapi.tracker-rms.com",
-                "ca": "https://evocaapi.tracker-rms.com"}
 
 # ---- ASSUMED (docs/assumptions.md "Tracker"; API-FACTS §1 marks these [not found]/[inferred]) ----
 ACTIVITY_PATH = "/api/v1/Activity"                 # + /Search; body {recordType, recordId, subject, note}
 ACTIVITY_TYPES_PATH = "/api/v1/MetaData/ActivityTypes"
-STATUSES_PATH = {"candidate": "/api/v1/MetaData/ResourceStatuses", "contact": "/api/v1/MetaData/ContactStatuses"}
+STATUSES_PATH = {"candidate": "/api/v1/MetaData/ResourceStatuses",
+                 "contact": "/api/v1/MetaData/ContactStatuses"}
 TAGS_PATH = "/api/v1/MetaData/Tags"
 CUSTOM_FIELDS_PATH = "/api/v1/MetaData/CustomFields/{name}"
 JOB_STATUSES_PATH = "/api/v1/MetaData/OpportunityStatuses"
-CONTACT_GET = True                                  # GET/PATCH /api/v1/Contact/{id} exist
 ALREADY_ON_JOB_STATUS = 409                         # longlist add for a resource already there
 SUBJECT_CHARS = 100                                 # activity subject = the note's first line, cut
 # -------------------------------------------------------------------------------------------------
@@ -43,24 +39,6 @@ LINKEDIN_VERIFY_GETS = 3   # contact rows lack the URL: confirm at most this man
 FIND_MAX_PAGES = 20     # searches may ignore text filters (§1.4): crawl at most 200 rows locally
 LIST_MAX_PAGES = 50
 SEARCH_SKIP_PAGES = 10  # pages one search() call may read past that the local re-check emptied
-
-
-class TrackerCredentials(Schema):
-    bearer_token = mf.String(metadata={"secret": True, "label": "API bearer token",
-                             "help": "Tracker → Tools & Settings → API; regenerating it revokes the old one"})
-    access_token = mf.String(metadata={"secret": True, "label": "OAuth access token"})
-    refresh_token = mf.String(metadata={"secret": True, "label": "OAuth refresh token"})
-    region = mf.String(load_default="uk", validate=validate.OneOf(sorted(REGION_HOSTS)),
-                       metadata={"label": "Data region (picks the default API host)"})
-    # Written back by the adapter through on_credentials_changed; never entered by a person.
-    jwt = mf.String(metadata={"secret": True, "internal": True})
-    jwt_expires_at = mf.String(metadata={"internal": True})
-    jwt_obtained_at = mf.String(metadata={"internal": True})
-
-    @validates_schema
-    def _one_token(self, data: dict[str, Any], **_: Any) -> None:
-        if not (data.get("bearer_token") or data.get("access_token")):
-            raise ValidationError("a bearer token (or an OAuth access token) is required", "bearer_token")
 
 
 @providers.register
@@ -81,7 +59,7 @@ class TrackerProvider(Provider):
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
-        """The regional REST host for `credentials["region"]` (the token, not the host, picks the database)."""
+        """The REST host of `credentials["region"]` (the token, not the host, picks the database)."""
         return REGION_HOSTS.get(str(credentials.get("region") or "uk").lower(), cls.default_base_url)
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
@@ -137,7 +115,8 @@ class TrackerProvider(Provider):
                 return self._full(record_type, found)
         if linkedin_url and linkedin_url.strip() and not ignored:
             text = linkedin_search_text(linkedin_url)
-            found, _, unverified = self._crawl(record_type, path, {"searchText": text}, text, None, linkedin_url)
+            found, _, unverified = self._crawl(record_type, path, {"searchText": text}, text, None,
+                                               linkedin_url)
             if found is not None:
                 return self._full(record_type, found)
             for row in unverified[:LINKEDIN_VERIFY_GETS]:
@@ -165,7 +144,7 @@ class TrackerProvider(Provider):
     def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
         """A matched search row as a record; contact rows lack most fields, so those are fetched."""
         rec = mappers.to_record(record_type, row)
-        if record_type == "contact" and CONTACT_GET:
+        if record_type == "contact":   # GET /api/v1/Contact/{id} is assumed too
             return self.get(record_type, rec.remote_id)
         return rec
 
@@ -174,7 +153,8 @@ class TrackerProvider(Provider):
         return mappers.to_record(record_type, row)
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
-        doc = self._call("POST", f"/api/v1/{self._name(record_type)}", json=mappers.to_body(record_type, fields))
+        doc = self._call("POST", f"/api/v1/{self._name(record_type)}",
+                         json=mappers.to_body(record_type, fields))
         if not isinstance(doc, dict) or doc.get("id") is None:
             raise Rejected("Tracker did not return the new record's id")
         return CrmRecord(record_type=record_type, remote_id=str(doc["id"]), fields=dict(fields))
@@ -201,9 +181,10 @@ class TrackerProvider(Provider):
         for _ in range(SEARCH_SKIP_PAGES):
             doc = self._call("POST", f"/api/v1/{self._name(record_type)}/Search",
                              json={**body, "pageNumber": page, "pageSize": SERVER_PAGE_ROWS})
-            rows = [r for r in (doc if isinstance(doc, list) else (doc or {}).get("data") or []) if isinstance(r, dict)]
+            raw = doc if isinstance(doc, list) else (doc or {}).get("data") or []
+            rows = [r for r in raw if isinstance(r, dict)]
             total = doc.get("totalRecords") if isinstance(doc, dict) and not texts else None
-            items = [mappers.to_record(record_type, r) for r in rows if _keeps(record_type, r, filters)]
+            items = [mappers.to_record(record_type, r) for r in rows if mappers.keeps(record_type, r, filters)]
             more = len(rows) >= SERVER_PAGE_ROWS and not (
                 isinstance(doc, dict) and isinstance(doc.get("totalRecords"), int)
                 and page * SERVER_PAGE_ROWS >= doc["totalRecords"])
@@ -306,16 +287,6 @@ class TrackerProvider(Provider):
         rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
         companies = [mappers.to_company(r) for r in rows if isinstance(r, dict)]
         return rank_companies(name, [(c, c.name) for c in companies])
-
-
-def _keeps(record_type: str, row: dict[str, Any], filters: dict[str, Any]) -> bool:
-    fields = mappers.to_record(record_type, row).fields
-    for key, value in filters.items():
-        if key == "status" or value in (None, ""):
-            continue
-        if str(value).lower() not in str(fields.get(key) or "").lower():
-            return False
-    return True
 
 
 def _when(value: Any) -> datetime | None:
