@@ -148,3 +148,9 @@ def norm_linkedin(url: str | None) -> str:
     u = url.strip().lower().split("?")[0].split("#")[0].rstrip("/")
     at = u.find("linkedin.com")
     return u[at:] if at >= 0 else u
+
+
+def linkedin_slug(url: str) -> str:
+    """The profile's own part of a LinkedIn URL (`/in/<slug>`), the term a keyword search matches."""
+    path = norm_linkedin(url).split("linkedin.com", 1)[-1].strip("/")
+    return path.split("/")[-1] if path else url.strip()

@@ -26,7 +26,6 @@ CANDIDATE_STATUSES = ("LEAD", "NEW", "IN_REVIEW", "INTERVIEW", "OFFERED", "HIRED
 JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "FILLED", "ON_HOLD", "CANCELLED")  # [inferred]
 CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}     # [not found] values
 RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
-ASSIGN_PATH = "/candidates/{id}/jobs/{job_id}"          # [not found] add an existing candidate to a job (PUT)
 NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
 SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
 
@@ -128,10 +127,11 @@ class SmartRecruitersProvider(Provider):
             for row in rows:
                 if (row.get("email") or "").strip().lower() == want:
                     return m.candidate_in(self._candidate(row["id"]))
-        if linkedin_url and m.norm_linkedin(linkedin_url):
-            want = m.norm_linkedin(linkedin_url)
-            rows, _ = self.client.page("/candidates", {"q": linkedin_url.strip()})
-            for row in rows[:10]:   # the keyword search ranks exact URL hits first; rows lack `web`
+        want = m.norm_linkedin(linkedin_url)
+        if want:
+            # Search by the profile slug: a keyword search won't match a differently spelled URL.
+            rows, _ = self.client.page("/candidates", {"q": m.linkedin_slug(linkedin_url)})
+            for row in rows[:10]:   # list rows may lack `web`: then read the candidate
                 cand = row if "web" in row else self._candidate(row["id"])
                 if m.norm_linkedin((cand.get("web") or {}).get("linkedin")) == want:
                     return m.candidate_in(cand if "experience" in cand else self._candidate(row["id"]))
@@ -149,7 +149,11 @@ class SmartRecruitersProvider(Provider):
         if missing:
             raise Rejected("SmartRecruiters needs a first and last name",
                            field_errors={k: "required" for k in missing})
-        created = self.client.json("POST", "/candidates", json=body)
+        # With a job (sync options), create and apply in one call: SmartRecruiters has no way to put
+        # an existing candidate on a job (API-FACTS §2.2), so this is the moment to do it.
+        job_id = fields.get("job_id")
+        path = f"/jobs/{job_id}/candidates" if job_id else "/candidates"
+        created = self.client.json("POST", path, json=body)
         self._write_properties(str(created["id"]), custom)
         record = m.candidate_in(created)
         record.fields.update(custom)
@@ -169,8 +173,9 @@ class SmartRecruitersProvider(Provider):
         self._write_properties(remote_id, custom)
 
     def _split(self, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        fields = {k: v for k, v in fields.items() if k != "job_id"}
         custom = {k: v for k, v in fields.items() if k.startswith(m.CUSTOM_PREFIX)}
-        unknown = [k for k in fields if k not in custom and k not in dict.fromkeys(f.key for f in m.STANDARD_FIELD_DEFS)]
+        unknown = [k for k in fields if k not in custom and k not in {f.key for f in m.STANDARD_FIELD_DEFS}]
         if unknown:
             raise Rejected(f"SmartRecruiters has no field {', '.join(unknown)}",
                            field_errors={k: "unknown field" for k in unknown})
@@ -212,11 +217,15 @@ class SmartRecruitersProvider(Provider):
         return m.statuses(JOB_STATUSES)
 
     def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
+        """Idempotent for a candidate already on the job (created with it, see `create`). The
+        Customer API cannot assign an existing candidate to a job, so anything else is NotSupported
+        (re-posting the person to the job would create a duplicate candidate)."""
         self._check_type(record_type)
         cand = self._candidate(remote_id)
         assigned = [cand.get("primaryAssignment") or {}] + list(cand.get("secondaryAssignments") or [])
         if not any(str((a.get("job") or {}).get("id")) == str(job_id) for a in assigned):
-            self.client.json("PUT", ASSIGN_PATH.format(id=remote_id, job_id=job_id), json={})
+            raise NotSupported("SmartRecruiters can only put a candidate on a job when creating them; "
+                               "this candidate already exists")
         if status:
             self.client.json("PUT", f"/candidates/{remote_id}/jobs/{job_id}/status", json={"status": status})
         return f"{remote_id}:{job_id}"
@@ -244,7 +253,15 @@ class SmartRecruitersProvider(Provider):
         self._check_type(record_type)
         if status.upper() not in CANDIDATE_STATUSES:
             raise Rejected(f"unknown SmartRecruiters status {status!r}", field_errors={"status": "unknown"})
-        self.client.json("PUT", f"/candidates/{remote_id}/status", json={"status": status.upper()})
+        try:
+            self.client.json("PUT", f"/candidates/{remote_id}/status", json={"status": status.upper()})
+        except NotFound:
+            # 404 also means "no primary assignment": a status belongs to a job application.
+            cand = self._candidate(remote_id)        # raises NotFound if the candidate is gone
+            if not cand.get("primaryAssignment"):
+                raise Rejected("a SmartRecruiters status belongs to a job: this candidate is on none",
+                               field_errors={"status": "candidate has no job"}) from None
+            raise
 
     # -- CV -----------------------------------------------------------------------------------------
     def has_cv(self, record_type: str, remote_id: str) -> bool:
@@ -278,6 +295,9 @@ class SmartRecruitersProvider(Provider):
             if key.startswith(m.CUSTOM_PREFIX):
                 params.setdefault("propertyId", []).append(key[len(m.CUSTOM_PREFIX):])
                 params.setdefault("propertyValueId", []).append(value)
+            elif key == "location":
+                # `location` is a keyword looked up in one location field: send the city part.
+                params["location"] = str(value).split(",")[0].strip()
             elif key in SEARCH_PARAMS:
                 params[SEARCH_PARAMS[key]] = value
             else:

@@ -5,6 +5,7 @@ exercises the capability when the adapter declares it and otherwise asserts NotS
 provider × capability pair is checked one way or the other."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ import requests
 
 import providers
 from providers.base import Capability, Provider
-from providers.errors import AuthError, NotSupported, RateLimited, Unavailable
+from providers.errors import AuthError, NotSupported, RateLimited, Rejected, Unavailable
 from providers.types import AccountInfo, CrmRecord, OffLimits, STANDARD_FIELDS
 from tests.providers.conftest import PROVIDER_KEYS, person_fields
 
@@ -216,7 +217,8 @@ def test_notes_and_note_types(make_crm, unique: str, key: str, rt: str) -> None:
 
 @by_record_type
 def test_tags(make_crm, unique: str, key: str, rt: str) -> None:
-    adapter = make_crm(key).adapter()
+    crm = make_crm(key)
+    adapter = crm.adapter()
     if not adapter.supports(Capability.TAGS):
         with pytest.raises(NotSupported):
             adapter.list_tags(rt)
@@ -228,7 +230,21 @@ def test_tags(make_crm, unique: str, key: str, rt: str) -> None:
     adapter.apply_tags(rt, rec.remote_id, [tag])
     adapter.apply_tags(rt, rec.remote_id, [tag])    # adding again is harmless
     after = adapter.list_tags(rt)
-    assert tag in {t.id for t in after} | {t.name for t in after}
+    if before:
+        assert tag in {t.id for t in after}
+    else:
+        # No catalogue to check against: the CRM must have stored the new name with this record.
+        assert stored_with(crm, rec.remote_id, tag), "tag not stored on the record"
+
+
+def stored_with(crm: Any, remote_id: str, needle: str) -> bool:
+    """Does some sandbox row mention both the record and `needle`? (inspection route, read-only)"""
+    for rows in crm.state()["tables"].values():
+        for row in rows:
+            text = json.dumps(row, default=str)
+            if needle in text and str(remote_id) in text:
+                return True
+    return False
 
 
 @by_record_type
@@ -276,7 +292,14 @@ def test_statuses(make_crm, unique: str, key: str, rt: str) -> None:
     statuses = per_record_type(adapter.list_statuses, rt)
     assert statuses and all(s.id and s.name for s in statuses)
     rec, _ = create_person(adapter, rt, unique)
-    adapter.set_status(rt, rec.remote_id, statuses[-1].id)
+    try:
+        adapter.set_status(rt, rec.remote_id, statuses[-1].id)
+    except Rejected as exc:
+        # Some CRMs keep a status per job application (SmartRecruiters): then the record must be on
+        # a job first; the CRM's own quirk test covers that path.
+        if not adapter.supports(Capability.JOBS):
+            raise
+        pytest.skip(f"status needs a job in {adapter.display_name}: {exc.message}")
 
 
 @by_record_type
