@@ -23,7 +23,7 @@ from providers.errors import NotFound, NotSupported, Rejected
 from providers.http import make_session
 from providers.itris import mappers
 from providers.itris.client import ItrisClient
-from providers.matching import company_query, rank_companies, same_company
+from providers.matching import company_query, rank_companies, same_company, same_email, same_linkedin
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
@@ -32,6 +32,7 @@ HOST_TEMPLATE = "https://{subdomain}.itris.cloud/api/v2"
 ME_PATH = "/me"
 CONFLICT_STATUS = 409                 # POST /jobs/{id}/applicants when already on the job
 CLOSED_JOB_STATUSES = {"closed", "filled"}   # by name; not offered without a whitelist
+FIND_PAGE_SIZE = 10                   # an exact lookup returns one row; a few more cost nothing
 SEARCH_FILTERS = {"email": "email", "linkedin_url": "webAddress", "name": "name"}
 # -------------------------------------------------------------------------------------------------------
 
@@ -114,12 +115,17 @@ class ItrisProvider(Provider):
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
-        """Exact email lookup, then LinkedIn (itris normalises `webAddress`); the first row is it."""
-        for param, value in (("email", email), ("webAddress", linkedin_url)):
+        """Email lookup, then LinkedIn (itris normalises `webAddress`). Rows are re-checked locally
+        so a filter the server ignored can never link us to someone else."""
+        checks = (("email", email, lambda r: same_email(email, r.get("emailAddress"))),
+                  ("webAddress", linkedin_url, lambda r: same_linkedin(linkedin_url, r.get("webAddress"))))
+        for param, value, same in checks:
             if value and value.strip():
-                rows, _, _ = self.client.page(f"/{self._path(record_type)}", 1, 1, **{param: value.strip()})
-                if rows:
-                    return mappers.to_record(record_type, rows[0])
+                rows, _, _ = self.client.page(f"/{self._path(record_type)}", 1, FIND_PAGE_SIZE,
+                                              **{param: value.strip()})
+                row = next((r for r in rows if same(r)), None)
+                if row is not None:
+                    return mappers.to_record(record_type, row)
         return None
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:

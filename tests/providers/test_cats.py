@@ -245,3 +245,26 @@ def test_custom_fields_written_on_create_and_update(cats):
     assert cats.get("candidate", rec.remote_id).fields[field.key] == "first"
     cats.update("candidate", rec.remote_id, {field.key: "second"})
     assert cats.get("candidate", rec.remote_id).fields[field.key] == "second"
+
+
+def test_hal_iterate_follows_next_links_to_the_end(cats):
+    everything = cats.client.get("/jobs", per_page=100)
+    assert everything["total"] > 2
+    paged = list(cats.client.iterate("/jobs", per_page=2))
+    assert [r["id"] for r in paged] == [r["id"] for r in embedded_rows(everything)]
+    assert len(paged) == everything["total"]
+
+
+def test_calls_per_push(cats):
+    """What the benchmark counts: new person 2 calls, existing person 2, note 1."""
+    start = cats.client.calls
+    assert cats.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"]) is None
+    rec = cats.create("candidate", ADA)
+    assert cats.client.calls - start == 2
+    start = cats.client.calls
+    found = cats.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"])
+    cats.update("candidate", found.remote_id, {"title": "CTO"})
+    assert cats.client.calls - start == 2
+    start = cats.client.calls
+    cats.add_note("candidate", rec.remote_id, "Replied", "email")
+    assert cats.client.calls - start == 1

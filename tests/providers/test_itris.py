@@ -212,3 +212,27 @@ def test_rate_limited(itris, server):
     with pytest.raises(RateLimited) as exc:
         itris.list_statuses("applicant")
     assert exc.value.retry_after > 0
+
+
+def test_one_401_logs_in_again_and_repeats_the_call(itris, server):
+    itris.check_connection()
+    before = itris.client.logins
+    requests.post(f"{server.base}/__sandbox/faults", json={"mode": "401", "count": 1}, timeout=5)
+    assert itris.list_statuses("applicant")
+    assert itris.client.logins == before + 1
+
+
+def test_calls_per_push(itris):
+    """What the benchmark counts (token cached): new person 3 calls, existing 2, note 1."""
+    itris.check_connection()
+    start = itris.client.calls
+    assert itris.find_person("applicant", email=ADA["email"], linkedin_url=ADA["linkedin_url"]) is None
+    rec = itris.create("applicant", ADA)
+    assert itris.client.calls - start == 3
+    start = itris.client.calls
+    found = itris.find_person("applicant", email=ADA["email"], linkedin_url=ADA["linkedin_url"])
+    itris.update("applicant", found.remote_id, {"title": "CTO"})
+    assert itris.client.calls - start == 2
+    start = itris.client.calls
+    itris.add_note("applicant", rec.remote_id, "Replied")
+    assert itris.client.calls - start == 1

@@ -228,3 +228,19 @@ def test_one_401_reexchanges_and_repeats_the_call(tracker, server):
     requests.post(f"{server.base}/__sandbox/faults", json={"mode": "401", "count": 1}, timeout=5)
     assert tracker.list_statuses("candidate")
     assert tracker.client.exchanges == before + 1
+
+
+def test_calls_per_push(tracker):
+    """What the benchmark counts (JWT cached): new person 3 calls, existing 2, note 1."""
+    tracker.check_connection()
+    start = tracker.client.calls
+    assert tracker.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"]) is None
+    rec = tracker.create("candidate", ADA)
+    assert tracker.client.calls - start == 3
+    start = tracker.client.calls
+    found = tracker.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"])
+    tracker.update("candidate", found.remote_id, {"title": "CTO"})
+    assert tracker.client.calls - start == 2
+    start = tracker.client.calls
+    tracker.add_note("candidate", rec.remote_id, "Replied")
+    assert tracker.client.calls - start == 1
