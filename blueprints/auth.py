@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
@@ -25,6 +25,16 @@ def _load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+
+
+@bp.before_app_request
+def _fresh_user() -> None:
+    """Resolve current_user from this request's own session.
+
+    flask-login caches the user on `g`, which lives in the app context; a request pushed inside an
+    existing app context (tests, CLI-driven requests) would otherwise inherit the previous request's
+    user, so a dropped session would still look logged in."""
+    g.pop("_login_user", None)
 
 
 @login_manager.unauthorized_handler

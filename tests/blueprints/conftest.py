@@ -6,6 +6,7 @@ import re
 from typing import Any, Callable
 
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 
 PASSWORD = "correct horse battery"  # tests/conftest.PASSWORD (same module name, so not importable here)
@@ -26,10 +27,17 @@ class Browser:
     def __init__(self, client: FlaskClient):
         self.client = client
 
+    @staticmethod
+    def _fresh() -> None:
+        # The suite runs requests inside one app context, so `g` outlives a request; Flask-WTF
+        # caches the CSRF token there. Drop it so each page mints its token from its own session.
+        g.pop("csrf_token", None)
+
     def token(self, page: str = "/login") -> str:
-        return csrf_from(self.client.get(page).get_data(as_text=True))
+        return csrf_from(self.get(page).get_data(as_text=True))
 
     def get(self, url: str, **kw: Any):
+        self._fresh()
         return self.client.get(url, **kw)
 
     def post(self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login",
@@ -39,6 +47,7 @@ class Browser:
         headers = dict(kw.pop("headers", {}) or {})
         if htmx:
             headers["HX-Request"] = "true"
+        self._fresh()
         return self.client.post(url, data=data, headers=headers, **kw)
 
     def login(self, email: str, password: str = PASSWORD):
