@@ -34,6 +34,7 @@ ALREADY_ON_PIPELINE_STATUS = 409     # POST /pipelines for a candidate already o
 SEARCH_FILTERS = {"email": "exactly"}
 CLOSED_JOB_STATUSES = {"closed", "full", "filled", "cancelled", "canceled"}   # by title, not offered
 SEARCH_PAGE = 25
+JOB_COMPANY_LOOKUPS = 20             # companies named on the job list; the rest show without one
 FIND_PAGES = 3                       # keyword search rows are fuzzy; look a few pages deep at most
 # ----------------------------------------------------------------------------------------------------
 
@@ -197,8 +198,9 @@ class CatsProvider(Provider):
             sid, title = mappers.to_job(row).status.lower(), (mappers.job_status_title(row) or "").lower()
             if (sid in wanted or title in wanted) if wanted else title not in CLOSED_JOB_STATUSES:
                 rows.append(row)
-        # Jobs name their company by id only; one company listing labels them for the picker.
-        names = {str(c["id"]): c.get("name") for c in self.client.iterate("/companies")} if rows else {}
+        # Jobs name their company by id only; label them for the picker, a bounded number of lookups.
+        ids = list(dict.fromkeys(str(r["company_id"]) for r in rows if r.get("company_id")))
+        names = {i: (self.client.get(f"/companies/{i}") or {}).get("name") for i in ids[:JOB_COMPANY_LOOKUPS]}
         return [mappers.to_job({**r, "company_name": names.get(str(r.get("company_id")))}) for r in rows]
 
     def list_job_statuses(self) -> list[Status]:

@@ -33,6 +33,14 @@ def parse_expiration(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def stored_time(value: Any) -> datetime | None:
+    """A persisted JWT timestamp; an unreadable one just means "exchange again"."""
+    try:
+        return parse_expiration(value) if value else None
+    except Unavailable:
+        return None
+
+
 class TrackerClient(HttpClient):
     def __init__(self, base_url: str, customer_token: str, session: requests.Session | None = None, *,
                  jwt: str | None = None, expires_at: datetime | None = None,
@@ -64,7 +72,9 @@ class TrackerClient(HttpClient):
             raise AuthError("Tracker's token exchange returned no JWT")
         self.jwt = str(body["token"])
         self.obtained_at = datetime.now(timezone.utc)
-        self.expires_at = parse_expiration(body.get("expiration"))
+        # No `expiration` (not seen, but cheap to survive): assume an hour; a 401 re-exchanges anyway.
+        expiration = body.get("expiration")
+        self.expires_at = parse_expiration(expiration) if expiration else self.obtained_at + MAX_MARGIN
         self.exchanges += 1
         if self.on_new_jwt:
             self.on_new_jwt(self.jwt, self.expires_at, self.obtained_at)

@@ -15,11 +15,11 @@ from typing import Any
 
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
-from providers.errors import NotSupported, Rejected, Unavailable
+from providers.errors import NotSupported, Rejected
 from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import mappers
-from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, parse_expiration
+from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, stored_time
 from providers.tracker.schemas import REGION_HOSTS, TrackerCredentials
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
@@ -68,8 +68,8 @@ class TrackerProvider(Provider):
         c = self.credentials
         self.client = TrackerClient(
             self.base_url, str(c.get("access_token") or c.get("bearer_token") or ""), self.session,
-            jwt=c.get("jwt"), expires_at=_when(c.get("jwt_expires_at")),
-            obtained_at=_when(c.get("jwt_obtained_at")), on_new_jwt=self._store_jwt)
+            jwt=c.get("jwt"), expires_at=stored_time(c.get("jwt_expires_at")),
+            obtained_at=stored_time(c.get("jwt_obtained_at")), on_new_jwt=self._store_jwt)
 
     def _store_jwt(self, jwt: str, expires_at: datetime, obtained_at: datetime) -> None:
         self.credentials.update(jwt=jwt, jwt_expires_at=expires_at.isoformat(),
@@ -110,13 +110,16 @@ class TrackerProvider(Provider):
         ignored = False
         if email and email.strip():
             body = {"email": email.strip()} if record_type == "contact" else {"searchText": email.strip()}
-            found, ignored, _ = self._crawl(record_type, path, body, email.strip(), email, linkedin_url)
+            found, ignored, _ = self._crawl(record_type, path, body, email.strip(), email, linkedin_url,
+                                            FIND_MAX_PAGES)
             if found is not None:
                 return self._full(record_type, found)
         if linkedin_url and linkedin_url.strip() and not ignored:
             text = linkedin_search_text(linkedin_url)
+            # Contact rows can't show the URL: only the first page's hits can be confirmed anyway.
+            pages = 1 if record_type == "contact" else FIND_MAX_PAGES
             found, _, unverified = self._crawl(record_type, path, {"searchText": text}, text, None,
-                                               linkedin_url)
+                                               linkedin_url, pages)
             if found is not None:
                 return self._full(record_type, found)
             for row in unverified[:LINKEDIN_VERIFY_GETS]:
@@ -126,10 +129,11 @@ class TrackerProvider(Provider):
         return None
 
     def _crawl(self, record_type: str, path: str, body: dict[str, Any], text: str, email: str | None,
-               linkedin_url: str | None) -> tuple[dict[str, Any] | None, bool, list[dict[str, Any]]]:
+               linkedin_url: str | None, max_pages: int,
+               ) -> tuple[dict[str, Any] | None, bool, list[dict[str, Any]]]:
         """(matching row, whether the server ignored the text, rows that can't show a LinkedIn URL)."""
         by_linkedin, ignored, unverified = None, False, []
-        for rows in self.client.search_pages(path, body, FIND_MAX_PAGES):
+        for rows in self.client.search_pages(path, body, max_pages):
             for row in rows:
                 how = mappers.matches(row, email, linkedin_url)
                 if how == "email" or (how == "linkedin" and not email):
@@ -287,14 +291,6 @@ class TrackerProvider(Provider):
         rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
         companies = [mappers.to_company(r) for r in rows if isinstance(r, dict)]
         return rank_companies(name, [(c, c.name) for c in companies])
-
-
-def _when(value: Any) -> datetime | None:
-    """A persisted timestamp; an unreadable one just means "exchange again"."""
-    try:
-        return parse_expiration(value) if value else None
-    except Unavailable:
-        return None
 
 
 def _int(value: str) -> int | str:
