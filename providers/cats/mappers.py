@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.matching import first_linkedin, same_email, same_linkedin
+from providers.matching import first_linkedin, linkedin_key, same_email, same_linkedin
 from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option,
                              Status, Tag)
 
@@ -108,6 +108,24 @@ def to_body(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     if custom:
         body["custom_fields"] = custom
     return body
+
+
+# Body keys holding several values of which we write one; an update merges them into the record's.
+MERGED_ON_UPDATE = ("social_media_urls", "address", "phones")
+
+
+def merge_for_update(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """PUT replaces a whole object or list, so keep what we don't own: other social URLs, the rest of
+    the address, other phone slots."""
+    out = dict(body)
+    if "social_media_urls" in out:
+        others = [u for u in current.get("social_media_urls") or [] if not linkedin_key(u)]
+        out["social_media_urls"] = others + out["social_media_urls"]
+    for key in ("address", "phones"):
+        if key in out and isinstance(current.get(key), dict):
+            kept = {k: v for k, v in current[key].items() if v not in (None, "")}
+            out[key] = {**kept, **out[key]}
+    return out
 
 
 def _custom_id(key: str) -> int | str:

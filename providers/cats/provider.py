@@ -135,9 +135,14 @@ class CatsProvider(Provider):
         return found.remote_id if found else None
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
+        """PUT the given fields. Writing a phone, city or LinkedIn URL reads the record first, so
+        the other phones, address parts and social URLs survive (one extra call, only then)."""
+        path = f"/{self._path(record_type)}/{remote_id}"
         body = self._body(record_type, fields)
+        if any(k in body for k in mappers.MERGED_ON_UPDATE):
+            body = mappers.merge_for_update(body, self.client.get(path) or {})
         if body:
-            self.client.put(f"/{self._path(record_type)}/{remote_id}", body)
+            self.client.put(path, body)
 
     def _body(self, record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
         body = mappers.to_body(record_type, fields)

@@ -268,3 +268,26 @@ def test_calls_per_push(cats):
     start = cats.client.calls
     cats.add_note("candidate", rec.remote_id, "Replied", "email")
     assert cats.client.calls - start == 1
+
+
+def test_update_keeps_other_social_urls_phones_and_address_parts(cats):
+    rec = cats.create("candidate", ADA)
+    path = f"/candidates/{rec.remote_id}"
+    cats.client.put(path, {"social_media_urls": ["https://twitter.com/ada", ADA["linkedin_url"]],
+                           "phones": {"home": "0113 000", "cell": ADA["phone"]},
+                           "address": {"street": "1 Analytical Way", "city": "London"}})
+    cats.update("candidate", rec.remote_id, {"linkedin_url": "https://www.linkedin.com/in/ada-new",
+                                             "phone": "07700 111", "location": "Leeds"})
+    row = cats.client.get(path)
+    assert sorted(row["social_media_urls"]) == ["https://twitter.com/ada", "https://www.linkedin.com/in/ada-new"]
+    assert row["phones"]["home"] == "0113 000" and row["phones"]["cell"] == "07700 111"
+    assert row["address"]["street"] == "1 Analytical Way" and row["address"]["city"] == "Leeds"
+
+
+def test_merge_for_update_is_pure_and_keeps_what_we_do_not_own():
+    body = {"social_media_urls": ["https://linkedin.com/in/new"], "phones": {"cell": "2"}, "title": "X"}
+    current = {"social_media_urls": ["https://linkedin.com/in/old", "https://github.com/a"],
+               "phones": {"home": "1", "cell": "0", "work": None}}
+    assert mappers.merge_for_update(body, current) == {
+        "social_media_urls": ["https://github.com/a", "https://linkedin.com/in/new"],
+        "phones": {"home": "1", "cell": "2"}, "title": "X"}
