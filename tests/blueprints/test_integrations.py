@@ -1,0 +1,157 @@
+"""The Integrations seed flow against the CATS sandbox on a real socket: search › credentials ›
+Activate › the check runs in an RQ worker › the polled status ends Connected (or a clear error)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from crypto import decrypt_credentials, encrypt_credentials
+from extensions import db
+from models import Connection, Team
+from providers import all_providers
+
+GOOD_KEY = "cats-sandbox-key"
+
+
+@pytest.fixture
+def cats(sandbox):
+    from sandbox.cats import API_ROOT, DEFAULT_CREDENTIALS
+    server = sandbox("cats")
+    assert DEFAULT_CREDENTIALS["api_key"] == GOOD_KEY
+    return server.base + API_ROOT
+
+
+def activate(b, key: str, base_url: str, **extra):
+    return b.post("/integrations/cats/activate", {"api_key": key, "base_url": base_url, **extra},
+                  page="/integrations/cats", htmx=True)
+
+
+def poll(b, html: str) -> str:
+    url = re.search(r'hx-get="(/integrations/connections/\d+/status)"', html).group(1)
+    r = b.get(url, headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
+def test_lists_every_registered_provider_with_search(logged_in):
+    b = logged_in("admin")
+    html = b.get("/integrations/").get_data(as_text=True)
+    for p in all_providers():
+        assert p.display_name in html
+    r = b.get("/integrations/?q=cat", headers={"HX-Request": "true"})
+    frag = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in frag and frag.lstrip().startswith('<div id="provider-list"')
+    assert "CATS" in frag and "Pinpoint" not in frag and "Not connected" in frag
+    assert "No CRM matches" in b.get("/integrations/?q=zzz", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+def test_connect_form_is_generated_from_the_schema(logged_in):
+    html = logged_in("admin").get("/integrations/cats").get_data(as_text=True)
+    assert 'name="api_key" type="password"' in html and 'name="base_url"' in html
+    assert "https://api.catsone.com/v3" in html and ">Activate<" in html
+    assert logged_in("admin").get("/integrations/nosuchcrm").status_code == 404
+
+
+def test_right_key_ends_connected(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    r = activate(b, GOOD_KEY, cats)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in html and "Checking" in html
+    assert 'hx-trigger="load delay:1s"' in html
+    conn = db.session.scalars(select(Connection)).one()
+    assert conn.status == "pending" and conn.active and conn.base_url == cats
+    assert decrypt_credentials(conn.credentials_encrypted) == {"api_key": GOOD_KEY}
+    run_worker()
+    status = poll(b, html)
+    assert "badge-ok" in status and "Connected" in status and "hx-trigger" not in status
+    db.session.refresh(conn)
+    assert conn.status == "connected" and conn.last_error is None and conn.last_checked_at
+    page = b.get("/integrations/").get_data(as_text=True)
+    assert 'badge badge-ok">Connected' in page
+    for text in (html, status, page, b.get("/integrations/cats").get_data(as_text=True)):
+        assert GOOD_KEY not in text
+
+
+def test_wrong_key_shows_the_error_and_is_not_connected(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    html = activate(b, "not-the-key", cats).get_data(as_text=True)
+    run_worker()
+    status = poll(b, html)
+    assert "The API key was rejected by CATS" in status and "Connected<" not in status
+    conn = db.session.scalars(select(Connection)).one()
+    assert conn.status == "needs_attention"
+    page = b.get("/integrations/").get_data(as_text=True)
+    assert "Needs attention" in page and "badge-ok" not in page
+    # Every page now carries the red banner for the admin, with a Reconnect link.
+    camp = b.get("/campaigns/").get_data(as_text=True)
+    assert 'id="attention-banner"' in camp and 'href="/integrations/cats">Reconnect' in camp
+    assert "not-the-key" not in page + camp + status
+
+
+def test_unreachable_host_says_so(logged_in, run_worker):
+    b = logged_in("admin")
+    html = activate(b, GOOD_KEY, "http://127.0.0.1:9/v3").get_data(as_text=True)
+    run_worker()
+    assert "Could not reach CATS" in poll(b, html)
+
+
+def test_missing_or_bad_input_is_422_and_writes_nothing(logged_in):
+    b = logged_in("admin")
+    r = activate(b, "", "")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "<html" not in html and 'id="connect-form"' in html
+    assert "field-error" in html
+    r = activate(b, "k", "ftp://example.com")
+    assert r.status_code == 422 and "full http(s) URL" in r.get_data(as_text=True)
+    assert db.session.scalars(select(Connection)).first() is None
+
+
+def test_blank_secret_on_reconnect_means_unchanged(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    activate(b, GOOD_KEY, cats)
+    run_worker()
+    form = b.get("/integrations/cats").get_data(as_text=True)
+    assert "(unchanged)" in form and GOOD_KEY not in form and cats in form
+    r = activate(b, "", cats)
+    assert r.status_code == 200
+    conns = db.session.scalars(select(Connection).order_by(Connection.id)).all()
+    assert len(conns) == 2 and not conns[0].active and conns[1].active
+    assert decrypt_credentials(conns[1].credentials_encrypted) == {"api_key": GOOD_KEY}
+    run_worker()
+    db.session.refresh(conns[1])
+    assert conns[1].status == "connected"
+
+
+def test_one_active_connection_and_disconnect(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    activate(b, GOOD_KEY, cats)
+    activate(b, GOOD_KEY, cats)
+    active = db.session.scalars(select(Connection).where(Connection.active.is_(True))).all()
+    assert len(active) == 1
+    r = b.post(f"/integrations/connections/{active[0].id}/disconnect", page="/integrations/cats")
+    assert r.status_code == 303
+    db.session.refresh(active[0])
+    assert active[0].status == "disconnected" and not active[0].active
+    assert active[0].credentials_encrypted is None
+    # A check still queued for the old connection leaves it alone.
+    run_worker()
+    db.session.refresh(active[0])
+    assert active[0].status == "disconnected"
+
+
+def test_other_teams_connection_is_invisible(logged_in, make_user):
+    b = logged_in("admin")
+    other = Team(name="Elsewhere")
+    db.session.add(other)
+    db.session.flush()
+    theirs = Connection(team_id=other.id, provider_key="cats", base_url="http://x/v3",
+                        credentials_encrypted=encrypt_credentials({"api_key": "theirs"}), status="connected")
+    db.session.add(theirs)
+    db.session.commit()
+    assert b.get(f"/integrations/connections/{theirs.id}/status").status_code == 404
+    assert b.post(f"/integrations/connections/{theirs.id}/disconnect", page="/integrations/").status_code == 404
+    db.session.refresh(theirs)
+    assert theirs.status == "connected"
+    assert "Not connected" in b.get("/integrations/").get_data(as_text=True)
