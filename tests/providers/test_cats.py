@@ -26,7 +26,8 @@ def test_body_uses_cats_snake_case_shapes():
         "first_name": "Ada", "last_name": "Lovelace", "title": "Engineer",
         "emails": {"primary": "ada@example.com"}, "phones": {"cell": "+44 7700 900001"},
         "current_employer": "Analytical Engines", "address": {"city": "London"},
-        "social_media_urls": ["https://www.linkedin.com/in/ada"], "custom_fields": [{"id": 7, "value": "yes"}],
+        "social_media_urls": ["https://www.linkedin.com/in/ada"],
+        "custom_fields": [{"id": 7, "value": "yes"}],
     }
 
 
@@ -37,7 +38,8 @@ def test_body_writes_only_given_fields_and_no_employer_for_contacts():
 
 def test_record_reads_phone_object_or_list_and_custom_fields():
     row = {"id": 5, "first_name": "Ada", "last_name": "L", "emails": {"primary": "a@x.io", "secondary": None},
-           "phones": {"home": "", "cell": None, "work": "020 1"}, "address": {"city": "Austin", "state": "TX"},
+           "phones": {"home": "", "cell": None, "work": "020 1"},
+           "address": {"city": "Austin", "state": "TX"},
            "social_media_urls": ["https://twitter.com/ada", "linkedin.com/in/ada/"],
            "current_employer": "Acme", "_embedded": {"custom_fields": [{"id": 3, "value": "x"}]}}
     rec = mappers.to_record("candidate", row)
@@ -51,7 +53,8 @@ def test_record_reads_phone_object_or_list_and_custom_fields():
 
 
 def test_local_match_is_exact_on_email_and_canonical_on_linkedin():
-    row = {"emails": {"primary": "Ada@Example.com"}, "social_media_urls": ["https://www.linkedin.com/in/Ada/"]}
+    row = {"emails": {"primary": "Ada@Example.com"},
+           "social_media_urls": ["https://www.linkedin.com/in/Ada/"]}
     assert mappers.matches(row, "ada@example.com", None) == "email"
     assert mappers.matches(row, "ada@example.co", None) is None
     assert mappers.matches(row, None, "http://linkedin.com/in/ada?trk=1") == "linkedin"
@@ -73,9 +76,11 @@ def test_off_limits_from_consent_status():
 
 # -- against the sandbox ----------------------------------------------------------------------------
 
+import sandbox.cats as sb  # noqa: E402  (tests may start sandboxes; the adapter never imports them)
+
+
 @pytest.fixture
 def cats(sandbox):
-    sb = pytest.importorskip("sandbox.cats")
     server = sandbox("cats")
     adapter = CatsProvider(server.base + sb.API_ROOT, dict(sb.DEFAULT_CREDENTIALS))
     adapter.server = server
@@ -279,7 +284,8 @@ def test_update_keeps_other_social_urls_phones_and_address_parts(cats):
     cats.update("candidate", rec.remote_id, {"linkedin_url": "https://www.linkedin.com/in/ada-new",
                                              "phone": "07700 111", "location": "Leeds"})
     row = cats.client.get(path)
-    assert sorted(row["social_media_urls"]) == ["https://twitter.com/ada", "https://www.linkedin.com/in/ada-new"]
+    assert sorted(row["social_media_urls"]) == ["https://twitter.com/ada",
+                                                "https://www.linkedin.com/in/ada-new"]
     assert row["phones"]["home"] == "0113 000" and row["phones"]["cell"] == "07700 111"
     assert row["address"]["street"] == "1 Analytical Way" and row["address"]["city"] == "Leeds"
 

@@ -63,8 +63,8 @@ def itris(server):
     return _adapter(server)
 
 
-ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.itris@example.com", "phone": "+44 7700 900555",
-       "title": "Analyst", "company": "Engines Ltd", "location": "Leeds",
+ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.itris@example.com",
+       "phone": "+44 7700 900555", "title": "Analyst", "company": "Engines Ltd", "location": "Leeds",
        "linkedin_url": "https://www.linkedin.com/in/ada-itris-test/"}
 
 
@@ -94,7 +94,8 @@ def test_create_find_get_update(itris):
     assert rec.remote_id.isdigit()
     by_email = itris.find_person("applicant", email="ADA.ITRIS@example.com")
     assert by_email is not None and by_email.remote_id == rec.remote_id
-    by_url = itris.find_person("applicant", email="other@example.com", linkedin_url="linkedin.com/in/ada-itris-test")
+    by_url = itris.find_person("applicant", email="other@example.com",
+                               linkedin_url="linkedin.com/in/ada-itris-test")
     assert by_url is not None and by_url.remote_id == rec.remote_id
     assert itris.find_person("applicant", email="nobody@example.com") is None
     got = itris.get("applicant", rec.remote_id)
@@ -182,12 +183,13 @@ def test_cv_slot(itris):
 
 
 def test_off_limits_and_contact_company_link(itris):
-    contact = itris.create("contact", {"first_name": "Grace", "last_name": "Hopper", "email": "grace.i@example.com",
-                                       "company": "acme ltd"})
+    contact = itris.create("contact", {"first_name": "Grace", "last_name": "Hopper",
+                                       "email": "grace.i@example.com", "company": "acme ltd"})
     row = itris.client.json("GET", f"/contacts/{contact.remote_id}")
     assert row["companyId"] is not None and row["companyName"] == "Acme Ltd"
     assert itris.off_limits("contact", contact.remote_id).blocked is False
-    itris.client.json("PATCH", f"/contacts/{contact.remote_id}", json={"offLimits": True, "offLimitsReason": "GDPR"})
+    itris.client.json("PATCH", f"/contacts/{contact.remote_id}",
+                      json={"offLimits": True, "offLimitsReason": "GDPR"})
     verdict = itris.off_limits("contact", contact.remote_id)
     assert verdict.blocked is True and verdict.reason == "GDPR"
 
@@ -199,7 +201,8 @@ def test_company_search_ranks_near_duplicates(itris):
 
 def test_search_pages(itris):
     for i in range(55):
-        itris.create("applicant", {"first_name": "Pager", "last_name": f"P{i:02d}", "email": f"ip{i}@example.com"})
+        itris.create("applicant", {"first_name": "Pager", "last_name": f"P{i:02d}",
+                                   "email": f"ip{i}@example.com"})
     first = itris.search("applicant", {"first_name": "Pager"})
     assert len(first.items) == 50 and first.next_cursor == "2" and first.total == 55
     second = itris.search("applicant", {"first_name": "Pager"}, first.next_cursor)

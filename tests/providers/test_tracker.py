@@ -30,19 +30,23 @@ def test_body_uses_surname_and_contact_details():
 
 
 def test_record_reads_lowercase_firstname_and_nested_contact_details():
-    cand = mappers.to_record("candidate", {"resourceId": 9, "firstname": "Ada", "surname": "L", "email": "a@x.io",
-                                           "mobilePhone": "1", "employer": None, "currentClient": {"name": "Co"}})
+    cand = mappers.to_record("candidate", {"resourceId": 9, "firstname": "Ada", "surname": "L",
+                                           "email": "a@x.io", "mobilePhone": "1", "employer": None,
+                                           "currentClient": {"name": "Co"}})
     assert cand.remote_id == "9"
-    assert cand.fields == {"first_name": "Ada", "last_name": "L", "email": "a@x.io", "phone": "1", "company": "Co"}
-    contact = mappers.to_record("contact", {"contactId": 3, "firstName": "Grace", "surname": "H", "company": "Acme",
-                                            "contactDetails": {"email": "g@x.io", "linkedIn": "linkedin.com/in/g"}})
+    assert cand.fields == {"first_name": "Ada", "last_name": "L", "email": "a@x.io", "phone": "1",
+                           "company": "Co"}
+    contact = mappers.to_record("contact", {
+        "contactId": 3, "firstName": "Grace", "surname": "H", "company": "Acme",
+        "contactDetails": {"email": "g@x.io", "linkedIn": "linkedin.com/in/g"}})
     assert contact.fields["first_name"] == "Grace" and contact.fields["email"] == "g@x.io"
     assert contact.fields["linkedin_url"] == "linkedin.com/in/g" and contact.fields["company"] == "Acme"
     assert "title" not in contact.fields   # absent from the row: unknown, not blank
 
 
 def test_tags_merge_keeps_existing_and_ignores_case_duplicates():
-    assert mappers.merge_tags(mappers.split_tags("Java, python"), ["Python", "Go", " "]) == ["Java", "python", "Go"]
+    existing = mappers.split_tags("Java, python")
+    assert mappers.merge_tags(existing, ["Python", "Go", " "]) == ["Java", "python", "Go"]
 
 
 def test_validation_errors_are_rekeyed_to_our_fields():
@@ -78,15 +82,16 @@ def tracker(server):
     return _adapter(server)
 
 
-ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.tracker@example.com", "phone": "+44 7700 900777",
-       "title": "Analyst", "company": "Engines Ltd", "location": "London",
+ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.tracker@example.com",
+       "phone": "+44 7700 900777", "title": "Analyst", "company": "Engines Ltd", "location": "London",
        "linkedin_url": "https://www.linkedin.com/in/ada-tracker-test"}
 
 
 def test_jwt_exchanged_once_persisted_and_reused(tracker, server):
     tracker.check_connection()
     assert tracker.saved and tracker.saved[-1]["jwt"]
-    again = _adapter(server, **{k: tracker.saved[-1][k] for k in ("jwt", "jwt_expires_at", "jwt_obtained_at")})
+    cached = {k: tracker.saved[-1][k] for k in ("jwt", "jwt_expires_at", "jwt_obtained_at")}
+    again = _adapter(server, **cached)
     again.list_statuses("candidate")
     assert again.client.exchanges == 0 and not again.saved
 
@@ -138,7 +143,8 @@ def test_create_find_get_update(tracker):
 
 def test_find_crawls_pages_when_search_ignores_text(tracker, server):
     for i in range(25):
-        tracker.create("candidate", {"first_name": "Filler", "last_name": f"N{i}", "email": f"filler{i}@example.com"})
+        tracker.create("candidate", {"first_name": "Filler", "last_name": f"N{i}",
+                                     "email": f"filler{i}@example.com"})
     target = tracker.create("candidate", ADA)
     requests.post(f"{server.base}/__sandbox/tracker/ignore_search_text", json={"on": True}, timeout=5)
     before = tracker.client.calls
@@ -152,7 +158,8 @@ def test_find_crawls_pages_when_search_ignores_text(tracker, server):
 
 def test_search_pages_are_ten_rows(tracker):
     for i in range(12):
-        tracker.create("candidate", {"first_name": "Pager", "last_name": f"P{i:02d}", "email": f"pg{i}@example.com"})
+        tracker.create("candidate", {"first_name": "Pager", "last_name": f"P{i:02d}",
+                                     "email": f"pg{i}@example.com"})
     first = tracker.search("candidate", {"first_name": "Pager"})
     assert len(first.items) == 10 and first.next_cursor == "2"
     second = tracker.search("candidate", {"first_name": "Pager"}, first.next_cursor)
@@ -198,10 +205,11 @@ def test_tags_merge_statuses_and_contact_off_limits(tracker):
     tracker.set_status("candidate", rec.remote_id, statuses[-1])
     assert tracker.client.json("GET", f"/api/v1/Resource/{rec.remote_id}")["resourceStatus"] == statuses[-1]
     assert tracker.off_limits("candidate", rec.remote_id).blocked is False
-    contact = tracker.create("contact", {"first_name": "Grace", "last_name": "Hopper", "email": "grace.t@example.com",
-                                         "company": "Acme Ltd"})
+    contact = tracker.create("contact", {"first_name": "Grace", "last_name": "Hopper",
+                                         "email": "grace.t@example.com", "company": "Acme Ltd"})
     assert tracker.off_limits("contact", contact.remote_id).blocked is False
-    tracker.client.json("PATCH", f"/api/v1/Contact/{contact.remote_id}", json={"marketingPreference": "Opted Out"})
+    tracker.client.json("PATCH", f"/api/v1/Contact/{contact.remote_id}",
+                        json={"marketingPreference": "Opted Out"})
     assert tracker.off_limits("contact", contact.remote_id).blocked is True
     found = tracker.find_person("contact", email="grace.t@example.com")
     assert found is not None and found.fields["company"] == "Acme Ltd"
