@@ -23,7 +23,7 @@ from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLim
 # ---- ASSUMED ([inferred]/[not found] in API-FACTS §2; change here only) -------------------------
 CANDIDATE_STATUSES = ("LEAD", "NEW", "IN_REVIEW", "INTERVIEW", "OFFERED", "HIRED", "REJECTED",
                       "WITHDRAWN", "TRANSFERRED")                                  # [seen-3p] enum
-JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "FILLED", "ON_HOLD", "CANCELLED")  # [inferred]
+JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "HIRED", "CANCELLED")  # [inferred] AE enum
 CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}     # [not found] values
 RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
 NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
@@ -214,7 +214,10 @@ class SmartRecruitersProvider(Provider):
         return jobs
 
     def list_job_statuses(self) -> list[Status]:
-        return m.statuses(JOB_STATUSES)
+        """The known enum plus any other status the account's jobs use (the enum is unconfirmed)."""
+        rows, _ = self.client.page("/jobs", {})
+        seen = [str(j["status"]) for j in rows if j.get("status")]
+        return m.statuses(tuple(dict.fromkeys([*JOB_STATUSES, *seen])))
 
     def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
         """Idempotent for a candidate already on the job (created with it, see `create`). The

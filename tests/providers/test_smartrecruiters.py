@@ -3,6 +3,7 @@
 and once after a 401, rotated tokens handed to `on_credentials_changed`)."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from providers.errors import AuthError
+from providers.errors import AuthError, NotSupported, RateLimited, Rejected
 from tests.providers.conftest import person_fields
 from tests.providers.recording import RecordingSession
 
@@ -32,7 +33,7 @@ def test_search_pages_100_at_a_time_to_the_end(crm, unique: str) -> None:
     adapter = crm.adapter()
     town = f"Zakopane{unique}"
     for i in range(105):
-        adapter.create("candidate", {**person_fields(f"{unique}{i:03d}"), "location": f"{town}, Poland"})
+        create_paced(adapter, {**person_fields(f"{unique}{i:03d}"), "location": f"{town}, Poland"})
     session = RecordingSession()
     paged = crm.adapter(session=session)
     first = paged.search("candidate", {"location": town})
@@ -74,3 +75,130 @@ def test_notes_are_shares_mentioning_the_candidate(crm, unique: str) -> None:
     crm.adapter(session=session).add_note("candidate", rec.remote_id, "Interested in the role")
     body = session.body(session.calls("POST", "/messages/shares")[0])
     assert body["content"].startswith(f"#[CANDIDATE:{rec.remote_id}]") and "Interested in the role" in body["content"]
+
+
+def create_paced(adapter: Any, fields: dict[str, Any]) -> Any:
+    """Create, waiting out the sandbox's 10 requests/second the way a worker would re-enqueue."""
+    for _ in range(20):
+        try:
+            return adapter.create("candidate", fields)
+        except RateLimited as exc:
+            time.sleep(min(exc.retry_after, 1.0))
+    raise AssertionError("still rate limited")
+
+
+def test_a_job_is_applied_at_creation_then_add_to_job_is_idempotent(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    job = adapter.list_jobs()[0]
+    rec = adapter.create("candidate", {**person_fields(unique), "job_id": job.id})
+    first = adapter.add_to_job("candidate", rec.remote_id, job.id)
+    assert first == adapter.add_to_job("candidate", rec.remote_id, job.id)
+    adapter.set_status("candidate", rec.remote_id, "IN_REVIEW")
+    other = adapter.create("candidate", person_fields(unique + "o"))
+    with pytest.raises(NotSupported):     # never a duplicate candidate to fake an assignment
+        adapter.add_to_job("candidate", other.remote_id, job.id)
+    with pytest.raises(Rejected):
+        adapter.set_status("candidate", other.remote_id, "IN_REVIEW")
+
+
+def test_free_text_tags_are_added_not_replaced(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("candidate", person_fields(unique))
+    adapter.apply_tags("candidate", rec.remote_id, [f"python-{unique}"])
+    adapter.apply_tags("candidate", rec.remote_id, [f"remote-{unique}"])
+    for tag in (f"python-{unique}", f"remote-{unique}"):
+        assert [r.remote_id for r in adapter.search("candidate", {"tag": tag}).items] == [rec.remote_id]
+
+
+def test_job_status_whitelist_filters_jobs(crm) -> None:
+    adapter = crm.adapter()
+    jobs = adapter.list_jobs()
+    statuses = {j.status for j in jobs}
+    assert len(statuses) >= 2, "the sandbox seeds jobs in several statuses"
+    keep = sorted(statuses)[0]
+    assert {j.id for j in adapter.list_jobs([keep])} == {j.id for j in jobs if j.status == keep}
+    assert {s.id for s in adapter.list_job_statuses()} >= statuses
+
+
+# -- OAuth (authorization code) --------------------------------------------------------------------
+
+def consent(crm, client: dict[str, str], redirect_uri: str, state: str) -> str:
+    """Play the user: open the authorize URL, press "Allow", return the code from the redirect."""
+    url = crm.cls.authorization_url(client["client_id"], redirect_uri, state, auth_base_url=crm.base)
+    assert url.startswith(f"{crm.base}/identity/oauth/allow?")
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1)
+    fields["decision"] = "allow"
+    resp = requests.post(crm.base + action, data=fields, allow_redirects=False, timeout=5)
+    assert resp.status_code in (302, 303), resp.text
+    location = resp.headers["Location"]
+    assert location.startswith(redirect_uri)
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [state]
+    return query["code"][0]
+
+
+@pytest.fixture
+def oauth_creds(crm) -> dict[str, Any]:
+    client = dict(crm.module.OAUTH_CLIENT)
+    redirect = "http://127.0.0.1:9/oauth/smartrecruiters/callback"
+    code = consent(crm, client, redirect, "csrf-state-1")
+    creds = crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect,
+                                  auth_base_url=crm.base)
+    assert creds["access_token"] and creds["refresh_token"] and creds["expires_at"] > time.time()
+    assert crm.cls.credentials_schema().validate(creds) == {}
+    return creds
+
+
+def test_oauth_code_exchange_gives_working_bearer_credentials(crm, oauth_creds) -> None:
+    session = RecordingSession()
+    adapter = crm.adapter(oauth_creds, session=session)
+    assert adapter.check_connection().name
+    assert session.sent[-1].headers["Authorization"] == f"Bearer {oauth_creds['access_token']}"
+    assert "X-SmartToken" not in session.sent[-1].headers
+
+
+def test_a_code_is_single_use(crm, oauth_creds) -> None:
+    client = dict(crm.module.OAUTH_CLIENT)
+    redirect = "http://127.0.0.1:9/cb"
+    code = consent(crm, client, redirect, "s2")
+    crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect, auth_base_url=crm.base)
+    with pytest.raises(AuthError):
+        crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect, auth_base_url=crm.base)
+
+
+def test_token_refreshed_before_expiry_and_persisted(crm, oauth_creds) -> None:
+    saved: list[dict[str, Any]] = []
+    creds = {**oauth_creds, "expires_at": time.time() + 5}     # inside the refresh margin
+    adapter = crm.adapter(creds, on_credentials_changed=saved.append)
+    adapter.check_connection()
+    assert len(saved) == 1 and saved[0]["access_token"] != oauth_creds["access_token"]
+    assert saved[0]["expires_at"] > time.time() + 60
+    adapter.check_connection()                                 # fresh token: no second refresh
+    assert len(saved) == 1
+
+
+def test_token_refreshed_once_after_a_401(crm, oauth_creds) -> None:
+    saved: list[dict[str, Any]] = []
+    adapter = crm.adapter(oauth_creds, on_credentials_changed=saved.append)
+    crm.fault("401", count=1)
+    before = adapter.client.calls
+    assert adapter.check_connection().name                     # 401 → refresh → retried → fine
+    assert len(saved) == 1 and adapter.client.calls - before == 3
+    crm.fault("401", count=5)
+    before = adapter.client.calls
+    try:
+        with pytest.raises(AuthError):                         # the refresh is refused too: give up
+            adapter.check_connection()
+    finally:
+        crm.fault(None)
+    assert adapter.client.calls - before == 2 and len(saved) == 1
+
+
+def test_expired_token_without_refresh_token_is_an_auth_error(crm, oauth_creds) -> None:
+    creds = {k: v for k, v in oauth_creds.items() if k != "refresh_token"}
+    creds["expires_at"] = time.time() - 10
+    with pytest.raises(AuthError):
+        crm.adapter(creds).check_connection()
