@@ -5,6 +5,11 @@ const settings = { server: DEFAULT_SERVER, token: "" };
 const inFrame = window.parent !== window;
 let settingsLoaded = false;
 let profile = null;
+// htmx wires hx-trigger listeners on DOMContentLoaded; a listener added after its own runs after it,
+// so an event fired once this resolves can't be missed (storage may answer before the DOM is ready).
+const htmxReady = new Promise((resolve) =>
+  document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", resolve) : resolve(),
+);
 
 htmx.config.selfRequestsOnly = false;
 htmx.config.allowEval = false;
@@ -53,7 +58,7 @@ function start() {
     const value = profile && profile[input.name];
     input.value = typeof value === "string" ? value.slice(0, 500) : "";
   }
-  htmx.trigger(document.body, "shoal:ready");
+  htmxReady.then(() => htmx.trigger(document.body, "shoal:ready"));
 }
 
 function applySettings(stored) {
