@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 import time
 from types import ModuleType
 
@@ -46,10 +47,13 @@ def credentials(key: str, module: ModuleType, api_key: str | None) -> dict[str, 
 def start(key: str, port: int, api_key: str | None) -> tuple[ServerThread, list[str]]:
     """Serve one sandbox on `port`; return its server thread and the lines describing it."""
     module = load(key)
-    try:
-        server = ServerThread(module.create_app(api_key=api_key), port)
-    except OSError as exc:
-        raise click.ClickException(f"cannot serve {key} on 127.0.0.1:{port}: {exc.strerror or exc}")
+    # werkzeug exits the process on a busy port; probe first so the error names the sandbox.
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve {key} on 127.0.0.1:{port}: {exc.strerror or exc}")
+    server = ServerThread(module.create_app(api_key=api_key), port)
     server.start()
     lines = [f"{key:<16} base URL {server.base}{getattr(module, 'API_ROOT', '')}",
              f"{'':<16} credentials {json.dumps(credentials(key, module, api_key))}"]
