@@ -1,9 +1,9 @@
 """Thin HTTP client for the itris 9 REST API (API-FACTS §4; almost all of it per docs/assumptions.md
-"itris", since no public spec was found).
+"itris", since no public spec was found; paths and limits in providers/itris/assumed.py).
 
-Auth (assumed): the API user's username/password are swapped at `POST /token` for a bearer token
-with `expires_in`; there is no refresh token, so the client logs in again shortly before expiry and
-once on a 401. Lists are `{items, page, pageSize, totalItems, totalPages}` paged with `page` and
+Auth: the API user's username/password are swapped at `POST /token` for a bearer token with
+`expires_in`; there is no refresh token, so the client logs in again shortly before expiry and once
+on a 401. Lists are `{items, page, pageSize, totalItems, totalPages}` paged with `page` and
 `pageSize` (max 200). Errors are `{"error": {code, message, details: [{field, message}]}}`."""
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ import requests
 
 from providers.errors import AuthError
 from providers.http import HttpClient
+from providers.itris.assumed import MAX_PAGE_SIZE, TOKEN_MARGIN, TOKEN_PATH
 
-# ---- ASSUMED (docs/assumptions.md "itris": Auth, Conventions) ---------------------------------------
-TOKEN_PATH = "/token"
-MAX_PAGE_SIZE = 200
-MAX_MARGIN = timedelta(minutes=1)
-# ------------------------------------------------------------------------------------------------------
 MAX_PAGES = 100    # runaway guard: 20,000 rows is beyond any list we read
 
 TokenCallback = Callable[[str, datetime], None]
@@ -33,7 +29,7 @@ class ItrisClient(HttpClient):
         super().__init__(base_url, session)
         self.username, self.password = username, password
         self.token, self.expires_at = token, expires_at
-        self.lifetime = MAX_MARGIN * 10
+        self.lifetime = TOKEN_MARGIN * 10
         self.on_new_token = on_new_token
         self.logins = 0
 
@@ -43,7 +39,7 @@ class ItrisClient(HttpClient):
     def _token_due(self) -> bool:
         if not self.token or self.expires_at is None:
             return True
-        return datetime.now(timezone.utc) >= self.expires_at - min(MAX_MARGIN, self.lifetime / 10)
+        return datetime.now(timezone.utc) >= self.expires_at - min(TOKEN_MARGIN, self.lifetime / 10)
 
     def login(self) -> None:
         if not (self.username and self.password):

@@ -10,7 +10,6 @@ from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, N
 
 CUSTOM_PREFIX = "custom:"
 ID_KEYS = {"applicant": "applicantId", "contact": "contactId"}
-PATHS = {"applicant": "applicants", "contact": "contacts"}
 # Our key → itris key. `company` is `companyName` text; contacts may also get a `companyId`.
 WIRE = {"first_name": "firstName", "last_name": "lastName", "email": "emailAddress", "phone": "phoneNumber",
         "title": "jobTitle", "company": "companyName", "location": "town", "linkedin_url": "webAddress"}

@@ -4,7 +4,7 @@ Wire format: ../shared/providers/API-FACTS.md §4 (docs.itris.co.uk: integration
 applicant-inbox-payload-examples, applicant-inbox-update-utility, integrations-webhooks;
 help.sourcewhale.app article 7863926 for the username/password/subdomain credentials). §4 finds no
 public spec beyond the applicant inbox, so paths, shapes, auth and errors are the picks written
-down in docs/assumptions.md "itris" (ASSUMED blocks here and in client.py) and must be checked
+down in docs/assumptions.md "itris" and gathered in providers/itris/assumed.py, to be checked
 against a customer's Swagger before go-live. The asynchronous, human-triaged applicant inbox is
 not used: the direct applicant endpoints give the id we link to.
 Calls per push (token cached): new person = 1–2 lookups + 1 create; existing = 1 lookup + 1 PATCH;
@@ -21,20 +21,15 @@ import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
 from providers.http import make_session
-from providers.itris import mappers
+from providers.itris import assumed as A, mappers
 from providers.itris.client import ItrisClient
 from providers.matching import company_query, rank_companies, same_company, same_email, same_linkedin
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
-# ---- ASSUMED (docs/assumptions.md "itris"; API-FACTS §4 [not found]) --------------------------------
-HOST_TEMPLATE = "https://{subdomain}.itris.cloud/api/v2"
-ME_PATH = "/me"
-CONFLICT_STATUS = 409                 # POST /jobs/{id}/applicants when already on the job
 CLOSED_JOB_STATUSES = {"closed", "filled"}   # by name; not offered without a whitelist
 FIND_PAGE_SIZE = 10                   # an exact lookup returns one row; a few more cost nothing
-SEARCH_FILTERS = {"email": "email", "linkedin_url": "webAddress", "name": "name"}
-# -------------------------------------------------------------------------------------------------------
+SEARCH_PAGE_SIZE = 50
 
 
 class ItrisCredentials(Schema):
@@ -64,13 +59,13 @@ class ItrisProvider(Provider):
     })
     credentials_schema = ItrisCredentials
     # `{subdomain}` is filled from the credentials; a connection may give any base URL instead.
-    default_base_url = HOST_TEMPLATE
+    default_base_url = A.HOST_TEMPLATE
     docs_url = "https://docs.itris.co.uk/learning/integrations-api"
     rate_budget = RateBudget(120, 60, "docs/assumptions.md (itris limits [not found] in API-FACTS §4)")
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
-        return HOST_TEMPLATE.format(subdomain=credentials.get("subdomain") or "")
+        return A.HOST_TEMPLATE.format(subdomain=credentials.get("subdomain") or "")
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         if "{subdomain}" in (base_url or ""):
@@ -90,7 +85,10 @@ class ItrisProvider(Provider):
 
     def _path(self, record_type: str) -> str:
         self.record_type(record_type)
-        return mappers.PATHS[record_type]
+        return A.RECORDS[record_type]
+
+    def _one(self, record_type: str, remote_id: str) -> str:
+        return A.RECORD.format(records=self._path(record_type), id=remote_id)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -101,17 +99,18 @@ class ItrisProvider(Provider):
 
     def check_connection(self) -> AccountInfo:
         self.client.login()   # proves the password, not just a cached token
-        me = self._call("GET", ME_PATH) or {}
+        me = self._call("GET", A.ME_PATH) or {}
         return AccountInfo(name=me.get("displayName") or me.get("username"))
 
     # -- people ----------------------------------------------------------------------------------
     def list_fields(self, record_type: str) -> list[FieldDef]:
-        rows = self.client.iterate("/customfields", recordType=self._rt(record_type))
+        rows = self.client.iterate(A.CUSTOM_FIELDS, **self._rt(record_type))
         return list(mappers.STANDARD_DEFS) + [mappers.to_field_def(r) for r in rows]
 
-    def _rt(self, record_type: str) -> str:
+    def _rt(self, record_type: str) -> dict[str, str]:
+        """The query parameter naming the record type, for reference lists that differ per type."""
         self.record_type(record_type)
-        return record_type
+        return {A.RECORD_TYPE_PARAM: record_type}
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
@@ -121,7 +120,7 @@ class ItrisProvider(Provider):
                   ("webAddress", linkedin_url, lambda r: same_linkedin(linkedin_url, r.get("webAddress"))))
         for param, value, same in checks:
             if value and value.strip():
-                rows, _, _ = self.client.page(f"/{self._path(record_type)}", 1, FIND_PAGE_SIZE,
+                rows, _, _ = self.client.page(self._path(record_type), 1, FIND_PAGE_SIZE,
                                               **{param: value.strip()})
                 row = next((r for r in rows if same(r)), None)
                 if row is not None:
@@ -129,11 +128,10 @@ class ItrisProvider(Provider):
         return None
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
-        row = self._call("GET", f"/{self._path(record_type)}/{remote_id}") or {}
-        return mappers.to_record(record_type, row)
+        return mappers.to_record(record_type, self._call("GET", self._one(record_type, remote_id)) or {})
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
-        doc = self._call("POST", f"/{self._path(record_type)}", json=self._body(record_type, fields))
+        doc = self._call("POST", self._path(record_type), json=self._body(record_type, fields))
         rec = mappers.to_record(record_type, doc or {})
         if rec.remote_id in ("", "None"):
             raise Rejected("itris did not return the new record's id")
@@ -142,13 +140,13 @@ class ItrisProvider(Provider):
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
         body = self._body(record_type, fields)
         if body:
-            self._call("PATCH", f"/{self._path(record_type)}/{remote_id}", json=body)
+            self._call("PATCH", self._one(record_type, remote_id), json=body)
 
     def _body(self, record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
         body = mappers.to_body(fields)
         if record_type == "contact" and fields.get("company"):
             # Link the contact to the company with exactly this name; else itris keeps the text.
-            rows = self.client.iterate("/companies", name=str(fields["company"]))
+            rows = self.client.iterate(A.COMPANIES, name=str(fields["company"]))
             match = next((r for r in rows if same_company(r.get("name"), str(fields["company"]))), None)
             if match is not None:
                 body["companyId"] = match["companyId"]
@@ -164,26 +162,26 @@ class ItrisProvider(Provider):
         for key, value in filters.items():
             if key in ("first_name", "last_name"):
                 continue
-            if key not in SEARCH_FILTERS:
+            if key not in A.LOOKUP_PARAMS:
                 raise Rejected(f"itris cannot search by {key}", field_errors={key: "not filterable"})
-            params[SEARCH_FILTERS[key]] = value
+            params[A.LOOKUP_PARAMS[key]] = value
         page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
-        rows, more, total = self.client.page(f"/{self._path(record_type)}", page, 50, **params)
+        rows, more, total = self.client.page(self._path(record_type), page, SEARCH_PAGE_SIZE, **params)
         return Page(items=[mappers.to_record(record_type, r) for r in rows],
                     next_cursor=str(page + 1) if more else None, total=total)
 
     # -- notes -----------------------------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
-        doc = self._call("POST", f"/{self._path(record_type)}/{remote_id}/notes",
+        doc = self._call("POST", A.RECORD_NOTES.format(records=self._path(record_type), id=remote_id),
                          json={"text": body, "noteTypeId": _int(note_type) if note_type else None})
         return str((doc or {}).get("noteId"))
 
     def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
-        rows = self.client.iterate(f"/{self._path(record_type)}/{remote_id}/notes")
+        rows = self.client.iterate(A.RECORD_NOTES.format(records=self._path(record_type), id=remote_id))
         return [mappers.to_note(r) for r in rows]
 
     def list_note_types(self, record_type: str) -> list[NoteType]:
-        rows = self.client.iterate("/notetypes", recordType=self._rt(record_type))
+        rows = self.client.iterate(A.NOTE_TYPES, **self._rt(record_type))
         return [mappers.to_note_type(r) for r in rows]
 
     # -- jobs ------------------------------------------------------------------------------------
@@ -191,14 +189,14 @@ class ItrisProvider(Provider):
         """Jobs whose status id or name is in `statuses`; without a whitelist, all but closed ones."""
         wanted = {s.lower() for s in statuses or ()}
         jobs = []
-        for row in self.client.iterate("/jobs"):
+        for row in self.client.iterate(A.JOBS):
             sid, name = str(row.get("statusId")).lower(), str(row.get("statusName") or "").lower()
             if (sid in wanted or name in wanted) if wanted else name not in CLOSED_JOB_STATUSES:
                 jobs.append(mappers.to_job(row))
         return jobs
 
     def list_job_statuses(self) -> list[Status]:
-        return [mappers.to_status(r) for r in self.client.iterate("/jobstatuses")]
+        return [mappers.to_status(r) for r in self.client.iterate(A.JOB_STATUSES)]
 
     def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
         """Put the applicant on the job's longlist; "already on the job" (409) is success."""
@@ -207,19 +205,20 @@ class ItrisProvider(Provider):
         if status:
             raise NotSupported("itris' API (as assumed) has no way to set a job applicant's stage")
         try:
-            doc = self._call("POST", f"/jobs/{job_id}/applicants", json={"applicantId": _int(remote_id)})
+            doc = self._call("POST", A.JOB_APPLICANTS.format(id=job_id),
+                             json={"applicantId": _int(remote_id)})
             return str((doc or {}).get("jobApplicantId"))
         except Rejected as exc:
-            if exc.status != CONFLICT_STATUS:
+            if exc.status != A.CONFLICT_STATUS:
                 raise
-        for row in self.client.iterate(f"/jobs/{job_id}/applicants"):
+        for row in self.client.iterate(A.JOB_APPLICANTS.format(id=job_id)):
             if str(row.get("applicantId")) == str(remote_id):
                 return str(row.get("jobApplicantId"))
         raise Rejected(f"itris says the applicant is on job {job_id} but it cannot be found")
 
     # -- tags, groups, statuses ---------------------------------------------------------------------
     def list_tags(self, record_type: str) -> list[Tag]:
-        return [mappers.to_tag(r) for r in self.client.iterate("/tags", recordType=self._rt(record_type))]
+        return [mappers.to_tag(r) for r in self.client.iterate(A.TAGS, **self._rt(record_type))]
 
     def apply_tags(self, record_type: str, remote_id: str, tags: list[str]) -> None:
         """itris tags are predefined, referenced by id; names are resolved and unknown ones refused."""
@@ -234,22 +233,22 @@ class ItrisProvider(Provider):
                 raise Rejected(f"itris has no tag {', '.join(missing)}",
                                field_errors={"tags": ", ".join(missing)})
             wanted = [known[t.lower()] for t in wanted]
-        self._call("POST", f"/{self._path(record_type)}/{remote_id}/tags",
+        self._call("POST", A.RECORD_TAGS.format(records=self._path(record_type), id=remote_id),
                    json={"tagIds": [_int(t) for t in wanted]})
 
     def list_lists(self, record_type: str) -> list[ListRef]:
-        return [mappers.to_list(r) for r in self.client.iterate("/groups", recordType=self._rt(record_type))]
+        return [mappers.to_list(r) for r in self.client.iterate(A.GROUPS, **self._rt(record_type))]
 
     def add_to_list(self, record_type: str, remote_id: str, list_id: str) -> None:
         self.record_type(record_type)
-        self._call("POST", f"/groups/{list_id}/members", json={"recordId": _int(remote_id)})
+        self._call("POST", A.GROUP_MEMBERS.format(id=list_id), json={"recordId": _int(remote_id)})
 
     def list_statuses(self, record_type: str) -> list[Status]:
-        rows = self.client.iterate("/statuses", recordType=self._rt(record_type))
+        rows = self.client.iterate(A.STATUSES, **self._rt(record_type))
         return [mappers.to_status(r) for r in rows]
 
     def set_status(self, record_type: str, remote_id: str, status: str) -> None:
-        self._call("PATCH", f"/{self._path(record_type)}/{remote_id}", json={"statusId": _int(status)})
+        self._call("PATCH", self._one(record_type, remote_id), json={"statusId": _int(status)})
 
     # -- CV, off-limits, companies --------------------------------------------------------------------
     def has_cv(self, record_type: str, remote_id: str) -> bool:
@@ -257,7 +256,7 @@ class ItrisProvider(Provider):
         if record_type != "applicant":
             raise NotSupported("itris keeps CVs on applicants only")
         try:
-            self._call("GET", f"/applicants/{remote_id}/cv")
+            self._call("GET", A.APPLICANT_CV.format(id=remote_id))
         except NotFound:
             return False
         return True
@@ -268,18 +267,18 @@ class ItrisProvider(Provider):
             raise NotSupported("itris keeps CVs on applicants only")
         if not content:
             raise Rejected("the CV file is empty", field_errors={"cv": "empty file"})
-        doc = self._call("PUT", f"/applicants/{remote_id}/cv", json={
+        doc = self._call("PUT", A.APPLICANT_CV.format(id=remote_id), json={
             "fileName": filename, "fileContent": base64.b64encode(content).decode("ascii"),
             "fileDatetime": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
         return str((doc or {}).get("fileName") or filename)
 
     def off_limits(self, record_type: str, remote_id: str) -> OffLimits:
-        return mappers.to_off_limits(self._call("GET", f"/{self._path(record_type)}/{remote_id}") or {})
+        return mappers.to_off_limits(self._call("GET", self._one(record_type, remote_id)) or {})
 
     def search_companies(self, name: str) -> list[Company]:
         if not name or not name.strip():
             return []
-        rows = [mappers.to_company(r) for r in self.client.iterate("/companies", name=company_query(name))]
+        rows = [mappers.to_company(r) for r in self.client.iterate(A.COMPANIES, name=company_query(name))]
         return rank_companies(name, [(c, c.name) for c in rows])
 
 
