@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.matching import same_email, same_linkedin
+from providers.tracker import assumed as A
 from providers.types import Company, CrmRecord, FieldDef, Job, Note, NoteType, Option, Status, Tag
 
 CUSTOM_PREFIX = "custom:"
@@ -57,7 +58,7 @@ def to_record(record_type: str, row: dict[str, Any]) -> CrmRecord:
     pairs = {
         "first_name": ("firstname", "firstName"), "last_name": ("surname", "lastName"),
         "email": ("email",), "phone": ("mobilePhone", "phone", "telephone", "businessPhone"),
-        "title": ("jobTitle",), "location": ("city",), "linkedin_url": ("linkedIn", "linkedin"),
+        "title": ("jobTitle",), "location": (A.LOCATION_KEY,), "linkedin_url": (A.LINKEDIN_KEY, "linkedin"),
     }
     for ours, theirs in pairs.items():
         if present & set(theirs):
@@ -76,13 +77,13 @@ def to_record(record_type: str, row: dict[str, Any]) -> CrmRecord:
 def to_body(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Our values → a Tracker write body with exactly those fields (None skipped)."""
     body: dict[str, Any] = {}
-    simple = {"first_name": "firstName", "last_name": "surname", "title": "jobTitle", "location": "city",
-              "company": COMPANY_KEYS[record_type]}
+    simple = {"first_name": "firstName", "last_name": "surname", "title": "jobTitle",
+              "location": A.LOCATION_KEY, "company": COMPANY_KEYS[record_type]}
     for ours, theirs in simple.items():
         if fields.get(ours) is not None:
             body[theirs] = fields[ours]
     details = {theirs: fields[ours] for ours, theirs in
-               (("email", "email"), ("phone", "mobilePhone"), ("linkedin_url", "linkedIn"))
+               (("email", "email"), ("phone", "mobilePhone"), ("linkedin_url", A.LINKEDIN_KEY))
                if fields.get(ours) is not None}
     if details:
         body["contactDetails"] = details
@@ -110,7 +111,7 @@ def field_errors(wire: dict[str, str]) -> dict[str, str]:
 def matches(row: dict[str, Any], email: str | None, linkedin_url: str | None) -> str | None:
     if email and same_email(email, _first(row, "email")):
         return "email"
-    if linkedin_url and same_linkedin(linkedin_url, _first(row, "linkedIn", "linkedin")):
+    if linkedin_url and same_linkedin(linkedin_url, _first(row, A.LINKEDIN_KEY, "linkedin")):
         return "linkedin"
     return None
 

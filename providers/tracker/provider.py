@@ -4,7 +4,7 @@ Wire format: ../shared/providers/API-FACTS.md §1 (third-party code talking to t
 WordPress "Halt Tracker Integration" plugin, TypeScript Tracker clients, Python update scripts;
 docs.unified.to's Tracker skill; vendor swagger at https://evoglapi.tracker-rms.com/swagger/index.html,
 not retrieved) and, for what §1 marks [not found]/[inferred] (notes, statuses, metadata lists,
-contact get/patch, error envelope), docs/assumptions.md "Tracker" — gathered in the ASSUMED block.
+contact get/patch, error envelope), docs/assumptions.md "Tracker", gathered in tracker/assumed.py.
 Calls per push (JWT cached): new person = email search + LinkedIn search + create; existing = 1
 search + 1 PATCH (contacts + 1 GET: their search rows lack most fields); note = 1."""
 from __future__ import annotations
@@ -18,23 +18,12 @@ from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
 from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies
-from providers.tracker import mappers
+from providers.tracker import assumed as A, mappers
 from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, stored_time
 from providers.tracker.schemas import REGION_HOSTS, TrackerCredentials
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
 
-# ---- ASSUMED (docs/assumptions.md "Tracker"; API-FACTS §1 marks these [not found]/[inferred]) ----
-ACTIVITY_PATH = "/api/v1/Activity"                 # + /Search; body {recordType, recordId, subject, note}
-ACTIVITY_TYPES_PATH = "/api/v1/MetaData/ActivityTypes"
-STATUSES_PATH = {"candidate": "/api/v1/MetaData/ResourceStatuses",
-                 "contact": "/api/v1/MetaData/ContactStatuses"}
-TAGS_PATH = "/api/v1/MetaData/Tags"
-CUSTOM_FIELDS_PATH = "/api/v1/MetaData/CustomFields/{name}"
-JOB_STATUSES_PATH = "/api/v1/MetaData/OpportunityStatuses"
-ALREADY_ON_JOB_STATUS = 409                         # longlist add for a resource already there
-SUBJECT_CHARS = 100                                 # activity subject = the note's first line, cut
-# -------------------------------------------------------------------------------------------------
 LINKEDIN_VERIFY_GETS = 3   # contact rows lack the URL: confirm at most this many hits by GET
 FIND_MAX_PAGES = 20     # searches may ignore text filters (§1.4): crawl at most 200 rows locally
 LIST_MAX_PAGES = 50
@@ -97,7 +86,7 @@ class TrackerProvider(Provider):
 
     # -- people ----------------------------------------------------------------------------------
     def list_fields(self, record_type: str) -> list[FieldDef]:
-        rows = self.client.rows("GET", CUSTOM_FIELDS_PATH.format(name=self._name(record_type)))
+        rows = self.client.rows("GET", A.CUSTOM_FIELDS_PATH.format(name=self._name(record_type)))
         return list(mappers.STANDARD_DEFS) + [mappers.to_field_def(r) for r in rows]
 
     def find_person(self, record_type: str, *, email: str | None = None,
@@ -124,7 +113,7 @@ class TrackerProvider(Provider):
                 return self._full(record_type, found)
             for row in unverified[:LINKEDIN_VERIFY_GETS]:
                 rec = self._full(record_type, row)
-                if mappers.matches({"linkedIn": rec.fields.get("linkedin_url")}, None, linkedin_url):
+                if mappers.matches({A.LINKEDIN_KEY: rec.fields.get("linkedin_url")}, None, linkedin_url):
                     return rec
         return None
 
@@ -140,7 +129,7 @@ class TrackerProvider(Provider):
                     return row, ignored, unverified
                 if how == "linkedin" and by_linkedin is None:
                     by_linkedin = row
-                if not ("linkedIn" in row or "linkedin" in row or "contactDetails" in row):
+                if not (A.LINKEDIN_KEY in row or "linkedin" in row or "contactDetails" in row):
                     unverified.append(row)
                 ignored = ignored or text.lower() not in json.dumps(row).lower()
         return by_linkedin, ignored, unverified
@@ -148,12 +137,12 @@ class TrackerProvider(Provider):
     def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
         """A matched search row as a record; contact rows lack most fields, so those are fetched."""
         rec = mappers.to_record(record_type, row)
-        if record_type == "contact":   # GET /api/v1/Contact/{id} is assumed too
+        if record_type == "contact":
             return self.get(record_type, rec.remote_id)
         return rec
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
-        row = self._call("GET", f"/api/v1/{self._name(record_type)}/{remote_id}") or {}
+        row = self._call("GET", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id)) or {}
         return mappers.to_record(record_type, row)
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
@@ -166,7 +155,7 @@ class TrackerProvider(Provider):
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
         body = mappers.to_body(record_type, fields)
         if body:
-            self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}", json=body)
+            self._call("PATCH", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id), json=body)
 
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
         """Pages of 10; no filters lists everything. Text filters are re-checked locally (the server
@@ -188,7 +177,8 @@ class TrackerProvider(Provider):
             raw = doc if isinstance(doc, list) else (doc or {}).get("data") or []
             rows = [r for r in raw if isinstance(r, dict)]
             total = doc.get("totalRecords") if isinstance(doc, dict) and not texts else None
-            items = [mappers.to_record(record_type, r) for r in rows if mappers.keeps(record_type, r, filters)]
+            items = [mappers.to_record(record_type, r) for r in rows
+                     if mappers.keeps(record_type, r, filters)]
             more = len(rows) >= SERVER_PAGE_ROWS and not (
                 isinstance(doc, dict) and isinstance(doc.get("totalRecords"), int)
                 and page * SERVER_PAGE_ROWS >= doc["totalRecords"])
@@ -200,16 +190,16 @@ class TrackerProvider(Provider):
     # -- notes -----------------------------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
         first_line = (body.strip().splitlines() or [""])[0]
-        doc = self._call("POST", ACTIVITY_PATH, json={
+        doc = self._call("POST", A.ACTIVITY_PATH, json={
             "recordType": self._name(record_type), "recordId": _int(remote_id),
-            "subject": first_line[:SUBJECT_CHARS], "note": body,
+            "subject": first_line[:A.SUBJECT_CHARS], "note": body,
             "activityTypeId": _int(note_type) if note_type else None})
         return str((doc or {}).get("id"))
 
     def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
         body = {"recordType": self._name(record_type), "recordId": _int(remote_id)}
         notes = []
-        for rows in self.client.search_pages(f"{ACTIVITY_PATH}/Search", body, LIST_MAX_PAGES):
+        for rows in self.client.search_pages(A.ACTIVITY_SEARCH_PATH, body, LIST_MAX_PAGES):
             # The filter may be ignored like other searches: keep only this record's activities.
             notes += [mappers.to_note(r) for r in rows
                       if str(r.get("recordId", remote_id)) == str(remote_id)
@@ -218,7 +208,7 @@ class TrackerProvider(Provider):
 
     def list_note_types(self, record_type: str) -> list[NoteType]:
         self.record_type(record_type)
-        return [mappers.to_note_type(r) for r in self.client.rows("GET", ACTIVITY_TYPES_PATH)]
+        return [mappers.to_note_type(r) for r in self.client.rows("GET", A.ACTIVITY_TYPES_PATH)]
 
     # -- jobs ------------------------------------------------------------------------------------
     def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
@@ -229,7 +219,7 @@ class TrackerProvider(Provider):
         return [j for j in jobs if not wanted or j.status.lower() in wanted]
 
     def list_job_statuses(self) -> list[Status]:
-        return [mappers.to_status(r) for r in self.client.rows("GET", JOB_STATUSES_PATH)]
+        return [mappers.to_status(r) for r in self.client.rows("GET", A.JOB_STATUSES_PATH)]
 
     def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
         """Longlist the candidate on the opportunity; "already there" (409) is success."""
@@ -241,10 +231,10 @@ class TrackerProvider(Provider):
             doc = self._call("POST", f"/api/v1/Opportunity/{job_id}/longlist/resource/{remote_id}", json={})
             return str((doc or {}).get("id"))
         except Rejected as exc:
-            if exc.status != ALREADY_ON_JOB_STATUS:
+            if exc.status != A.ALREADY_ON_JOB_STATUS:
                 raise
         body = {"opportunityId": _int(job_id), "resourceId": _int(remote_id)}
-        for rows in self.client.search_pages("/api/v1/OpportunityResource/Search", body, FIND_MAX_PAGES):
+        for rows in self.client.search_pages(A.OPPORTUNITY_RESOURCE_SEARCH, body, FIND_MAX_PAGES):
             for r in rows:
                 if str(r.get("opportunityId")) == str(job_id) and str(r.get("resourceId")) == str(remote_id):
                     return str(r.get("opportunityResourceId"))
@@ -253,32 +243,32 @@ class TrackerProvider(Provider):
     # -- tags and statuses ------------------------------------------------------------------------
     def list_tags(self, record_type: str) -> list[Tag]:
         self.record_type(record_type)
-        return [mappers.to_tag(r) for r in self.client.rows("GET", TAGS_PATH)]
+        return [mappers.to_tag(r) for r in self.client.rows("GET", A.TAGS_PATH)]
 
     def apply_tags(self, record_type: str, remote_id: str, tags: list[str]) -> None:
         """`tagText` replaces the whole set, so read, merge and write only when something is new."""
         if not tags:
             return
-        row = self._call("GET", f"/api/v1/{self._name(record_type)}/{remote_id}") or {}
+        row = self._call("GET", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id)) or {}
         existing = mappers.split_tags(row.get("tagText"))
         merged = mappers.merge_tags(existing, [str(t) for t in tags])
         if merged != existing:
-            self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}",
+            self._call("PATCH", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id),
                        json={"tagText": ",".join(merged)})
 
     def list_statuses(self, record_type: str) -> list[Status]:
         self.record_type(record_type)
-        return [mappers.to_status(r) for r in self.client.rows("GET", STATUSES_PATH[record_type])]
+        return [mappers.to_status(r) for r in self.client.rows("GET", A.STATUSES_PATH[record_type])]
 
     def set_status(self, record_type: str, remote_id: str, status: str) -> None:
-        self._call("PATCH", f"/api/v1/{self._name(record_type)}/{remote_id}",
+        self._call("PATCH", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id),
                    json={mappers.STATUS_KEYS[record_type]: status})
 
     # -- off-limits, companies --------------------------------------------------------------------
     def off_limits(self, record_type: str, remote_id: str) -> OffLimits:
         if record_type == "candidate":
             return OffLimits(blocked=False)   # resources carry no opt-out flag (assumptions.md)
-        row = self._call("GET", f"/api/v1/Contact/{remote_id}") or {}
+        row = self._call("GET", A.RECORD_PATH.format(name="Contact", id=remote_id)) or {}
         if str(row.get("marketingPreference") or "").lower() == mappers.OPTED_OUT.lower():
             return OffLimits(blocked=True, reason="Tracker marketing preference: Opted Out")
         return OffLimits(blocked=False)
@@ -286,7 +276,7 @@ class TrackerProvider(Provider):
     def search_companies(self, name: str) -> list[Company]:
         if not name or not name.strip():
             return []
-        doc = self._call("GET", "/api/v1/Client", params={"search": company_query(name), "pageSize": 50,
+        doc = self._call("GET", A.CLIENT_SEARCH_PATH, params={"search": company_query(name), "pageSize": 50,
                                                          "pageNumber": 1})
         rows = doc if isinstance(doc, list) else (doc or {}).get("data") or []
         companies = [mappers.to_company(r) for r in rows if isinstance(r, dict)]
