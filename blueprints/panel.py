@@ -11,16 +11,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from markupsafe import Markup
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
 
 from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema, ProfileSchema,
                                       describe, split_form)
 from extensions import csrf, db, login_manager
-from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, User, team_query
+from models import Campaign, CrmLink, Enrolment, SyncIntent, User, team_query
 from providers import get_provider
 from providers.errors import NotSupported
 from services.outbox import active_connection, enrol
-from services.people import linkedin_key
+from services.panel_preview import known_person, preview_enrolment
 from services.tokens import user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -127,15 +126,7 @@ def _provider_info(team_id: int) -> tuple[Any, Any]:
 
 def _known(team_id: int, profile: dict[str, Any], conn: Any) -> dict[str, Any] | None:
     """What Shoal (and, through CrmLinks, the CRM) already knows about this person, if anything."""
-    conds = []
-    if profile.get("email"):
-        conds.append(Person.email == str(profile["email"]).strip().lower())
-    key = linkedin_key(profile.get("linkedin_url"))
-    if key:
-        conds.append(Person.linkedin_key == key)
-    if not conds:
-        return None
-    person = db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
+    person = known_person(team_id, profile)
     if person is None:
         return None
     links = []
@@ -200,8 +191,8 @@ def _load_enrol_json() -> tuple[dict[str, Any], dict[str, Any]]:
     return data, data.pop("profile")
 
 
-def _do_enrol(target: dict[str, Any], profile: dict[str, Any]) -> tuple[Enrolment, bool, list[SyncIntent]]:
-    """Checks that need the database (team's campaign, provider's record types), then one enrol()."""
+def _campaign_and_sync_as(target: dict[str, Any]) -> tuple[Campaign, str | None]:
+    """The user's team's campaign (404 otherwise) and a sync-as the connected CRM has (422 otherwise)."""
     user = _user()
     campaign = db.session.scalars(team_query(Campaign, user.team_id).where(
         Campaign.id == target["campaign_id"])).first()
@@ -214,10 +205,27 @@ def _do_enrol(target: dict[str, Any], profile: dict[str, Any]) -> tuple[Enrolmen
         if sync_as not in allowed:
             raise PanelError(422, "Please fix these before adding:",
                              {"sync_as": [f"{sync_as!r} is not a record type of the connected CRM."]})
+    return campaign, sync_as
+
+
+def _do_enrol(target: dict[str, Any], profile: dict[str, Any]) -> tuple[Enrolment, bool, list[SyncIntent]]:
+    """Checks that need the database, then one enrol() (a single transaction)."""
+    user = _user()
+    campaign, sync_as = _campaign_and_sync_as(target)
     enrolment, created = enrol(user, campaign, profile, sync_as=sync_as)
     intents = db.session.scalars(team_query(SyncIntent, user.team_id).where(
         SyncIntent.enrolment_id == enrolment.id).order_by(SyncIntent.id)).all()
     return enrolment, created, list(intents)
+
+
+@bp.post("/preview")
+def preview():
+    """What adding this person would write to the CRM, under the settings in force. Writes nothing."""
+    target, profile = _load_enrol_form()
+    campaign, sync_as = _campaign_and_sync_as(target)
+    conn, provider = _provider_info(_user().team_id)
+    result = preview_enrolment(_user(), campaign, conn, profile, sync_as) if provider else None
+    return _render("panel/_preview.html", result=result, campaign=campaign)
 
 
 @bp.post("/enrol")

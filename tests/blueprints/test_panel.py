@@ -196,6 +196,30 @@ def test_enrol_form_returns_polling_status(app, world):
     assert "already in" in r.get_data(as_text=True) and counts() == (1, 1, 1, 1)
 
 
+def test_preview_shows_what_would_be_written_and_writes_nothing(app, world):
+    from models import SettingsLayer
+    client = app.test_client()
+    campaign = world["campaign"]
+    campaign.sync_override, campaign.sync_options = {"add_candidate": "added"}, {"tags": ["python"]}
+    db.session.add(SettingsLayer(team_id=campaign.team_id, provider_key="cats",
+                                 values={"mandatory_fields.candidate": ["phone"]}))
+    db.session.commit()
+    data = {**ADA, "campaign_id": str(campaign.id)}
+    html = client.post("/panel/preview", data=data, headers=auth(world)).get_data(as_text=True)
+    assert "Refused" in html and "Missing mandatory fields:" in html and "Phone" in html
+
+    html = client.post("/panel/preview", data={**data, "phone": "+44 117 496 0000"},
+                       headers=auth(world)).get_data(as_text=True)
+    assert "Will be written" in html and "Create Candidate in CATS" in html and "Add tags: python" in html
+    html = client.post("/panel/preview", data={**data, "sync_as": "none"}, headers=auth(world)).get_data(as_text=True)
+    assert "Not synced" in html
+    r = client.post("/panel/preview", data={**data, "campaign_id": str(world["theirs"].id)}, headers=auth(world))
+    assert r.status_code == 404
+    r = client.post("/panel/preview", data={**data, "first_name": "<b>"}, headers=auth(world))
+    assert r.status_code == 422
+    assert counts() == (0, 0, 0, 0)
+
+
 BAD_PROFILES = [
     ("no name", {k: v for k, v in ADA.items() if k != "first_name"}, 422),
     ("blank name", {**ADA, "first_name": "   "}, 422),

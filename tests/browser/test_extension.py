@@ -127,6 +127,8 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, ru
             expect(panel.locator(".person-company")).to_have_text("Acme Analytics Ltd")
             expect(panel.locator("#enrol-form input[name=email]")).to_have_value(ADA_EMAIL)
             panel.locator("#campaign-picker").select_option(label=campaign_name)
+            panel.get_by_role("button", name="Preview").click()
+            expect(panel.locator("#panel-preview")).to_contain_text("Create Candidate in CATS")
             panel.get_by_role("button", name="Add").click()
             expect(panel.locator("#panel-added")).to_contain_text("Added Ada Example", timeout=10_000)
 
