@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.cats import assumed as A
 from providers.matching import first_linkedin, linkedin_key, same_email, same_linkedin
 from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option,
                              Status, Tag)
@@ -34,7 +35,7 @@ def standard_defs(record_type: str) -> tuple[FieldDef, ...]:
 
 
 # Our key → the CATS field name its structured search (`POST /<records>/search`) filters on.
-SEARCH_FIELDS = {"first_name": "first_name", "last_name": "last_name", "email": "emails",
+SEARCH_FIELDS = {"first_name": "first_name", "last_name": "last_name", "email": A.EMAIL_SEARCH_FIELD,
                  "title": "title", "company": "current_employer"}
 _FIELD_TYPES = {"text": "text", "textarea": "text", "dropdown": "select", "select": "select",
                 "radio": "select", "multiselect": "multiselect", "checkbox": "bool", "boolean": "bool",
@@ -96,7 +97,7 @@ def to_body(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     if fields.get("email") is not None:
         body["emails"] = {"primary": fields["email"]}
     if fields.get("phone") is not None:
-        body["phones"] = {"cell": fields["phone"]}
+        body["phones"] = {A.PHONE_WRITE_SLOT: fields["phone"]}
     if fields.get("company") is not None and record_type == "candidate":
         body["current_employer"] = fields["company"]
     if fields.get("location") is not None:
@@ -200,8 +201,7 @@ def to_company(row: dict[str, Any]) -> Company:
 
 
 def to_off_limits(row: dict[str, Any]) -> OffLimits:
-    # ASSUMED (docs/assumptions.md "CATS", Off-limits): consent_status "declined" = do not contact.
     status = row.get("consent_status")
-    if isinstance(status, str) and status.lower() == "declined":
-        return OffLimits(blocked=True, reason="CATS consent status: declined")
+    if isinstance(status, str) and status.lower() == A.DECLINED_CONSENT:
+        return OffLimits(blocked=True, reason=f"CATS consent status: {status}")
     return OffLimits(blocked=False)

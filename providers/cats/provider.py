@@ -2,8 +2,10 @@
 
 Wire format: ../shared/providers/API-FACTS.md §3 (sources: PipedreamHQ/pipedream components/cats,
 vanman2024/cats-mcp-server, MindCloud CATS docs; vendor reference https://docs.catsone.com/api/v3/)
-and, for what those mark [inferred]/[not found], docs/assumptions.md "CATS" (summarised in the ASSUMED
-block below). Calls per push: new person = 1 search + 1 create; existing = 1 search + 1 PUT; note = 1."""
+and, for what those mark [inferred]/[not found], docs/assumptions.md "CATS" (gathered in
+providers/cats/assumed.py; the error envelope in client.py). Calls per push: new person = 1 search
++ 1 create; existing = 1 search + 1 PUT (+1 GET when a phone, city or LinkedIn URL changes, to keep
+the values we don't own); note = 1."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +14,7 @@ from marshmallow import Schema, fields as mf
 
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
-from providers.cats import mappers
+from providers.cats import assumed as A, mappers
 from providers.cats.client import MAX_PER_PAGE, CatsClient, location_id
 from providers.errors import NotSupported, Rejected
 from providers.http import make_session
@@ -20,23 +22,10 @@ from providers.matching import company_query, linkedin_search_text, rank_compani
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
-# ---- ASSUMED (docs/assumptions.md "CATS"; API-FACTS §3 marks these [inferred]/[not found]) -------
-ACTIVITY_TYPES = {   # activity `type` values = CATS "note types"; no endpoint lists them
-    "other": "Other", "email": "Email", "call": "Call", "call_talked": "Call (talked)",
-    "call_lvm": "Call (left voicemail)", "call_missed": "Call (missed)", "meeting": "Meeting",
-    "text_message": "Text message",
-}
-UNTYPED_ACTIVITY = "other"           # `type` is required; an unmapped note goes in as "other"
-RESUME_UPLOAD = "{records}/{id}/attachments"   # ?filename=&is_resume=true, raw bytes body
-DUPLICATE_STATUS = 409               # check_duplicate hit: {"message", "duplicates": [ids]}
-ALREADY_ON_PIPELINE_STATUS = 409     # POST /pipelines for a candidate already on the job
-# The CATS "contains" filter is a substring match; email must match exactly.
-SEARCH_FILTERS = {"email": "exactly"}
 CLOSED_JOB_STATUSES = {"closed", "full", "filled", "cancelled", "canceled"}   # by title, not offered
 SEARCH_PAGE = 25
 JOB_COMPANY_LOOKUPS = 20             # companies named on the job list; the rest show without one
 FIND_PAGES = 3                       # keyword search rows are fuzzy; look a few pages deep at most
-# ----------------------------------------------------------------------------------------------------
 
 
 class CatsCredentials(Schema):
@@ -73,12 +62,12 @@ class CatsProvider(Provider):
         return _PATHS[record_type]
 
     def check_connection(self) -> AccountInfo:
-        site = self.client.get("/site") or {}
+        site = self.client.get(A.SITE_PATH) or {}
         return AccountInfo(name=site.get("name") or site.get("subdomain"))
 
     # -- people ------------------------------------------------------------------------------
     def list_fields(self, record_type: str) -> list[FieldDef]:
-        rows = self.client.iterate(f"/{self._path(record_type)}/custom_fields")
+        rows = self.client.iterate(A.CUSTOM_FIELDS.format(records=f"/{self._path(record_type)}"))
         return list(mappers.standard_defs(record_type)) + [mappers.to_field_def(r) for r in rows]
 
     def find_person(self, record_type: str, *, email: str | None = None,
@@ -121,7 +110,7 @@ class CatsProvider(Provider):
         try:
             new_id = self.client.create(f"/{path}", body, check_duplicate="true")
         except Rejected as exc:
-            if exc.status != DUPLICATE_STATUS:
+            if exc.status != A.DUPLICATE_STATUS:
                 raise
             existing = self._duplicate_id(record_type, fields)
             if existing is None:
@@ -167,7 +156,7 @@ class CatsProvider(Provider):
                 raise Rejected(f"CATS cannot search {record_type}s by {key}",
                                field_errors={key: "not filterable"})
             clauses.append({"field": mappers.SEARCH_FIELDS[key],
-                            "filter": SEARCH_FILTERS.get(key, "contains"), "value": value})
+                            "filter": A.SEARCH_FILTERS.get(key, "contains"), "value": value})
         page = int(cursor) if cursor and cursor.isdigit() and int(cursor) > 0 else 1
         path = f"/{self._path(record_type)}"
         if clauses:
@@ -180,8 +169,8 @@ class CatsProvider(Provider):
 
     # -- notes ---------------------------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
-        kind = note_type or UNTYPED_ACTIVITY
-        if kind not in ACTIVITY_TYPES:
+        kind = note_type or A.UNTYPED_ACTIVITY
+        if kind not in A.ACTIVITY_TYPES:
             raise Rejected(f"unknown CATS activity type {kind!r}", field_errors={"note_type": kind})
         return self.client.create(f"/{self._path(record_type)}/{remote_id}/activities",
                                   {"type": kind, "notes": body})
@@ -192,7 +181,7 @@ class CatsProvider(Provider):
 
     def list_note_types(self, record_type: str) -> list[NoteType]:
         self.record_type(record_type)
-        return [mappers.to_note_type(k, v) for k, v in ACTIVITY_TYPES.items()]
+        return [mappers.to_note_type(k, v) for k, v in A.ACTIVITY_TYPES.items()]
 
     # -- jobs ----------------------------------------------------------------------------------
     def list_jobs(self, statuses: list[str] | None = None) -> list[Job]:
@@ -219,7 +208,7 @@ class CatsProvider(Provider):
             pipeline_id = self.client.create("/pipelines",
                                              {"candidate_id": _int(remote_id), "job_id": _int(job_id)})
         except Rejected as exc:
-            if exc.status != ALREADY_ON_PIPELINE_STATUS:
+            if exc.status != A.ALREADY_ON_PIPELINE_STATUS:
                 raise
             rows = self.client.iterate(f"/candidates/{remote_id}/pipelines")
             pipeline_id = next((str(r["id"]) for r in rows if str(r.get("job_id")) == str(job_id)), None)
@@ -268,7 +257,7 @@ class CatsProvider(Provider):
     def upload_cv(self, record_type: str, remote_id: str, filename: str, content: bytes) -> str:
         if not content:
             raise Rejected("the CV file is empty", field_errors={"cv": "empty file"})
-        path = RESUME_UPLOAD.format(records=self._path(record_type), id=remote_id)
+        path = A.RESUME_UPLOAD.format(records=self._path(record_type), id=remote_id)
         resp = self.client.request("POST", path, params={"filename": filename, "is_resume": "true"},
                                    data=content, headers={"Content-Type": "application/octet-stream"})
         return location_id(resp)
