@@ -15,8 +15,14 @@ import requests
 import providers
 from providers.base import Provider
 
-# Loaded once at collection so tests can be parametrised over what is registered right now.
-providers.load_providers()
+# Loaded once at collection so tests can be parametrised over what is registered right now. A module
+# that fails to import is kept in IMPORT_ERRORS (test_contract reports it) instead of hiding the rest.
+IMPORT_ERRORS: dict[str, str] = {}
+for _path in providers.DEFAULT_PROVIDERS:
+    try:
+        providers.load_providers([_path])
+    except Exception as _exc:   # noqa: BLE001 - any import failure is reported as a test failure
+        IMPORT_ERRORS[_path] = f"{type(_exc).__name__}: {_exc}"
 PROVIDER_KEYS = sorted(p.key for p in providers.all_providers())
 
 

@@ -16,7 +16,7 @@ import providers
 from providers.base import Capability, Provider
 from providers.errors import AuthError, NotSupported, RateLimited, Rejected, Unavailable
 from providers.types import AccountInfo, CrmRecord, OffLimits, STANDARD_FIELDS
-from tests.providers.conftest import PROVIDER_KEYS, person_fields
+from tests.providers.conftest import IMPORT_ERRORS, PROVIDER_KEYS, person_fields
 
 RECORD_TYPES = [(p.key, rt.key) for p in providers.all_providers() for rt in p.record_types]
 by_provider = pytest.mark.parametrize("key", PROVIDER_KEYS)
@@ -63,6 +63,9 @@ def create_person(adapter: Provider, rt: str, uid: str) -> tuple[CrmRecord, dict
 
 
 # -- registration ---------------------------------------------------------------------------------
+
+def test_every_provider_module_imports() -> None:
+    assert IMPORT_ERRORS == {}
 
 @by_provider
 def test_declaration(key: str) -> None:
