@@ -151,8 +151,15 @@ def oauth_start(key: str):
     provider_cls = _provider(key)
     if not _oauth_available(provider_cls):
         abort(404, description=f"OAuth is not configured for {provider_cls.display_name} on this server.")
+    base_url = request.args.get("base_url", "").strip()
+    if base_url:
+        try:
+            base_url = svc.check_base_url(base_url, provider_cls)
+        except ValidationError as exc:
+            return _connect_page(provider_cls, 422, errors=exc.messages)
     state = secrets.token_urlsafe(24)
     session[f"oauth_state_{key}"] = state
+    session[f"oauth_base_url_{key}"] = base_url
     url = provider_cls.authorization_url(  # type: ignore[attr-defined]
         current_app.config[f"{key.upper()}_CLIENT_ID"], _redirect_uri(key), state,
         auth_base_url=current_app.config.get(f"{key.upper()}_AUTH_BASE_URL"))
@@ -165,6 +172,7 @@ def oauth_callback(key: str):
     """The CRM sends the admin back here with a code (or an error); exchange it for tokens."""
     provider_cls = _provider(key)
     expected = session.pop(f"oauth_state_{key}", None)
+    base_url = session.pop(f"oauth_base_url_{key}", None) or None
     if not _oauth_available(provider_cls) or not expected or request.args.get("state") != expected:
         abort(400, description="This sign-in link is stale or was not started here. Try Connect again.")
     if request.args.get("error") or not request.args.get("code"):
@@ -174,7 +182,8 @@ def oauth_callback(key: str):
     try:
         svc.oauth_connect(current_user, key, request.args["code"], client_id=cfg[f"{key.upper()}_CLIENT_ID"],
                           client_secret=cfg.get(f"{key.upper()}_CLIENT_SECRET") or "",
-                          redirect_uri=_redirect_uri(key), auth_base_url=cfg.get(f"{key.upper()}_AUTH_BASE_URL"))
+                          redirect_uri=_redirect_uri(key), auth_base_url=cfg.get(f"{key.upper()}_AUTH_BASE_URL"),
+                          base_url=base_url)
     except ProviderError as exc:
         flash(f"{provider_cls.display_name} refused the sign-in: {exc.message or exc}", "error")
     return redirect(url_for("integrations.connect", key=key))

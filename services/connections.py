@@ -102,7 +102,12 @@ def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str
 
 
 def _base_url(raw: str, provider_cls: type[Provider], creds: dict[str, Any]) -> str:
-    url = (raw or "").strip().rstrip("/") or default_base_url(provider_cls, creds)
+    return check_base_url((raw or "").strip() or default_base_url(provider_cls, creds), provider_cls)
+
+
+def check_base_url(url: str, provider_cls: type[Provider]) -> str:
+    """An absolute http(s) API root (a regional host or a sandbox). Raises ValidationError."""
+    url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or "{" in url or len(url) > 500:
         raise ValidationError({"base_url": ["Enter a full http(s) URL, e.g. " + provider_cls.default_base_url]})
@@ -214,11 +219,12 @@ def disconnect(team_id: int, connection_id: int) -> bool:
 
 
 def oauth_connect(user: User, provider_key: str, code: str, *, client_id: str, client_secret: str,
-                  redirect_uri: str, auth_base_url: str | None = None) -> Connection:
+                  redirect_uri: str, auth_base_url: str | None = None,
+                  base_url: str | None = None) -> Connection:
     """Exchange an OAuth authorization code for tokens and store them as the active connection.
 
     Raises ProviderError (AuthError for a refused code) with nothing written."""
     provider_cls = get_provider(provider_key)
     creds = provider_cls.exchange_code(code, client_id, client_secret, redirect_uri,  # type: ignore[attr-defined]
                                        auth_base_url=auth_base_url)
-    return store(user, provider_cls, creds, default_base_url(provider_cls, creds))
+    return store(user, provider_cls, creds, base_url or default_base_url(provider_cls, creds))

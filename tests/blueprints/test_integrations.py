@@ -155,3 +155,37 @@ def test_other_teams_connection_is_invisible(logged_in, make_user):
     db.session.refresh(theirs)
     assert theirs.status == "connected"
     assert "Not connected" in b.get("/integrations/").get_data(as_text=True)
+
+
+def test_smartrecruiters_oauth_allow_access(app, logged_in, sandbox, run_worker, monkeypatch):
+    """Connect with SmartRecruiters: consent page › Allow access › callback › tokens stored › Connected."""
+    import requests
+    from urllib.parse import parse_qs, urlsplit
+    from sandbox.smartrecruiters import API_ROOT, OAUTH_CLIENT
+    server = sandbox("smartrecruiters")
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_SECRET", OAUTH_CLIENT["client_secret"])
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", server.base)
+    b = logged_in("admin")
+    assert 'id="oauth-connect"' in b.get("/integrations/smartrecruiters").get_data(as_text=True)
+    r = b.get("/integrations/smartrecruiters/oauth/start", query_string={"base_url": server.base + API_ROOT})
+    assert r.status_code == 302 and r.headers["Location"].startswith(server.base)
+    # The admin clicks "Allow access" on SmartRecruiters' page.
+    params = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
+    allowed = requests.post(f"{server.base}/identity/oauth/allow", data={**params, "decision": "allow"},
+                            allow_redirects=False, timeout=5)
+    callback = urlsplit(allowed.headers["Location"])
+    assert callback.path == "/integrations/smartrecruiters/oauth/callback"
+    r = b.get(callback.path, query_string=callback.query)
+    assert r.status_code == 302
+    conn = db.session.scalars(select(Connection)).one()
+    creds = decrypt_credentials(conn.credentials_encrypted)
+    assert creds["access_token"] and creds["refresh_token"] and conn.base_url == server.base + API_ROOT
+    run_worker()
+    db.session.refresh(conn)
+    assert conn.status == "connected", conn.last_error
+    page = b.get("/integrations/smartrecruiters").get_data(as_text=True)
+    assert "Connected" in page and creds["access_token"] not in page and creds["refresh_token"] not in page
+    # Replaying the callback (stale state) is refused and changes nothing.
+    assert b.get(callback.path, query_string=callback.query).status_code == 400
+    assert len(db.session.scalars(select(Connection)).all()) == 1
