@@ -133,12 +133,20 @@ def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
 
 
 def store(user: User, provider_cls: type[Provider], creds: dict[str, Any], base_url: str) -> Connection:
-    """Make this the team's active connection (pending until checked) and queue the check."""
-    db.session.execute(update(Connection).where(Connection.team_id == user.team_id,
-                                                Connection.active.is_(True)).values(active=False))
-    conn = Connection(team_id=user.team_id, provider_key=provider_cls.key, base_url=base_url,
-                      credentials_encrypted=encrypt_credentials(creds), status="pending", active=True)
-    db.session.add(conn)
+    """Make this the team's active connection (pending until checked) and queue the check.
+
+    Reconnecting the same CRM at the same API root updates the active connection in place, so its
+    CRM links and the syncs parked on it carry on; anything else becomes a new active connection."""
+    conn = active_connection(user.team_id)
+    if conn is not None and conn.provider_key == provider_cls.key and conn.base_url == base_url:
+        conn.credentials_encrypted = encrypt_credentials(creds)
+        conn.status, conn.last_error = "pending", None
+    else:
+        db.session.execute(update(Connection).where(Connection.team_id == user.team_id,
+                                                    Connection.active.is_(True)).values(active=False))
+        conn = Connection(team_id=user.team_id, provider_key=provider_cls.key, base_url=base_url,
+                          credentials_encrypted=encrypt_credentials(creds), status="pending", active=True)
+        db.session.add(conn)
     db.session.commit()
     enqueue_check(conn.id)
     return conn

@@ -116,18 +116,55 @@ def test_blank_secret_on_reconnect_means_unchanged(logged_in, cats, run_worker):
     assert "(unchanged)" in form and GOOD_KEY not in form and cats in form
     r = activate(b, "", cats)
     assert r.status_code == 200
-    conns = db.session.scalars(select(Connection).order_by(Connection.id)).all()
-    assert len(conns) == 2 and not conns[0].active and conns[1].active
-    assert decrypt_credentials(conns[1].credentials_encrypted) == {"api_key": GOOD_KEY}
+    # Same CRM, same API root: the connection is updated in place (its links and parked syncs stay).
+    conn = db.session.scalars(select(Connection)).one()
+    assert conn.status == "pending" and decrypt_credentials(conn.credentials_encrypted) == {"api_key": GOOD_KEY}
     run_worker()
-    db.session.refresh(conns[1])
-    assert conns[1].status == "connected"
+    db.session.refresh(conn)
+    assert conn.status == "connected"
+
+
+def test_reconnect_resumes_syncs_parked_on_auth(logged_in, cats, run_worker):
+    from models import Person, SyncIntent
+    b = logged_in("admin")
+    activate(b, "wrong-key", cats)
+    run_worker()
+    conn = db.session.scalars(select(Connection)).one()
+    assert conn.status == "needs_attention"
+    person = Person(team_id=b.user.team_id, first_name="Ada", email="ada@example.com")
+    db.session.add(person)
+    db.session.flush()
+    parked = SyncIntent(team_id=b.user.team_id, connection_id=conn.id, person_id=person.id,
+                        idempotency_key="parked-1", state="parked", reason="auth: The API key was rejected")
+    db.session.add(parked)
+    db.session.commit()
+    activate(b, GOOD_KEY, cats)
+    run_worker(("interactive",))
+    db.session.refresh(conn)
+    db.session.refresh(parked)
+    assert conn.status == "connected" and conn.last_error is None
+    assert parked.state == "queued" and parked.reason is None
+    assert 'id="attention-banner"' not in b.get("/campaigns/").get_data(as_text=True)
+
+
+def test_switching_crm_keeps_the_old_connection_inactive(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    activate(b, GOOD_KEY, cats)
+    r = b.post("/integrations/pinpoint/activate", {"api_key": "pp", "subdomain": "acme",
+                                                   "base_url": "http://127.0.0.1:9/api/v1"},
+               page="/integrations/pinpoint", htmx=True)
+    assert r.status_code == 200
+    conns = db.session.scalars(select(Connection).order_by(Connection.id)).all()
+    assert [(c.provider_key, c.active) for c in conns] == [("cats", False), ("pinpoint", True)]
+    assert conns[0].credentials_encrypted is not None   # history kept; not used any more
 
 
 def test_one_active_connection_and_disconnect(logged_in, cats, run_worker):
     b = logged_in("admin")
     activate(b, GOOD_KEY, cats)
-    activate(b, GOOD_KEY, cats)
+    activate(b, GOOD_KEY, cats + "/")
+    activate(b, GOOD_KEY, cats.replace("127.0.0.1", "localhost"))
+    assert len(db.session.scalars(select(Connection)).all()) == 2
     active = db.session.scalars(select(Connection).where(Connection.active.is_(True))).all()
     assert len(active) == 1
     r = b.post(f"/integrations/connections/{active[0].id}/disconnect", page="/integrations/cats")
