@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 
@@ -168,7 +169,7 @@ def listing(rows: list[dict[str, Any]], render: Callable[[dict[str, Any]], dict[
 
     def link(n: int) -> str:
         args = {k: v for k, v in request.args.items() if k not in ("page[number]", "page[size]")}
-        query = "&".join(f"{k}={v}" for k, v in {**args, "page[number]": n, "page[size]": size}.items())
+        query = urlencode({**args, "page[number]": n, "page[size]": size}, safe="[],")
         return f"{request.host_url.rstrip('/')}{request.path}?{query}"
 
     links = {"self": link(number), "first": link(1)}

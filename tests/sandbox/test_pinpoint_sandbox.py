@@ -237,3 +237,16 @@ def test_rate_limit_429_faults_and_reset(pp):
     tables = requests.get(f"{base}/__sandbox/state", timeout=5).json()["tables"]
     assert not any(c.get("email") == "temp@example.com" for c in tables["candidates"])
     assert len(tables["candidates"]) == 3 and len(tables["jobs"]) == 5
+
+
+def test_one_job_seeker_per_person_and_links_survive_plus_signs_in_filters(pp):
+    _, api = pp
+    attrs = {"first_name": "Joe", "last_name": "Seeker", "email": "joe+tag@example.com"}
+    assert send("POST", f"{api}/job_seekers", "job_seekers", attrs).status_code == 201
+    again = send("POST", f"{api}/job_seekers", "job_seekers", {**attrs, "email": "JOE+tag@example.com"})
+    assert again.status_code == 422 and again.json()["errors"][0]["source"]["pointer"] == "/data/attributes/email"
+    apply(api, open_job(api), email="joe+tag@example.com")
+    page = get(f"{api}/applications", **{"filter[candidate_email]": "joe+tag@example.com", "page[size]": 1}).json()
+    assert len(page["data"]) == 1
+    follow = requests.get(page["links"]["self"], headers=H, timeout=5).json()       # `+` stays an email `+`
+    assert [a["id"] for a in follow["data"]] == [page["data"][0]["id"]]
