@@ -52,6 +52,8 @@ def validate(body: dict[str, Any], keys: tuple[str, ...], creating: bool) -> dic
         if items is not None and (not isinstance(items, list) or any(
                 not isinstance(i, dict) or set(i) - set(allowed) for i in items)):
             errors.append(field_error(k, f"must be a list of objects with keys among {', '.join(allowed)}"))
+    if "internal" in body and not isinstance(body["internal"], bool):
+        errors.append(field_error("internal", "must be true or false"))
     if "tags" in body and (not isinstance(body["tags"], list) or not all(isinstance(t, str) for t in body["tags"])):
         errors.append(field_error("tags", "must be a list of strings"))
     if errors:
