@@ -66,18 +66,16 @@ def index():
 
 
 def _connect_page(provider_cls: type[Provider], status: int = 200, **ctx: Any):
+    """The connect page (or its form block). `connection` is the team's active connection when it
+    is to this CRM; `other` when the team currently syncs to a different one."""
     values, base_url = svc.stored_values(current_user.team_id, provider_cls.key)
-    conn = svc.active_connection(current_user.team_id)
-    if conn is not None and conn.provider_key != provider_cls.key:
-        conn_other = conn
-        conn = None
-    else:
-        conn_other = None
+    active = svc.active_connection(current_user.team_id)
+    mine = active if active is not None and active.provider_key == provider_cls.key else None
     ctx.setdefault("form", {})
     return render_page_or_fragment(
         "integrations/connect.html", block=ctx.pop("block", "main"), status=status, provider=provider_cls,
         fields=svc.form_fields(provider_cls), stored=values, stored_base_url=base_url,
-        connection=conn, other=conn_other, oauth=_oauth_available(provider_cls),
+        connection=mine, other=active if mine is None else None, oauth=_oauth_available(provider_cls),
         errors=ctx.pop("errors", {}), **ctx)
 
 
@@ -134,6 +132,8 @@ def recheck(connection_id: int):
     conn.status = "pending"
     db.session.commit()
     svc.enqueue_check(conn.id)
+    if not is_htmx():
+        return redirect(url_for("integrations.connect", key=conn.provider_key), 303)
     return render_fragment("integrations/_connection_status.html", connection=conn,
                            provider=_provider(conn.provider_key))
 

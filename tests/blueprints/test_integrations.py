@@ -226,3 +226,18 @@ def test_smartrecruiters_oauth_allow_access(app, logged_in, sandbox, run_worker,
     # Replaying the callback (stale state) is refused and changes nothing.
     assert b.get(callback.path, query_string=callback.query).status_code == 400
     assert len(db.session.scalars(select(Connection)).all()) == 1
+
+
+def test_check_again_reruns_the_check(logged_in, run_worker):
+    b = logged_in("admin")
+    activate(b, GOOD_KEY, "http://127.0.0.1:9/v3")
+    run_worker()
+    conn = db.session.scalars(select(Connection)).one()
+    assert conn.status == "needs_attention"
+    r = b.post(f"/integrations/connections/{conn.id}/recheck", page="/integrations/cats", htmx=True)
+    assert r.status_code == 200 and "Checking" in r.get_data(as_text=True)
+    run_worker()
+    db.session.refresh(conn)
+    assert conn.status == "needs_attention" and "Could not reach CATS" in conn.last_error
+    assert logged_in("recruiter").post(f"/integrations/connections/{conn.id}/recheck",
+                                       page="/campaigns/").status_code == 403
