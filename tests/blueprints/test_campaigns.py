@@ -2,7 +2,6 @@
 and adding a person by hand through the outbox (watched with the intent status fragment)."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlalchemy import func, select
