@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import socket
 import time
 from types import ModuleType
@@ -65,6 +66,10 @@ def start(key: str, port: int, api_key: str | None) -> tuple[ServerThread, list[
     return server, lines
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @click.command("sandbox")
 @click.option("--provider", "provider", type=click.Choice(SANDBOX_KEYS), help="Serve this one CRM sandbox.")
 @click.option("--all", "serve_all", is_flag=True, help="Serve all five on consecutive ports from --port.")
@@ -80,6 +85,8 @@ def sandbox_command(provider: str | None, serve_all: bool, port: int, api_key: s
     if port + len(keys) - 1 > 65535:
         raise click.UsageError("not enough ports above --port")
     servers: list[ServerThread] = []
+    # A process manager (honcho, systemd) stops us with SIGTERM: treat it like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for offset, key in enumerate(keys):
             server, lines = start(key, port + offset, api_key)

@@ -96,6 +96,10 @@ def test_all_five_on_consecutive_ports_in_documented_order(procs):
     assert me.status_code == 200
     assert requests.get(f"http://127.0.0.1:{first + 2}/v3/site", timeout=5,
                         headers={"Authorization": "Token cats-sandbox-key"}).status_code == 200
+    proc.terminate()                               # SIGTERM, as honcho sends: a clean stop too
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and "Stopping." in out
+    assert out.index("tracker") < out.index("smartrecruiters") < out.index("cats ") < out.index("pinpoint")
 
 
 def test_usage_errors_and_busy_port_fail_cleanly(procs):
