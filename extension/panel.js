@@ -15,6 +15,7 @@ htmx.config.selfRequestsOnly = false;
 htmx.config.allowEval = false;
 htmx.config.allowScriptTags = false;
 htmx.config.historyEnabled = false;
+htmx.config.reportValidityOfForms = true; // say why Add did nothing (no campaign picked, no name)
 // Swap 4xx fragments (a validation message, "paste your token") instead of dropping them.
 htmx.config.responseHandling = [
   { code: "204", swap: false },
