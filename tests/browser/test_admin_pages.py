@@ -1,0 +1,85 @@
+"""The admin seed flow in a real browser (Debian's Chromium through Playwright): log in, Integrations ›
+search for CATS › enter the API key › Activate › the self-polling status turns into a green
+"Connected" badge once the worker has checked the key against the CATS sandbox. Also checks that a
+form with errors (422) is swapped in by htmx, which needs base.html's responseHandling config."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from sandbox import cats as cats_sandbox
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def site(app):
+    """The real app on a free loopback port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_worker, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    cats = sandbox("cats")
+    admin = make_user("admin")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{site}/integrations/")
+        page.fill("input[name=email]", admin.email)
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("button:has-text('Log in')")
+        page.wait_for_url(f"{site}/integrations/")
+
+        page.fill("input[name=q]", "cat")          # htmx filters the list as you type
+        page.wait_for_function("!document.querySelector('#provider-list').textContent.includes('Pinpoint')")
+        page.click("#provider-cats a.button")
+        page.wait_for_url(f"{site}/integrations/cats")
+
+        page.click("button:has-text('Activate')")  # nothing entered: 422, errors swapped in place
+        page.wait_for_selector("#connect-form .field-error")
+
+        page.fill("input[name=api_key]", cats_sandbox.DEFAULT_CREDENTIALS["api_key"])
+        page.click("#connect-form summary")
+        page.fill("input[name=base_url]", cats.base + cats_sandbox.API_ROOT)
+        page.click("button:has-text('Activate')")
+        page.wait_for_selector("#connection-status .badge-busy")
+        run_worker()                               # the check job, while the page keeps polling
+        page.wait_for_selector("#connection-status .badge-ok", timeout=10_000)
+        assert "Connected" in page.inner_text("#connection-status")
+        assert cats_sandbox.DEFAULT_CREDENTIALS["api_key"] not in page.content()
+        page.screenshot(path=str(tmp_path / "integrations.png"))
+
+        # A campaign that syncs people as CATS candidates, and one person added by hand.
+        page.click("nav >> text=Campaigns")
+        page.click("text=New campaign")
+        page.fill("input[name=name]", "Data engineers")
+        page.select_option("select[name=sync_as]", "candidate")
+        page.fill("input[name=tags]", "python")
+        page.click("button:has-text('Create campaign')")
+        page.wait_for_selector("h1:has-text('Data engineers')")
+        page.fill("#members input[name=first_name]", "Grace")
+        page.fill("#members input[name=last_name]", "Hopper")
+        page.fill("#members input[name=email]", "grace.hopper@example.com")
+        page.click("button:has-text('Add to campaign')")
+        page.wait_for_selector("#members .intent-status")
+        run_worker()                               # the sync job; the member's status polls itself
+        page.wait_for_selector("#members .intent-status .badge-ok", timeout=10_000)
+        assert "Synced" in page.inner_text("#members")
+        page.screenshot(path=str(tmp_path / "campaign.png"), full_page=True)
+        assert errors == []
+        browser.close()
