@@ -176,3 +176,23 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
     db.session.expire_all()
     link = db.session.query(CrmLink).one()
     assert link.record_type == "candidate" and link.remote_id == str(candidates[0]["id"])
+
+
+def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
+    """No token saved: the server's 401 fragment (readable cross-origin, swapped despite the 4xx)
+    tells the recruiter what to do."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "chrome-profile")
+        try:
+            worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+            worker.evaluate("(server) => chrome.storage.local.set({serverUrl: server})", live_app)
+            page = context.new_page()
+            serve_linkedin_fixture(context, page)
+            page.goto(PROFILE_URL)
+            error = page.frame_locator("#shoal-panel").locator("#panel-error")
+            expect(error).to_contain_text("Account page", timeout=15_000)
+            expect(error).to_have_attribute("data-status", "401")
+        finally:
+            context.close()
