@@ -23,7 +23,7 @@ from extensions import db
 from models import Connection, User, utcnow
 from providers import get_provider
 from providers.base import Provider
-from providers.errors import AuthError, ProviderError, RateLimited, Rejected, Unavailable
+from providers.errors import AuthError, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("shoal.connections")
 
@@ -175,7 +175,10 @@ def run_check(connection_id: int) -> str:
     conn = db.session.get(Connection, connection_id)
     if conn is None or not conn.active or conn.status == "disconnected":
         return "gone"
-    provider_cls = get_provider(conn.provider_key)
+    try:
+        provider_cls = get_provider(conn.provider_key)
+    except NotSupported:   # the provider was disabled in config after this connection was made
+        return _record(conn, "needs_attention", f"{conn.provider_key} is not enabled on this server.", None)
     name = provider_cls.display_name
     status, error, account = "needs_attention", None, None
     try:
@@ -197,6 +200,11 @@ def run_check(connection_id: int) -> str:
     except Exception:  # the check must always end in a visible state, never stay "pending"
         log.exception("connection check %s crashed", connection_id)
         error = f"Checking {name} failed unexpectedly; see the server log."
+    return _record(conn, status, error, account)
+
+
+def _record(conn: Connection, status: str, error: str | None, account: str | None) -> str:
+    # The admin may have disconnected or replaced the connection while the check ran.
     db.session.refresh(conn)
     if not conn.active or conn.status == "disconnected":
         return "gone"

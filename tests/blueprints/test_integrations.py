@@ -241,3 +241,16 @@ def test_check_again_reruns_the_check(logged_in, run_worker):
     assert conn.status == "needs_attention" and "Could not reach CATS" in conn.last_error
     assert logged_in("recruiter").post(f"/integrations/connections/{conn.id}/recheck",
                                        page="/campaigns/").status_code == 403
+
+
+def test_check_of_a_provider_no_longer_enabled_is_a_clear_error(logged_in):
+    from services.connections import run_check
+    b = logged_in("admin")
+    conn = Connection(team_id=b.user.team_id, provider_key="retired_crm", base_url="http://x", status="pending")
+    db.session.add(conn)
+    db.session.commit()
+    assert run_check(conn.id) == "needs_attention"
+    assert "not enabled" in conn.last_error
+    for url in ("/integrations/", "/campaigns/new", "/campaigns/", f"/integrations/connections/{conn.id}/status"):
+        assert b.get(url).status_code in (200, 404), url
+    assert "retired_crm needs attention" in b.get("/campaigns/").get_data(as_text=True)
