@@ -103,7 +103,8 @@ def payload(kind: str) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         raise ApiError(400, "Bad Request", [("Request body must be a JSON:API document with data", "/data")])
     if data.get("type") != kind:
         raise ApiError(409, "Conflict", [(f"data.type must be {kind!r}", "/data/type")])
-    attrs, rels = data.get("attributes") or {}, data.get("relationships") or {}
+    attrs = {} if data.get("attributes") is None else data["attributes"]
+    rels = {} if data.get("relationships") is None else data["relationships"]
     if not isinstance(attrs, dict) or not isinstance(rels, dict):
         raise ApiError(400, "Bad Request", [("attributes and relationships must be objects", "/data")])
     return attrs, rels, (str(data["id"]) if data.get("id") is not None else None)

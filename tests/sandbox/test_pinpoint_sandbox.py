@@ -250,3 +250,16 @@ def test_one_job_seeker_per_person_and_links_survive_plus_signs_in_filters(pp):
     assert len(page["data"]) == 1
     follow = requests.get(page["links"]["self"], headers=H, timeout=5).json()       # `+` stays an email `+`
     assert [a["id"] for a in follow["data"]] == [page["data"][0]["id"]]
+
+
+@pytest.mark.parametrize("body", ["[1", "{}", '{"data": {"type": "applications", "attributes": []}}',
+                                  '{"data": {"type": "x", "attributes": {"first_name": 1}}}'])
+def test_junk_bodies_on_every_write_route_are_4xx_never_500(pp, body):
+    _, api = pp
+    app = apply(api, open_job(api)).json()["data"]
+    cand = app["relationships"]["candidate"]["data"]["id"]
+    routes = [("POST", "/applications"), ("PATCH", f"/applications/{app['id']}"), ("PUT", f"/candidates/{cand}"),
+              ("POST", "/job_seekers"), ("POST", "/comments"), ("POST", "/custom_attributes")]
+    for method, path in routes:
+        r = requests.request(method, api + path, data=body, timeout=5, headers={**H, "Content-Type": MEDIA})
+        assert 400 <= r.status_code < 500 and r.json()["errors"], (method, path, r.status_code)

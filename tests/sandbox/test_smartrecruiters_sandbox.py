@@ -318,3 +318,19 @@ def test_inspection_and_reset(sr):
     after = state(sr)
     assert not any(c["email"] == "temp@example.com" for c in after["candidates"])
     assert len(after["jobs"]) == 7 and len(after["candidates"]) == 4
+
+
+@pytest.mark.parametrize("body", ["[1", "[]", '{"firstName": 1, "tags": "x", "location": [], "experience": [1]}',
+                                  '{"status": 5, "value": {"a": 1}, "content": 5, "shareWith": []}'])
+def test_junk_bodies_on_every_write_route_are_4xx_never_500(sr, body):
+    cand = create(sr)["id"]
+    job = requests.get(f"{sr}/jobs", headers=H, timeout=5).json()["content"][0]["id"]
+    prop = requests.get(f"{sr}/configuration/candidate-properties", headers=H, timeout=5).json()["content"][0]["id"]
+    routes = [("POST", "/candidates"), ("PATCH", f"/candidates/{cand}"), ("POST", f"/jobs/{job}/candidates"),
+              ("POST", f"/candidates/{cand}/tags"), ("PUT", f"/candidates/{cand}/tags"),
+              ("PUT", f"/candidates/{cand}/properties/{prop}"), ("POST", f"/candidates/{cand}/attachments"),
+              ("PUT", f"/candidates/{cand}/status"), ("POST", "/messages/shares")]
+    for method, path in routes:
+        r = requests.request(method, sr + path, data=body, timeout=5,
+                             headers={**H, "Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500 and r.json()["errors"], (method, path, r.status_code)
