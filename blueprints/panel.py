@@ -12,8 +12,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema, ProfileSchema,
-                                      describe, split_form)
+from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema,
+                                      ProfileSchema, describe, split_form)
 from extensions import csrf, db, login_manager
 from models import Campaign, CrmLink, Enrolment, SyncIntent, User, team_query
 from providers import get_provider
@@ -259,7 +259,9 @@ def me():
     """Who the token belongs to: the options page's "Test" button."""
     user = _user()
     conn, provider = _provider_info(user.team_id)
+    crm = None
+    if conn is not None:
+        crm = {"provider": conn.provider_key, "name": provider.display_name if provider else None,
+               "status": conn.status}
     return jsonify({"user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
-                    "team": {"id": user.team_id, "name": user.team.name},
-                    "crm": {"provider": conn.provider_key, "name": provider.display_name if provider else None,
-                            "status": conn.status} if conn else None})
+                    "team": {"id": user.team_id, "name": user.team.name}, "crm": crm})

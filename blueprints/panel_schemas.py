@@ -28,7 +28,8 @@ def _no_markup(value: str) -> None:
 def _linkedin(value: str) -> None:
     parts = urlsplit(value)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not (host == "linkedin.com" or host.endswith(".linkedin.com")):
+    is_linkedin = host == "linkedin.com" or host.endswith(".linkedin.com")
+    if parts.scheme not in ("http", "https") or not is_linkedin:
         raise ValidationError("Must be a linkedin.com profile URL.")
 
 

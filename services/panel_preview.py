@@ -52,7 +52,8 @@ def known_person(team_id: int, profile: dict[str, Any]) -> Person | None:
     return db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
 
 
-def _existing_link(team_id: int, conn: Connection, record_type: str, profile: dict[str, Any]) -> CrmLink | None:
+def _existing_link(team_id: int, conn: Connection, record_type: str,
+                   profile: dict[str, Any]) -> CrmLink | None:
     person = known_person(team_id, profile)
     if person is None:
         return None

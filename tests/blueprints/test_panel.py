@@ -16,7 +16,8 @@ EXT_ID = "ljbclocmbliiojkaaeejoblleboapmpg"
 ORIGIN = f"chrome-extension://{EXT_ID}"
 ADA = {"first_name": "Ada", "last_name": "Example", "email": "ada.example@example.com",
        "title": "Principal Data Engineer", "company": "Acme Analytics Ltd",
-       "location": "Bristol, England, United Kingdom", "linkedin_url": "https://www.linkedin.com/in/ada-example/"}
+       "location": "Bristol, England, United Kingdom",
+       "linkedin_url": "https://www.linkedin.com/in/ada-example/"}
 
 
 @pytest.fixture
@@ -211,9 +212,11 @@ def test_preview_shows_what_would_be_written_and_writes_nothing(app, world):
     html = client.post("/panel/preview", data={**data, "phone": "+44 117 496 0000"},
                        headers=auth(world)).get_data(as_text=True)
     assert "Will be written" in html and "Create Candidate in CATS" in html and "Add tags: python" in html
-    html = client.post("/panel/preview", data={**data, "sync_as": "none"}, headers=auth(world)).get_data(as_text=True)
+    html = client.post("/panel/preview", data={**data, "sync_as": "none"},
+                       headers=auth(world)).get_data(as_text=True)
     assert "Not synced" in html
-    r = client.post("/panel/preview", data={**data, "campaign_id": str(world["theirs"].id)}, headers=auth(world))
+    r = client.post("/panel/preview", data={**data, "campaign_id": str(world["theirs"].id)},
+                    headers=auth(world))
     assert r.status_code == 404
     r = client.post("/panel/preview", data={**data, "first_name": "<b>"}, headers=auth(world))
     assert r.status_code == 422

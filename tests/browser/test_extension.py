@@ -35,7 +35,8 @@ ADA_EMAIL = "ada.example@example.com"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
 ]
 
 
@@ -90,12 +91,18 @@ def extension_id() -> str:
     return Config.EXTENSION_IDS[0]
 
 
+def extension_worker(context):
+    """The extension's service worker (it may start before or after Playwright attaches)."""
+    return context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+
+
 def launch(pw, user_data_dir: Path):
     return pw.chromium.launch_persistent_context(
         str(user_data_dir), executable_path=CHROMIUM, headless=False,
-        args=["--headless=new", "--no-sandbox", "--disable-gpu", f"--disable-extensions-except={EXTENSION}",
-              f"--load-extension={EXTENSION}", "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run"],
+        args=["--headless=new", "--no-sandbox", "--disable-gpu",
+              f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--no-first-run"],
         ignore_default_args=["--disable-extensions"], viewport={"width": 1280, "height": 800})
 
 
@@ -109,12 +116,15 @@ def serve_linkedin_fixture(context, page) -> None:
         headers = [{"name": "Content-Type", "value": "text/html; charset=utf-8"},
                    # A strict page CSP, as LinkedIn has: the extension's iframe must survive it.
                    {"name": "Content-Security-Policy",
-                    "value": "default-src 'self'; style-src 'unsafe-inline'; img-src data:; frame-src 'none'"}]
-        cdp.send("Fetch.fulfillRequest", {"requestId": event["requestId"], "responseCode": 200 if is_profile else 404,
+                    "value": "default-src 'self'; style-src 'unsafe-inline'; img-src data:; "
+                             "frame-src 'none'"}]
+        cdp.send("Fetch.fulfillRequest", {"requestId": event["requestId"],
+                                          "responseCode": 200 if is_profile else 404,
                                           "responseHeaders": headers, "body": html if is_profile else ""})
 
     cdp.on("Fetch.requestPaused", paused)
-    cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "https://www.linkedin.com/*", "requestStage": "Request"}]})
+    cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "https://www.linkedin.com/*",
+                                            "requestStage": "Request"}]})
 
 
 def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, worker_process, tmp_path):
@@ -125,7 +135,7 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
     with sync_playwright() as pw:
         context = launch(pw, tmp_path / "chrome-profile")
         try:
-            worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+            worker = extension_worker(context)
             assert f"chrome-extension://{extension_id()}/" in worker.url, "the manifest key must pin the id"
 
             # Options page: the user pastes the server address and token, then tests them.
@@ -186,7 +196,7 @@ def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
     with sync_playwright() as pw:
         context = launch(pw, tmp_path / "chrome-profile")
         try:
-            worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+            worker = extension_worker(context)
             worker.evaluate("(server) => chrome.storage.local.set({serverUrl: server})", live_app)
             page = context.new_page()
             serve_linkedin_fixture(context, page)
