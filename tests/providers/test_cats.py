@@ -74,6 +74,12 @@ def test_off_limits_from_consent_status():
     assert mappers.to_off_limits({}).blocked is False
 
 
+def test_credentials_schema_marks_the_key_secret():
+    assert CatsProvider.secret_fields() == ("api_key",)
+    assert "api_key" in CatsProvider.credentials_schema().validate({})
+    assert CatsProvider.default_base_url == "https://api.catsone.com/v3"
+
+
 # -- against the sandbox ----------------------------------------------------------------------------
 
 import sandbox.cats as sb  # noqa: E402  (tests may start sandboxes; the adapter never imports them)

@@ -40,6 +40,17 @@ def test_off_limits_flag():
     assert mappers.to_off_limits({"offLimits": False}).blocked is False
 
 
+def test_subdomain_fills_the_base_url_and_credentials_validate():
+    creds = {"username": "api", "password": "pw", "subdomain": "acme"}
+    assert ItrisProvider.base_url_for(creds) == "https://acme.itris.cloud/api/v2"
+    assert ItrisProvider(ItrisProvider.default_base_url, creds).base_url == "https://acme.itris.cloud/api/v2"
+    schema = ItrisProvider.credentials_schema()
+    assert schema.validate(creds) == {}
+    assert "subdomain" in schema.validate({**creds, "subdomain": "evil.example.com/x"})
+    assert "password" in schema.validate({"username": "api", "subdomain": "acme"})
+    assert "password" in ItrisProvider.secret_fields() and "username" not in ItrisProvider.secret_fields()
+
+
 # -- against the sandbox ----------------------------------------------------------------------------
 
 import sandbox.itris as sb  # noqa: E402  (tests may start sandboxes; the adapter never imports them)

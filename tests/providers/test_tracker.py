@@ -59,6 +59,17 @@ def test_expiration_parsing():
     assert parse_expiration("2026-11-29T06:00:00").tzinfo is not None
 
 
+def test_region_picks_the_default_host_and_credentials_validate():
+    assert TrackerProvider.base_url_for({"region": "us"}) == "https://evousapi.tracker-rms.com"
+    assert TrackerProvider.base_url_for({"region": "CA"}) == "https://evocaapi.tracker-rms.com"
+    assert TrackerProvider.base_url_for({}) == TrackerProvider.default_base_url
+    schema = TrackerProvider.credentials_schema()
+    assert schema.validate({"bearer_token": "t", "region": "uk"}) == {}
+    assert "region" in schema.validate({"bearer_token": "t", "region": "fr"})
+    assert "bearer_token" in schema.validate({"region": "uk"})
+    assert {"bearer_token", "access_token", "refresh_token", "jwt"} <= set(TrackerProvider.secret_fields())
+
+
 # -- against the sandbox ----------------------------------------------------------------------------
 
 import sandbox.tracker as sb  # noqa: E402  (tests may start sandboxes; the adapter never imports them)
