@@ -119,9 +119,14 @@ class CatsProvider(Provider):
         return CrmRecord(record_type=record_type, remote_id=new_id, fields=dict(fields))
 
     def _duplicate_id(self, record_type: str, fields: dict[str, Any]) -> str | None:
-        found = self.find_person(record_type, email=fields.get("email"),
-                                 linkedin_url=fields.get("linkedin_url"))
-        return found.remote_id if found else None
+        # One identifier per search: if a tenant's keyword search wants every word (not any, as
+        # assumed), the combined lookup missed this record, and a single word still finds it.
+        for ident in ({"email": fields.get("email")}, {"linkedin_url": fields.get("linkedin_url")}):
+            if any(ident.values()):
+                found = self.find_person(record_type, **ident)
+                if found is not None:
+                    return found.remote_id
+        return None
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
         """PUT the given fields. Writing a phone, city or LinkedIn URL reads the record first, so
