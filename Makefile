@@ -22,7 +22,8 @@ demo: migrate
 	$(BIN)/flask seed-demo
 
 run: demo
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	@echo "Shoal: http://127.0.0.1:$(PORT)  (Ctrl-C stops web, worker and CRM sandboxes)"
+	SHOAL_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
