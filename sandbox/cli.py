@@ -60,8 +60,8 @@ def start(key: str, port: int, api_key: str | None) -> tuple[ServerThread, list[
              f"{'':<16} credentials {json.dumps(credentials(key, module, api_key))}"]
     oauth = getattr(module, "OAUTH_CLIENT", None)
     if oauth:
-        lines.append(f"{'':<16} oauth client {json.dumps(oauth)}; authorize {server.base}/identity/oauth/allow, "
-                     f"token {server.base}/identity/oauth/token")
+        lines.append(f"{'':<16} oauth client {json.dumps(oauth)}; authorize "
+                     f"{server.base}/identity/oauth/allow, token {server.base}/identity/oauth/token")
     lines.append(f"{'':<16} admin {server.base}/__sandbox/state")
     return server, lines
 

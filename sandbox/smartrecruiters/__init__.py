@@ -26,8 +26,8 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from sandbox.common import RateWindow, make_app, sandbox_of
 from sandbox.smartrecruiters import candidates, catalog, extras, oauth
-from sandbox.smartrecruiters.wire import (API_ROOT, CONSENT_STATUSES, RATE_CALLS, RATE_SECONDS, TOKEN_LIFETIME,
-                                          find, install, now)
+from sandbox.smartrecruiters.wire import (API_ROOT, CONSENT_STATUSES, RATE_CALLS, RATE_SECONDS,
+                                          TOKEN_LIFETIME, find, install, now)
 
 DEFAULT_CREDENTIALS = {"api_key": "smartrecruiters-sandbox-key"}
 # The OAuth client the sandbox knows (a partner app's id/secret) for the consent + token flows.

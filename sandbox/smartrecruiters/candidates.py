@@ -4,7 +4,8 @@ PATCH, keyword search, delete, and the candidate × job assignment with its stat
 Candidates are stored in the camelCase `CandidateInput` shape with a UUID `uid`; reads add `id`,
 `createdOn`, `updatedOn`, `averageRating`, `primaryAssignment`, `secondaryAssignments` and `actions`.
 Unknown top-level keys are refused with 400 (a Jackson-style strict reader), so an adapter that
-misnames a field finds out. Tags, attachments, properties and consent live in `sandbox.smartrecruiters.extras`.
+misnames a field finds out. Tags, attachments, properties and consent live in
+`sandbox.smartrecruiters.extras`.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store, sandbox_of
-from sandbox.smartrecruiters.wire import (CANDIDATE_REQUIRED, CANDIDATE_STATUSES, EMAIL_RE, STATUS_ON_APPLY,
-                                          ApiError, field_error, json_body, must_find, new_uid, now, paged,
-                                          url)
+from sandbox.smartrecruiters.wire import (ALREADY_ASSIGNED, CANDIDATE_REQUIRED, CANDIDATE_STATUSES, EMAIL_RE,
+                                          STATUS_ON_APPLY, ApiError, field_error, invalid, json_body,
+                                          must_find, new_uid, now, paged, url)
 
 OBJECT_KEYS = {
     "location": ("country", "countryCode", "regionCode", "region", "city", "lat", "lng"),
@@ -54,7 +55,8 @@ def validate(body: dict[str, Any], keys: tuple[str, ...], creating: bool) -> dic
             errors.append(field_error(k, f"must be a list of objects with keys among {', '.join(allowed)}"))
     if "internal" in body and not isinstance(body["internal"], bool):
         errors.append(field_error("internal", "must be true or false"))
-    if "tags" in body and (not isinstance(body["tags"], list) or not all(isinstance(t, str) for t in body["tags"])):
+    tags = body.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         errors.append(field_error("tags", "must be a list of strings"))
     if errors:
         raise ApiError(400, "Validation failed", errors)
@@ -109,13 +111,14 @@ def create_candidate(store: Store, body: dict[str, Any]) -> dict[str, Any]:
                                        "consent": {"status": "REQUIRED", "date": None}})
 
 
-def assign(store: Store, cand: dict[str, Any], job: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+def assign(store: Store, cand: dict[str, Any], job: dict[str, Any],
+           status: str | None = None) -> dict[str, Any]:
     status = status or STATUS_ON_APPLY
     if status not in CANDIDATE_STATUSES:
-        raise ApiError(400, "Validation failed", [field_error("status", f"must be one of {', '.join(CANDIDATE_STATUSES)}")])
+        raise invalid("status", f"must be one of {', '.join(CANDIDATE_STATUSES)}")
     with store.lock:        # check-then-insert atomically: one assignment per candidate × job
         if store.all("assignments", lambda a: a["candidate_id"] == cand["id"] and a["job_id"] == job["id"]):
-            raise ApiError(409, "Candidate is already assigned to this job")
+            raise ApiError(ALREADY_ASSIGNED, "Candidate is already assigned to this job")
         return store.insert("assignments", {"candidate_id": cand["id"], "job_id": job["id"], "status": status,
                                             "subStatus": None, "startsOn": None, "createdOn": now(),
                                             "source": "API"})
@@ -152,10 +155,12 @@ def register(bp: Blueprint) -> None:
                                            and (not args.get("status") or a["status"] == args["status"])
                                            for a in assignments(s, c))]
         if args.get("location"):
-            rows = [c for c in rows if args["location"].lower() in str((c.get("location") or {}).get("city", "")).lower()]
+            city = args["location"].lower()
+            rows = [c for c in rows if city in str((c.get("location") or {}).get("city", "")).lower()]
         if args.get("propertyId"):
-            rows = [c for c in rows if (c.get("properties") or {}).get(args["propertyId"]) is not None and (
-                not args.get("propertyValueId") or c["properties"][args["propertyId"]] == args["propertyValueId"])]
+            pid, value = args["propertyId"], args.get("propertyValueId")
+            rows = [c for c in rows if (c.get("properties") or {}).get(pid) is not None
+                    and (not value or c["properties"][pid] == value)]
         return paged(rows, lambda c: render(s, c, summary=True))
 
     @bp.get("/candidates/<cid>")
@@ -169,7 +174,7 @@ def register(bp: Blueprint) -> None:
         clean = validate(json_body(), PATCH_KEYS, creating=False)
         for k in ("firstName", "lastName", "email"):
             if k in clean and not str(clean[k] or "").strip():
-                raise ApiError(400, "Validation failed", [field_error(k, "may not be empty")])
+                raise invalid(k, "may not be empty")
         for k in ("location", "web"):     # nested objects merge key by key; null clears a key
             if isinstance(clean.get(k), dict):
                 merged = {**(cand.get(k) or {}), **clean[k]}
@@ -224,9 +229,8 @@ def register(bp: Blueprint) -> None:
     def _set_status(s: Store, row: dict[str, Any]) -> None:
         body = json_body()
         if body.get("status") not in CANDIDATE_STATUSES:
-            raise ApiError(400, "Validation failed",
-                           [field_error("status", f"must be one of {', '.join(CANDIDATE_STATUSES)}")])
+            raise invalid("status", f"must be one of {', '.join(CANDIDATE_STATUSES)}")
         if body.get("subStatus") is not None and not isinstance(body["subStatus"], str):
-            raise ApiError(400, "Validation failed", [field_error("subStatus", "must be a string")])
+            raise invalid("subStatus", "must be a string")
         s.update("assignments", row["id"], {"status": body["status"], "subStatus": body.get("subStatus"),
                                             "startsOn": body.get("startsOn")})

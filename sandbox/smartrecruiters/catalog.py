@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store, sandbox_of
-from sandbox.smartrecruiters.wire import (JOB_STATUSES, ApiError, field_error, json_body, must_find, new_uid,
+from sandbox.smartrecruiters.wire import (JOB_STATUSES, bad_param, invalid, json_body, must_find, new_uid,
                                           now, paged, url)
 
 CANDIDATE_REF = re.compile(r"#\[CANDIDATE:([0-9a-fA-F-]+)\]")
@@ -24,11 +24,14 @@ ME = {"id": "5f0c1d2e3a4b5c6d7e8f9012", "email": "sam.admin@sandbox.example", "f
 
 
 def render_job(job: dict[str, Any]) -> dict[str, Any]:
-    return {"id": job["uid"], "title": job["title"], "refNumber": job["refNumber"], "createdOn": job["createdOn"],
-            "updatedOn": job["createdOn"], "lastActivityOn": job["createdOn"],
+    stamp = job["createdOn"]
+    return {"id": job["uid"], "title": job["title"], "refNumber": job["refNumber"], "createdOn": stamp,
+            "updatedOn": stamp, "lastActivityOn": stamp,
             "department": {"id": job["department"].lower(), "label": job["department"]},
-            "location": {"city": job["city"], "country": "United Kingdom", "countryCode": "gb", "remote": False},
-            "status": job["status"], "postingStatus": "PUBLIC" if job["status"] == "SOURCING" else "NOT_PUBLISHED",
+            "location": {"city": job["city"], "country": "United Kingdom", "countryCode": "gb",
+                         "remote": False},
+            "status": job["status"],
+            "postingStatus": "PUBLIC" if job["status"] == "SOURCING" else "NOT_PUBLISHED",
             "actions": {"details": {"url": url(f"/jobs/{job['uid']}"), "method": "GET"}}}
 
 
@@ -39,12 +42,11 @@ def render_share(share: dict[str, Any]) -> dict[str, Any]:
 
 def _share_with(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or set(raw) - {"users", "hiringTeamOf", "everyone", "openNote"}:
-        raise ApiError(400, "Validation failed",
-                       [field_error("shareWith", "must be an object with users, hiringTeamOf, everyone, openNote")])
+        raise invalid("shareWith", "must be an object with users, hiringTeamOf, everyone, openNote")
     out = {"users": raw.get("users") or [], "hiringTeamOf": raw.get("hiringTeamOf") or [],
            "everyone": bool(raw.get("everyone")), "openNote": bool(raw.get("openNote"))}
     if not (out["users"] or out["hiringTeamOf"] or out["everyone"] or out["openNote"]):
-        raise ApiError(400, "Validation failed", [field_error("shareWith", "must name at least one audience")])
+        raise invalid("shareWith", "must name at least one audience")
     return out
 
 
@@ -61,7 +63,7 @@ def register(bp: Blueprint) -> None:
         rows = store().all("jobs")
         q, status = request.args.get("q", "").lower(), request.args.get("status")
         if status and status not in JOB_STATUSES:
-            raise ApiError(400, "Invalid status", [("INVALID_PARAMETER", f"status: must be one of {', '.join(JOB_STATUSES)}")])
+            raise bad_param("status", f"must be one of {', '.join(JOB_STATUSES)}")
         rows = [j for j in rows if q in j["title"].lower() and (not status or j["status"] == status)]
         return paged(rows, render_job)
 
@@ -92,21 +94,22 @@ def register(bp: Blueprint) -> None:
         s, body = store(), json_body()
         content = body.get("content")
         if not isinstance(content, str) or not content.strip():
-            raise ApiError(400, "Validation failed", [field_error("content", "may not be empty")])
+            raise invalid("content", "may not be empty")
         share_with = _share_with(body.get("shareWith"))
         refs = CANDIDATE_REF.findall(content)
         missing = [r for r in refs if not s.all("candidates", lambda c, r=r: c["uid"] == r)]
         if missing:
-            raise ApiError(400, "Validation failed", [field_error("content", f"unknown candidate {m}") for m in missing])
-        row = s.insert("shares", {"uid": new_uid(), "content": content, "candidates": refs, "shareWith": share_with,
-                                  "correlationId": body.get("correlationId"), "createdOn": now()})
+            raise invalid("content", f"unknown candidate {', '.join(missing)}")
+        row = s.insert("shares", {"uid": new_uid(), "content": content, "candidates": refs,
+                                  "shareWith": share_with, "correlationId": body.get("correlationId"),
+                                  "createdOn": now()})
         return jsonify(render_share(row)), 201
 
     @bp.get("/messages/shares")
     def shares() -> Response:
         cid = request.args.get("candidateId")
         if not cid:
-            raise ApiError(400, "candidateId is required", [("INVALID_PARAMETER", "candidateId: is required")])
+            raise bad_param("candidateId", "is required")
         must_find(store(), "candidates", cid, "Candidate")
         return paged(store().all("shares", lambda r: cid in r["candidates"]), render_share)
 
@@ -129,8 +132,9 @@ def seed(store: Store) -> None:
             ("Office Manager", "HIRED", "Operations", "Leeds"),
             ("Graduate Analyst", "CANCELLED", "Finance", "Edinburgh"),
             ("Site Reliability Engineer", "ON_HOLD", "Engineering", "Remote")], start=1):
-        jobs[title] = store.insert("jobs", {"uid": new_uid(), "title": title, "status": status, "department": dept,
-                                            "city": city, "refNumber": f"REF-{1000 + i}", "createdOn": stamp})
+        jobs[title] = store.insert("jobs", {"uid": new_uid(), "title": title, "status": status,
+                                            "department": dept, "city": city, "refNumber": f"REF-{1000 + i}",
+                                            "createdOn": stamp})
     store.insert("properties", {"uid": new_uid(), "label": "Notice period (weeks)", "type": "NUMBER"})
     store.insert("properties", {"uid": new_uid(), "label": "Sourced by", "type": "TEXT"})
     store.insert("properties", {"uid": new_uid(), "label": "Open to relocation", "type": "BOOLEAN"})
@@ -148,12 +152,14 @@ def seed(store: Store) -> None:
     ]
     for first, last, email, linkedin, company, title, tags, consent in people:
         cand = store.insert("candidates", {
-            "uid": new_uid(), "firstName": first, "lastName": last, "email": email, "phoneNumber": "+44 7700 900123",
+            "uid": new_uid(), "firstName": first, "lastName": last, "email": email,
+            "phoneNumber": "+44 7700 900123",
             "location": {"city": "London", "country": "United Kingdom", "countryCode": "gb"},
             "web": {"linkedin": linkedin} if linkedin else {}, "tags": tags,
             "experience": [{"title": title, "company": company, "current": True}],
             "createdOn": stamp, "updatedOn": stamp, "consent": {"status": consent, "date": stamp}})
         if first == "Marcus":
-            store.insert("assignments", {"candidate_id": cand["id"], "job_id": jobs["Senior Backend Engineer"]["id"],
-                                         "status": "IN_REVIEW", "subStatus": None, "startsOn": None,
-                                         "createdOn": stamp, "source": "API"})
+            job_id = jobs["Senior Backend Engineer"]["id"]
+            store.insert("assignments", {"candidate_id": cand["id"], "job_id": job_id, "status": "IN_REVIEW",
+                                         "subStatus": None, "startsOn": None, "createdOn": stamp,
+                                         "source": "API"})

@@ -18,8 +18,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store, sandbox_of
-from sandbox.smartrecruiters.wire import (ATTACHMENT_TYPES, ApiError, field_error, json_body, must_find,
-                                          new_uid, now, url)
+from sandbox.smartrecruiters.wire import (ATTACHMENT_TYPES, ApiError, field_error, invalid, json_body,
+                                          must_find, new_uid, now, url)
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -27,7 +27,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _tags_body() -> list[str]:
     tags = json_body().get("tags")
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise ApiError(400, "Validation failed", [field_error("tags", "must be a list of non-empty strings")])
+        raise invalid("tags", "must be a list of non-empty strings")
     return [t.strip() for t in tags]
 
 
@@ -57,7 +57,7 @@ def property_value(store: Store, prop: dict[str, Any], raw: Any) -> Any:
     elif kind == "SINGLE_SELECT":
         ok = isinstance(raw, str) and any(v["id"] == raw for v in prop.get("values", []))
     if not ok:
-        raise ApiError(400, "Validation failed", [field_error("value", f"not a valid {kind} value for {prop['label']}")])
+        raise invalid("value", f"not a valid {kind} value for {prop['label']}")
     return raw
 
 
@@ -127,13 +127,15 @@ def register(bp: Blueprint) -> None:
 
     def _render_attachment(cid: str, row: dict[str, Any]) -> dict[str, Any]:
         return {"id": row["uid"], "name": row["name"], "type": row["type"], "contentType": row["contentType"],
-                "actions": {"self": {"url": url(f"/candidates/{cid}/attachments/{row['uid']}"), "method": "GET"}}}
+                "actions": {"self": {"url": url(f"/candidates/{cid}/attachments/{row['uid']}"),
+                                     "method": "GET"}}}
 
     @bp.get("/candidates/<cid>/properties")
     def properties(cid: str) -> Response:
         values = candidate(cid).get("properties") or {}
         props = [p for p in store().all("properties") if values.get(p["uid"]) is not None]
-        return jsonify({"totalFound": len(props), "content": [render_property(p, values[p["uid"]]) for p in props]})
+        content = [render_property(p, values[p["uid"]]) for p in props]
+        return jsonify({"totalFound": len(props), "content": content})
 
     @bp.get("/candidates/<cid>/properties/<pid>")
     def get_property(cid: str, pid: str) -> Response:
@@ -146,7 +148,7 @@ def register(bp: Blueprint) -> None:
         prop = must_find(s, "properties", pid, "Property")
         body = json_body()
         if "value" not in body:
-            raise ApiError(400, "Validation failed", [field_error("value", "is required")])
+            raise invalid("value", "is required")
         value = property_value(s, prop, body["value"])
         with s.lock:
             cand = candidate(cid)
@@ -164,5 +166,5 @@ def register(bp: Blueprint) -> None:
         c = candidate(cid).get("consent") or {}
         decisions = [] if c.get("status") in (None, "REQUIRED", "PENDING") else [
             {"status": c["status"].lower(), "scope": "Single", "decidedOn": c.get("date")}]
-        return jsonify({"decisions": decisions,
-                        "recentPendingRequestCreatedOn": c.get("date") if c.get("status") == "PENDING" else None})
+        pending = c.get("date") if c.get("status") == "PENDING" else None
+        return jsonify({"decisions": decisions, "recentPendingRequestCreatedOn": pending})

@@ -36,9 +36,15 @@ STATUS_ON_APPLY = "NEW"                     # AF: default on create [not found]
 JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "HIRED", "CANCELLED", "ON_HOLD")
 ATTACHMENT_TYPES = ("RESUME", "COVER_LETTER", "OTHER")
 CONSENT_STATUSES = ("REQUIRED", "PENDING", "ACQUIRED", "EXPIRED", "DECLINED")   # DECLINED = opted out
+ALREADY_ASSIGNED = 409                      # POST /candidates/{id}/jobs/{jobId} for a job it is on
 ERROR_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
                405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 429: "TOO_MANY_REQUESTS",
                500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+# A field rule's error message starts with the field name ("email: ..."); unknown body keys → 400.
+# Ids are UUID strings. Paths: apply an existing candidate POST /candidates/{id}/jobs/{jobId}; list a
+# candidate's notes GET /messages/shares?candidateId=; PATCH /candidates/{id} also takes experience
+# and education. Shares: every #[CANDIDATE:id] must exist, shareWith must name an audience (400).
+# OAuth: token errors are RFC 6749 {"error", "error_description"}; refresh rotates the refresh token.
 # -----------------------------------------------------------------------------------------------
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,6 +69,16 @@ def error_response(status: int, message: str, errors: list[tuple[str, str]] | No
 
 def field_error(field: str, text: str) -> tuple[str, str]:
     return ("INVALID_VALUE", f"{field}: {text}")
+
+
+def invalid(field: str, text: str) -> ApiError:
+    """A 400 for one broken field rule."""
+    return ApiError(400, "Validation failed", [field_error(field, text)])
+
+
+def bad_param(name: str, text: str) -> ApiError:
+    """A 400 for one bad query parameter."""
+    return ApiError(400, f"Invalid parameter {name}", [("INVALID_PARAMETER", f"{name}: {text}")])
 
 
 def json_body() -> dict[str, Any]:
@@ -104,10 +120,9 @@ def page_params() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "limit and offset must be integers")
     if not 1 <= limit <= LIMIT_MAX:
-        raise ApiError(400, f"limit must be between 1 and {LIMIT_MAX}",
-                       [("INVALID_PARAMETER", f"limit: must be between 1 and {LIMIT_MAX}")])
+        raise bad_param("limit", f"must be between 1 and {LIMIT_MAX}")
     if offset < 0:
-        raise ApiError(400, "offset must be >= 0", [("INVALID_PARAMETER", "offset: must be >= 0")])
+        raise bad_param("offset", "must be >= 0")
     return limit, offset
 
 
