@@ -85,12 +85,19 @@ class CatsProvider(Provider):
             for row in rows:
                 how = mappers.matches(row, email, linkedin_url)
                 if how == "email":
-                    return self._record(record_type, row)
+                    return self._matched(record_type, row)
                 if how == "linkedin" and by_linkedin is None:
                     by_linkedin = row
             if by_linkedin is not None or not more:
                 break
-        return self._record(record_type, by_linkedin) if by_linkedin is not None else None
+        return self._matched(record_type, by_linkedin) if by_linkedin is not None else None
+
+    def _matched(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
+        """The planner treats a field we don't return as blank, so a summary row (no embedded
+        custom field values) is completed with a GET; CATS search rows are normally whole."""
+        if "_embedded" not in row:
+            return self.get(record_type, str(row["id"]))
+        return self._record(record_type, row)
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
         return self._record(record_type, self.client.get(f"/{self._path(record_type)}/{remote_id}"))

@@ -123,6 +123,9 @@ class ItrisProvider(Provider):
                 rows, _, _ = self.client.page(self._path(record_type), 1, FIND_PAGE_SIZE,
                                               **{param: value.strip()})
                 row = next((r for r in rows if same(r)), None)
+                if row is not None and "customFields" not in row:
+                    # A summary row: fields we don't return count as blank to the planner.
+                    return self.get(record_type, str(row.get(mappers.ID_KEYS[record_type])))
                 if row is not None:
                     return mappers.to_record(record_type, row)
         return None

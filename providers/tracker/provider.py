@@ -5,8 +5,8 @@ WordPress "Halt Tracker Integration" plugin, TypeScript Tracker clients, Python 
 docs.unified.to's Tracker skill; vendor swagger at https://evoglapi.tracker-rms.com/swagger/index.html,
 not retrieved) and, for what §1 marks [not found]/[inferred] (notes, statuses, metadata lists,
 contact get/patch, error envelope), docs/assumptions.md "Tracker", gathered in tracker/assumed.py.
-Calls per push (JWT cached): new person = email search + LinkedIn search + create; existing = 1
-search + 1 PATCH (contacts + 1 GET: their search rows lack most fields); note = 1."""
+Calls per push (JWT cached): new person = email search + LinkedIn search + create; existing =
+search + GET (rows lack custom fields, which the planner must see) + PATCH; note = 1."""
 from __future__ import annotations
 
 import json
@@ -135,11 +135,12 @@ class TrackerProvider(Provider):
         return by_linkedin, ignored, unverified
 
     def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
-        """A matched search row as a record; contact rows lack most fields, so those are fetched."""
+        """A matched search row completed with a GET: the planner treats fields we don't return as
+        blank, and search rows carry no custom fields (contact rows lack most fields too)."""
         rec = mappers.to_record(record_type, row)
-        if record_type == "contact":
-            return self.get(record_type, rec.remote_id)
-        return rec
+        if "customFields" in row:
+            return rec
+        return self.get(record_type, rec.remote_id)
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
         row = self._call("GET", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id)) or {}

@@ -250,7 +250,7 @@ def test_one_401_reexchanges_and_repeats_the_call(tracker, server):
 
 
 def test_calls_per_push(tracker):
-    """What the benchmark counts (JWT cached): new person 3 calls, existing 2, note 1."""
+    """What the benchmark counts (JWT cached): new person 3 calls, existing 3, note 1."""
     tracker.check_connection()
     start = tracker.client.calls
     assert tracker.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"]) is None
@@ -259,7 +259,14 @@ def test_calls_per_push(tracker):
     start = tracker.client.calls
     found = tracker.find_person("candidate", email=ADA["email"], linkedin_url=ADA["linkedin_url"])
     tracker.update("candidate", found.remote_id, {"title": "CTO"})
-    assert tracker.client.calls - start == 2
+    assert tracker.client.calls - start == 3
     start = tracker.client.calls
     tracker.add_note("candidate", rec.remote_id, "Replied")
     assert tracker.client.calls - start == 1
+
+
+def test_found_record_carries_custom_fields_for_the_planner(tracker):
+    field = next(f for f in tracker.list_fields("candidate") if f.custom and f.type == "text")
+    rec = tracker.create("candidate", {**ADA, field.key: "Fintech"})
+    found = tracker.find_person("candidate", email=ADA["email"])
+    assert found.remote_id == rec.remote_id and found.fields[field.key] == "Fintech"
