@@ -131,7 +131,7 @@ class TrackerProvider(Provider):
                     by_linkedin = row
                 if not (A.LINKEDIN_KEY in row or "linkedin" in row or "contactDetails" in row):
                     unverified.append(row)
-                ignored = ignored or text.lower() not in json.dumps(row).lower()
+                ignored = ignored or text.lower() not in json.dumps(row, ensure_ascii=False).lower()
         return by_linkedin, ignored, unverified
 
     def _full(self, record_type: str, row: dict[str, Any]) -> CrmRecord:

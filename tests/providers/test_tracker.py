@@ -165,6 +165,12 @@ def test_find_crawls_pages_when_search_ignores_text(tracker, server):
     assert tracker.client.calls - before >= 3
     by_url = tracker.find_person("candidate", linkedin_url="linkedin.com/in/ada-tracker-test/")
     assert by_url is not None and by_url.remote_id == target.remote_id
+    # Nobody: the email crawl already walked the default list, so the LinkedIn search is skipped.
+    total = tracker.client.json("POST", "/api/v1/Resource/Search", json={"pageNumber": 1})["totalRecords"]
+    before = tracker.client.calls
+    assert tracker.find_person("candidate", email="ghost@example.com",
+                               linkedin_url="https://linkedin.com/in/ghost") is None
+    assert tracker.client.calls - before == -(-total // 10)
 
 
 def test_search_pages_are_ten_rows(tracker):
