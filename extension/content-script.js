@@ -41,13 +41,19 @@
   });
 
   // LinkedIn renders the profile after load and navigates without reloading: poll cheaply. After a
-  // navigation the old name can linger for a moment, so wait (a little) for it to change.
+  // navigation the old name can linger for a moment, so wait (a little) for it to change. On the same
+  // profile, re-send only when the page shows more (e.g. the contact-info overlay's email).
   let staleTicks = 0;
   setInterval(() => {
     const slug = (window.location.pathname.match(/^\/in\/[^/]+/) || [""])[0];
-    if (!slug || slug === shownFor) return;
-    const profile = globalThis.shoalExtractProfile();
+    const profile = slug && globalThis.shoalExtractProfile();
     if (!profile) return;
+    if (slug === shownFor) {
+      const gained = Object.keys(profile).filter((k) => profile[k] && !current[k]);
+      if (!gained.length) return;
+      gained.forEach((k) => (current[k] = profile[k]));
+      return showPanel();
+    }
     const sameName =
       current && current.first_name === profile.first_name && current.last_name === profile.last_name;
     if (sameName && staleTicks++ < 5) return;

@@ -106,10 +106,10 @@ def launch(pw, user_data_dir: Path):
         ignore_default_args=["--disable-extensions"], viewport={"width": 1280, "height": 800})
 
 
-def serve_linkedin_fixture(context, page) -> None:
+def serve_linkedin_fixture(context, page, body: bytes | None = None) -> None:
     """Answer https://www.linkedin.com/* on this page from the fixture file (no network here)."""
     cdp = context.new_cdp_session(page)
-    html = base64.b64encode(FIXTURE.read_bytes()).decode()
+    html = base64.b64encode(FIXTURE.read_bytes() if body is None else body).decode()
 
     def paused(event):
         is_profile = event["request"]["url"].rstrip("/") == PROFILE_URL.rstrip("/")
@@ -204,5 +204,36 @@ def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
             error = page.frame_locator("#shoal-panel").locator("#panel-error")
             expect(error).to_contain_text("Account page", timeout=15_000)
             expect(error).to_have_attribute("data-status", "401")
+        finally:
+            context.close()
+
+
+def test_details_shown_later_reach_the_panel(app, live_app, make_user, tmp_path):
+    """LinkedIn shows the email only in the contact-info overlay, after load: the panel gets it then."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _row, token = issue_token(make_user("recruiter"))
+    html = FIXTURE.read_text()
+    start = html.index('<section class="artdeco-card pv-contact-info"')
+    end = html.index('<section class="artdeco-card" id="experience"')
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "chrome-profile")
+        try:
+            extension_worker(context).evaluate(
+                "([server, token]) => chrome.storage.local.set({serverUrl: server, token})",
+                [live_app, token])
+            page = context.new_page()
+            serve_linkedin_fixture(context, page, (html[:start] + html[end:]).encode())
+            page.goto(PROFILE_URL)
+            panel = page.frame_locator("#shoal-panel")
+            expect(panel.locator(".person-name")).to_have_text("Ada Example", timeout=15_000)
+            expect(panel.locator("#enrol-form input[name=email]")).to_have_value("")
+            page.evaluate("""() => {
+                const a = document.createElement("a");
+                a.href = "mailto:ada.example@example.com";
+                a.textContent = "ada.example@example.com";
+                document.querySelector("main").append(a);
+            }""")
+            expect(panel.locator("#enrol-form input[name=email]")).to_have_value(ADA_EMAIL, timeout=5_000)
         finally:
             context.close()
