@@ -303,3 +303,14 @@ def test_merge_for_update_is_pure_and_keeps_what_we_do_not_own():
     assert mappers.merge_for_update(body, current) == {
         "social_media_urls": ["https://github.com/a", "https://linkedin.com/in/new"],
         "phones": {"home": "1", "cell": "2"}, "title": "X"}
+
+
+def test_search_by_exact_email_and_combined_filters(cats):
+    ada = cats.create("candidate", ADA)
+    cats.create("candidate", {**ADA, "email": "x" + ADA["email"], "last_name": "Byron"})
+    by_email = cats.search("candidate", {"email": ADA["email"]})
+    assert [r.remote_id for r in by_email.items] == [ada.remote_id]
+    both = cats.search("candidate", {"first_name": "Ada", "last_name": "Byron"})
+    assert [r.fields["last_name"] for r in both.items] == ["Byron"]
+    with pytest.raises(Rejected):
+        cats.search("candidate", {"linkedin_url": "x"})

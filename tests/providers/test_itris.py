@@ -250,3 +250,13 @@ def test_calls_per_push(itris):
     start = itris.client.calls
     itris.add_note("applicant", rec.remote_id, "Replied")
     assert itris.client.calls - start == 1
+
+
+def test_search_by_name_and_email_combine(itris):
+    ada = itris.create("applicant", ADA)
+    itris.create("applicant", {**ADA, "email": "x" + ADA["email"], "last_name": "Byron"})
+    assert [r.remote_id for r in itris.search("applicant", {"email": ADA["email"]}).items] == [ada.remote_id]
+    both = itris.search("applicant", {"first_name": "Ada", "last_name": "Byron"})
+    assert [r.fields["last_name"] for r in both.items] == ["Byron"]
+    with pytest.raises(Rejected):
+        itris.search("applicant", {"title": "x"})

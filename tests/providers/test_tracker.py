@@ -276,3 +276,19 @@ def test_found_record_carries_custom_fields_for_the_planner(tracker):
     rec = tracker.create("candidate", {**ADA, field.key: "Fintech"})
     found = tracker.find_person("candidate", email=ADA["email"])
     assert found.remote_id == rec.remote_id and found.fields[field.key] == "Fintech"
+
+
+def test_search_rechecks_text_filters_locally_when_ignored(tracker, server):
+    ada = tracker.create("candidate", ADA)
+    for i in range(15):
+        tracker.create("candidate", {"first_name": "Other", "last_name": f"O{i}", "email": f"o{i}@example.com"})
+    requests.post(f"{server.base}/__sandbox/tracker/ignore_search_text", json={"on": True}, timeout=5)
+    found, cursor = [], None
+    for _ in range(20):
+        page = tracker.search("candidate", {"email": ADA["email"]}, cursor)
+        assert page.items or page.next_cursor is None
+        found += [r.remote_id for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert found == [ada.remote_id]
