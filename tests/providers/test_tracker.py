@@ -281,7 +281,8 @@ def test_found_record_carries_custom_fields_for_the_planner(tracker):
 def test_search_rechecks_text_filters_locally_when_ignored(tracker, server):
     ada = tracker.create("candidate", ADA)
     for i in range(15):
-        tracker.create("candidate", {"first_name": "Other", "last_name": f"O{i}", "email": f"o{i}@example.com"})
+        tracker.create("candidate", {"first_name": "Other", "last_name": f"O{i}",
+                                     "email": f"o{i}@example.com"})
     requests.post(f"{server.base}/__sandbox/tracker/ignore_search_text", json={"on": True}, timeout=5)
     found, cursor = [], None
     for _ in range(20):
