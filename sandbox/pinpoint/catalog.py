@@ -17,23 +17,25 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from sandbox.common import Store, sandbox_of
-from sandbox.pinpoint.wire import (JOB_STATUSES, ApiError, document, filters, invalid, listing, now, payload,
-                                   related_id, resource)
+from sandbox.pinpoint.wire import (JOB_STATUSES, ApiError, bad_param, document, filters, invalid, listing,
+                                   matches, now, payload, related_id, resource)
 
 ATTRIBUTABLE = {"Application": "applications", "Candidate": "candidates", "JobSeeker": "job_seekers"}
 COMMENTABLE = ("applications", "job_seekers")
 CV = {"context": "pdf_cv", "filename": "priya-shah-cv.pdf", "size": 15, "key": "seededcv0001",
       "data": "JVBERi0xLjQgc2VlZGVk"}          # "%PDF-1.4 seeded"
+JOB_ATTRIBUTES = ("title", "status", "visibility", "employment_type", "workplace_type", "created_at",
+                  "updated_at")
+FIELD_ATTRIBUTES = ("name", "resource_type", "field_type", "unique_reference")
 
 
 def render_job(row: dict[str, Any]) -> dict[str, Any]:
-    return resource("jobs", row, {k: row[k] for k in ("title", "status", "visibility", "employment_type",
-                                                      "workplace_type", "created_at", "updated_at")})
+    return resource("jobs", row, {k: row[k] for k in JOB_ATTRIBUTES})
 
 
 def render_stage(row: dict[str, Any]) -> dict[str, Any]:
-    return resource("stages", row, {"name": row["name"], "basic_type": row["basic_type"], "position": row["position"]},
-                    {"job": ("jobs", row["job_id"])})
+    attrs = {"name": row["name"], "basic_type": row["basic_type"], "position": row["position"]}
+    return resource("stages", row, attrs, {"job": ("jobs", row["job_id"])})
 
 
 def job_stages(store: Store, job_id: int) -> list[dict[str, Any]]:
@@ -41,20 +43,29 @@ def job_stages(store: Store, job_id: int) -> list[dict[str, Any]]:
 
 
 def render_comment(row: dict[str, Any]) -> dict[str, Any]:
-    return resource("comments", row, {"body_text": row["body_text"], "created_at": row["created_at"],
-                                      "updated_at": row["created_at"]},
-                    {"commentable": (row["commentable_type"], row["commentable_id"])})
+    attrs = {"body_text": row["body_text"], "created_at": row["created_at"], "updated_at": row["created_at"]}
+    return resource("comments", row, attrs, {"commentable": (row["commentable_type"], row["commentable_id"])})
+
+
+def field_options(store: Store, field_id: int) -> list[dict[str, Any]]:
+    return store.all("custom_field_options", lambda o: o["custom_field_id"] == field_id)
 
 
 def render_field(store: Store, row: dict[str, Any]) -> dict[str, Any]:
-    options = [o["id"] for o in store.all("custom_field_options", lambda o: o["custom_field_id"] == row["id"])]
-    return resource("custom_fields", row, {k: row[k] for k in ("name", "resource_type", "field_type", "unique_reference")},
+    options = [o["id"] for o in field_options(store, row["id"])]
+    return resource("custom_fields", row, {k: row[k] for k in FIELD_ATTRIBUTES},
                     {"custom_field_options": ("custom_field_options", options)})
 
 
+def render_option(row: dict[str, Any]) -> dict[str, Any]:
+    return resource("custom_field_options", row, {"name": row["name"], "position": row["position"]},
+                    {"custom_field": ("custom_fields", row["custom_field_id"])})
+
+
 def render_attribute(row: dict[str, Any]) -> dict[str, Any]:
-    return resource("custom_attributes", row, {"value": row["value"], "custom_attributable_type": row["type"],
-                                               "custom_attributable_id": str(row["record_id"])},
+    attrs = {"value": row["value"], "custom_attributable_type": row["type"],
+             "custom_attributable_id": str(row["record_id"])}
+    return resource("custom_attributes", row, attrs,
                     {"custom_field": ("custom_fields", row["custom_field_id"])})
 
 
@@ -69,7 +80,7 @@ def check_value(store: Store, field: dict[str, Any], value: Any) -> None:
     elif kind == "boolean":
         ok = isinstance(value, bool)
     elif kind == "single_select":
-        ok = value in [o["name"] for o in store.all("custom_field_options", lambda o: o["custom_field_id"] == field["id"])]
+        ok = value in [o["name"] for o in field_options(store, field["id"])]
     if not ok:
         raise invalid(("/data/attributes/value", f"Value is not a valid {kind} for {field['name']}"))
 
@@ -87,12 +98,10 @@ def register(bp: Blueprint) -> None:
     @bp.get("/jobs")
     def jobs() -> Response:
         f = filters(("id", "status", "search"))
-        for s in f.get("status", []):
-            if s not in JOB_STATUSES:
-                raise ApiError(400, "Bad Request", [(f"status must be one of {', '.join(JOB_STATUSES)}", "?filter[status]")])
-        words = " ".join(f.get("search", [])).lower()
-        rows = [j for j in store().all("jobs") if (not f.get("status") or j["status"] in f["status"])
-                and (not f.get("id") or str(j["id"]) in f["id"]) and words in j["title"].lower()]
+        if set(f.get("status", [])) - set(JOB_STATUSES):
+            raise bad_param("filter[status]", f"status must be one of {', '.join(JOB_STATUSES)}")
+        words = " ".join(f.pop("search", [])).lower()
+        rows = [j for j in store().all("jobs") if words in j["title"].lower() and matches(f, j)]
         return listing(rows, render_job)
 
     @bp.get("/jobs/<jid>")
@@ -102,10 +111,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/stages")
     def stages() -> Response:
         f = filters(("id", "job_id", "basic_type"))
-        rows = [s for s in store().all("stages") if (not f.get("job_id") or str(s["job_id"]) in f["job_id"])
-                and (not f.get("basic_type") or s["basic_type"] in f["basic_type"])
-                and (not f.get("id") or str(s["id"]) in f["id"])]
-        return listing(rows, render_stage)
+        return listing([s for s in store().all("stages") if matches(f, s)], render_stage)
 
     @bp.get("/stages/<sid>")
     def stage(sid: str) -> Response:
@@ -134,10 +140,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/comments")
     def comments() -> Response:
         f = filters(("id", "commentable_id", "commentable_type"))
-        rows = [c for c in store().all("comments") if (not f.get("commentable_id") or str(c["commentable_id"]) in f["commentable_id"])
-                and (not f.get("commentable_type") or c["commentable_type"] in f["commentable_type"])
-                and (not f.get("id") or str(c["id"]) in f["id"])]
-        return listing(rows, render_comment)
+        return listing([c for c in store().all("comments") if matches(f, c)], render_comment)
 
     @bp.get("/comments/<cid>")
     def comment(cid: str) -> Response:
@@ -146,24 +149,20 @@ def register(bp: Blueprint) -> None:
     @bp.get("/custom_fields")
     def custom_fields() -> Response:
         f = filters(("id", "resource_type"))
-        rows = [r for r in store().all("custom_fields") if not f.get("resource_type") or r["resource_type"] in f["resource_type"]]
+        rows = [r for r in store().all("custom_fields") if matches(f, r)]
         return listing(rows, lambda r: render_field(store(), r))
 
     @bp.get("/custom_field_options")
     def custom_field_options() -> Response:
         f = filters(("custom_field_id",))
-        rows = [o for o in store().all("custom_field_options")
-                if not f.get("custom_field_id") or str(o["custom_field_id"]) in f["custom_field_id"]]
-        return listing(rows, lambda o: resource("custom_field_options", o, {"name": o["name"], "position": o["position"]},
-                                                {"custom_field": ("custom_fields", o["custom_field_id"])}))
+        return listing([o for o in store().all("custom_field_options") if matches(f, o)], render_option)
 
     @bp.get("/custom_attributes")
     def custom_attributes() -> Response:
         f = filters(("custom_attributable_id", "custom_attributable_type", "custom_field_id"))
-        rows = [a for a in store().all("custom_attributes")
-                if (not f.get("custom_attributable_id") or str(a["record_id"]) in f["custom_attributable_id"])
-                and (not f.get("custom_attributable_type") or a["type"] in f["custom_attributable_type"])
-                and (not f.get("custom_field_id") or str(a["custom_field_id"]) in f["custom_field_id"])]
+        rows = [a for a in store().all("custom_attributes") if matches(f, {
+            "custom_attributable_id": a["record_id"], "custom_attributable_type": a["type"],
+            "custom_field_id": a["custom_field_id"]})]
         return listing(rows, render_attribute)
 
     @bp.post("/custom_attributes")
@@ -178,14 +177,15 @@ def register(bp: Blueprint) -> None:
         if kind not in ATTRIBUTABLE or s.get(ATTRIBUTABLE[kind], rid) is None:
             raise invalid(("/data/attributes/custom_attributable_id", "Custom attributable must exist"))
         if field["resource_type"] != kind:
-            raise invalid(("/data/relationships/custom_field", f"Custom field applies to {field['resource_type']} records"))
+            raise invalid(("/data/relationships/custom_field",
+                           f"Custom field applies to {field['resource_type']} records"))
         check_value(s, field, attrs.get("value"))
         with s.lock:
             if s.all("custom_attributes", lambda a: a["custom_field_id"] == field["id"] and a["type"] == kind
                      and a["record_id"] == int(rid)):
                 raise invalid(("/data/relationships/custom_field", "Custom field has already been taken"))
-            row = s.insert("custom_attributes", {"custom_field_id": field["id"], "type": kind, "record_id": int(rid),
-                                                 "value": attrs.get("value")})
+            row = s.insert("custom_attributes", {"custom_field_id": field["id"], "type": kind,
+                                                 "record_id": int(rid), "value": attrs.get("value")})
         return document({"data": render_attribute(row)}, 201)
 
     @bp.route("/custom_attributes/<aid>", methods=["PUT", "PATCH"])
@@ -195,7 +195,8 @@ def register(bp: Blueprint) -> None:
         if set(attrs) - {"value"}:
             raise ApiError(400, "Bad Request", [("Only value can change", "/data/attributes")])
         check_value(s, s.get("custom_fields", row["custom_field_id"]) or {}, attrs.get("value"))
-        return document({"data": render_attribute(s.update("custom_attributes", row["id"], {"value": attrs.get("value")}) or row)})
+        row = s.update("custom_attributes", row["id"], {"value": attrs.get("value")}) or row
+        return document({"data": render_attribute(row)})
 
 
 def seed(store: Store) -> None:
@@ -206,7 +207,8 @@ def seed(store: Store) -> None:
                            "created_at": stamp, "updated_at": stamp})
     jobs = []
     for title, status in [("Senior Backend Engineer", "open"), ("Product Designer", "open"),
-                          ("Account Executive", "closed"), ("Head of Data", "draft"), ("Office Manager", "archived")]:
+                          ("Account Executive", "closed"), ("Head of Data", "draft"),
+                          ("Office Manager", "archived")]:
         job = store.insert("jobs", {"title": title, "status": status, "visibility": "external",
                                     "employment_type": "full_time", "workplace_type": "hybrid",
                                     "created_at": stamp, "updated_at": stamp})
@@ -216,24 +218,29 @@ def seed(store: Store) -> None:
                                              ("Hired", "hired"), ("Rejected", "rejected")], start=1):
             store.insert("stages", {"job_id": job["id"], "name": name, "basic_type": basic, "position": pos})
     for name, rtype, ftype, options in [("Notice period", "Application", "text", []),
-                                        ("Right to work", "Application", "single_select", ["Yes", "No", "Sponsorship needed"]),
+                                        ("Right to work", "Application", "single_select",
+                                         ["Yes", "No", "Sponsorship needed"]),
                                         ("Years of experience", "Candidate", "number", []),
                                         ("Open to relocation", "Candidate", "boolean", [])]:
         field = store.insert("custom_fields", {"name": name, "resource_type": rtype, "field_type": ftype,
                                                "unique_reference": name.lower().replace(" ", "_")})
         for pos, opt in enumerate(options, start=1):
-            store.insert("custom_field_options", {"custom_field_id": field["id"], "name": opt, "position": pos})
+            store.insert("custom_field_options", {"custom_field_id": field["id"], "name": opt,
+                                                  "position": pos})
     first_stage = {j["id"]: job_stages(store, j["id"])[0]["id"] for j in jobs}
     for first, last, email, linkedin, blocked, job in [
-            ("Priya", "Shah", "priya.shah@example.com", "https://www.linkedin.com/in/priyashah", False, jobs[0]),
+            ("Priya", "Shah", "priya.shah@example.com", "https://www.linkedin.com/in/priyashah", False,
+             jobs[0]),
             ("Tom", "Baker", "tom.baker@example.org", None, False, jobs[1]),
-            ("Olga", "Novak", "olga.novak@example.net", "https://www.linkedin.com/in/olganovak", True, jobs[0])]:
-        cand = store.insert("candidates", {"first_name": first, "last_name": last, "email": email, "phone": "+44 7700 900123",
-                                           "linkedin_url": linkedin, "town": "London", "blocked": blocked,
-                                           "external_system_reference": None, "tags": [], "attachments": [],
-                                           "created_at": stamp, "updated_at": stamp})
-        store.insert("applications", {"candidate_id": cand["id"], "job_id": job["id"], "stage_id": first_stage[job["id"]],
-                                      "uuid": f"00000000-0000-4000-8000-{cand['id']:012d}", "external_system_reference": None,
-                                      "tags": [{"name": "Referral", "context": "custom_green"}] if first == "Priya" else [],
-                                      "attachments": [CV] if first == "Priya" else [], "created_at": stamp,
-                                      "updated_at": stamp})
+            ("Olga", "Novak", "olga.novak@example.net", "https://www.linkedin.com/in/olganovak", True,
+             jobs[0])]:
+        cand = store.insert("candidates", {
+            "first_name": first, "last_name": last, "email": email, "phone": "+44 7700 900123",
+            "linkedin_url": linkedin, "town": "London", "blocked": blocked, "external_system_reference": None,
+            "tags": [], "attachments": [], "created_at": stamp, "updated_at": stamp})
+        priya = first == "Priya"
+        store.insert("applications", {
+            "candidate_id": cand["id"], "job_id": job["id"], "stage_id": first_stage[job["id"]],
+            "uuid": f"00000000-0000-4000-8000-{cand['id']:012d}", "external_system_reference": None,
+            "tags": [{"name": "Referral", "context": "custom_green"}] if priya else [],
+            "attachments": [CV] if priya else [], "created_at": stamp, "updated_at": stamp})

@@ -13,7 +13,8 @@ from flask import Blueprint, Response, current_app, request
 from sandbox.common import sandbox_of
 from sandbox.pinpoint import catalog
 from sandbox.pinpoint.people import People, apply_write_only, split
-from sandbox.pinpoint.wire import ApiError, document, filters, invalid, listing, now, payload, related_id
+from sandbox.pinpoint.wire import (ALREADY_APPLIED, ApiError, document, filters, invalid, listing, matches,
+                                   now, payload, related_id)
 
 
 def register(bp: Blueprint) -> None:
@@ -30,10 +31,9 @@ def register(bp: Blueprint) -> None:
     def candidates() -> Response:
         # AF §5.4: candidates have NO email filter (→ 400); look people up by applications' candidate_email.
         p, f = people(), filters(("id", "phone", "blocked", "external_system_reference"))
-        rows = [c for c in p.store.all("candidates") if
-                (not f.get("id") or str(c["id"]) in f["id"]) and (not f.get("phone") or c.get("phone") in f["phone"])
-                and (not f.get("blocked") or str(bool(c.get("blocked"))).lower() in f["blocked"])
-                and (not f.get("external_system_reference") or c.get("external_system_reference") in f["external_system_reference"])]
+        rows = [c for c in p.store.all("candidates") if matches(f, {
+            "id": c["id"], "phone": c.get("phone"), "blocked": str(bool(c.get("blocked"))).lower(),
+            "external_system_reference": c.get("external_system_reference")})]
         return listing(rows, p.render_candidate)
 
     @bp.get("/candidates/<cid>")
@@ -43,7 +43,8 @@ def register(bp: Blueprint) -> None:
     @bp.route("/candidates/<cid>", methods=["PUT", "PATCH"])
     def update_candidate(cid: str) -> Response:
         p, row = people(), one("candidates", cid)
-        person, own, extra = split(payload("candidates")[0], ("blocked", "external_system_reference"), False, False)
+        own_keys = ("blocked", "external_system_reference")
+        person, own, extra = split(payload("candidates")[0], own_keys, creating=False, docs=False)
         if "blocked" in own and not isinstance(own["blocked"], bool):
             raise invalid(("/data/attributes/blocked", "Blocked must be true or false"))
         changes = apply_write_only(row, extra)
@@ -59,12 +60,10 @@ def register(bp: Blueprint) -> None:
 
         def keep(a: dict[str, Any]) -> bool:
             cand = p.candidate(a["candidate_id"])
-            checks = {"id": str(a["id"]), "candidate_email": (cand.get("email") or "").lower(),
-                      "candidate_phone": cand.get("phone"), "candidate_id": str(a["candidate_id"]),
-                      "job_id": str(a["job_id"]), "stage_id": str(a["stage_id"]), "uuid": a["uuid"],
+            # Graphiti's string `eq` is case-insensitive: the email filter compares lower-cased.
+            values = {**a, "candidate_email": cand.get("email"), "candidate_phone": cand.get("phone"),
                       "external_system_reference": a.get("external_system_reference")}
-            # Graphiti's string `eq` is case-insensitive: compare the email filter lower-cased.
-            return all(checks[k] in ([v.lower() for v in vs] if k == "candidate_email" else vs) for k, vs in f.items())
+            return matches(f, values, ci=("candidate_email",))
         return listing([a for a in rows if keep(a)], p.render_application, p.included)
 
     @bp.get("/applications/<aid>")
@@ -79,7 +78,7 @@ def register(bp: Blueprint) -> None:
     def create_application() -> tuple[Response, int] | Response:
         p = people()
         attrs, rels, _ = payload("applications")
-        person, own, extra = split(attrs, ("external_system_reference",), True, True)
+        person, own, extra = split(attrs, ("external_system_reference",), creating=True, docs=True)
         job_ref = related_id(rels, "job", ("jobs",))
         if job_ref is None:
             raise invalid(("/data/relationships/job", "Job must exist"))
@@ -89,10 +88,11 @@ def register(bp: Blueprint) -> None:
         docs = apply_write_only({}, extra)      # validate everything before writing anything
         stages = catalog.job_stages(p.store, job["id"])
         with p.store.lock:
-            existing = p.store.all("candidates", lambda c: (c.get("email") or "").lower() == person["email"].strip().lower())
-            if existing and p.store.all("applications", lambda a: a["candidate_id"] == existing[0]["id"]
+            existing = p.by_email(person["email"])
+            if existing and p.store.all("applications", lambda a: a["candidate_id"] == existing["id"]
                                         and a["job_id"] == job["id"]):
-                raise invalid(("/data/relationships/job", "Candidate has already applied to this job"))
+                raise ApiError(ALREADY_APPLIED, "Validation Error",
+                               [("Candidate has already applied to this job", "/data/relationships/job")])
             cand = p.upsert_candidate(person)
             stamp = now()
             row = p.store.insert("applications", {"candidate_id": cand["id"], "job_id": job["id"],
@@ -105,12 +105,13 @@ def register(bp: Blueprint) -> None:
     def update_application(aid: str) -> Response:
         p, row = people(), one("applications", aid)
         attrs, rels, _ = payload("applications")
-        person, own, extra = split(attrs, ("external_system_reference",), False, True)
+        person, own, extra = split(attrs, ("external_system_reference",), creating=False, docs=True)
         changes = {**own, **apply_write_only(row, extra)}
         stage_ref = related_id(rels, "stage", ("stages",))
         if stage_ref is not None:
             if stage_ref[1] not in [s["id"] for s in catalog.job_stages(p.store, row["job_id"])]:
-                raise invalid(("/data/relationships/stage", "Stage does not belong to this application's job"))
+                raise invalid(("/data/relationships/stage",
+                               "Stage does not belong to this application's job"))
             changes["stage_id"] = stage_ref[1]
         p.update_person(row["candidate_id"], person)
         p.store.update("applications", row["id"], {**changes, "updated_at": now()})
@@ -124,9 +125,8 @@ def register(bp: Blueprint) -> None:
     @bp.get("/job_seekers")
     def job_seekers() -> Response:
         p, f = people(), filters(("id", "candidate_id", "external_system_reference"))
-        rows = [j for j in p.store.all("job_seekers") if
-                (not f.get("id") or str(j["id"]) in f["id"]) and (not f.get("candidate_id") or str(j["candidate_id"]) in f["candidate_id"])
-                and (not f.get("external_system_reference") or j.get("external_system_reference") in f["external_system_reference"])]
+        rows = [j for j in p.store.all("job_seekers")
+                if matches(f, {"external_system_reference": None, **j})]
         return listing(rows, p.render_job_seeker)
 
     @bp.get("/job_seekers/<jid>")
@@ -136,12 +136,14 @@ def register(bp: Blueprint) -> None:
     @bp.post("/job_seekers")
     def create_job_seeker() -> tuple[Response, int] | Response:
         p = people()
-        person, own, extra = split(payload("job_seekers")[0], ("external_system_reference",), True, True)
+        attrs = payload("job_seekers")[0]
+        person, own, extra = split(attrs, ("external_system_reference",), creating=True, docs=True)
         docs = apply_write_only({}, extra)
         with p.store.lock:      # one job seeker per candidate (ASSUMED): check and insert atomically
-            existing = p.store.all("candidates", lambda c: (c.get("email") or "").lower() == person["email"].strip().lower())
-            if existing and p.store.all("job_seekers", lambda j: j["candidate_id"] == existing[0]["id"]):
-                raise invalid(("/data/attributes/email", "Candidate is already in the talent pipeline"))
+            existing = p.by_email(person["email"])
+            if existing and p.store.all("job_seekers", lambda j: j["candidate_id"] == existing["id"]):
+                raise ApiError(ALREADY_APPLIED, "Validation Error",
+                               [("Candidate is already in the talent pipeline", "/data/attributes/email")])
             cand = p.upsert_candidate(person)
             stamp = now()
             row = p.store.insert("job_seekers", {"candidate_id": cand["id"], **own, **docs,
@@ -151,7 +153,8 @@ def register(bp: Blueprint) -> None:
     @bp.route("/job_seekers/<jid>", methods=["PUT", "PATCH"])
     def update_job_seeker(jid: str) -> Response:
         p, row = people(), one("job_seekers", jid)
-        person, own, extra = split(payload("job_seekers")[0], ("external_system_reference",), False, True)
+        attrs = payload("job_seekers")[0]
+        person, own, extra = split(attrs, ("external_system_reference",), creating=False, docs=True)
         p.update_person(row["candidate_id"], person)
         p.store.update("job_seekers", row["id"], {**own, **apply_write_only(row, extra), "updated_at": now()})
         return document({"data": p.render_job_seeker(one("job_seekers", jid))})

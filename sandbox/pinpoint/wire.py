@@ -31,6 +31,14 @@ MISSING_ROUTE_STATUS = 404                  # no POST /candidates etc.: Rails an
 CV_CONTEXT = "pdf_cv"                       # AF [seen-3p] read side
 JOB_STATUSES = ("open", "closed", "archived", "draft")
 STAGE_TYPES = ("applied", "in_progress", "offer", "hired", "rejected")
+CV_FILE_NAME_KEY = "cv_file_name"           # AF names only cv_base64_data
+TAG_CONTEXT_DEFAULT = "custom"
+ALREADY_APPLIED = 422                       # same candidate × job twice; also a 2nd job seeker
+# Candidates are deduped by email (case-insensitive) when an application/job seeker is created, and
+# their personal fields live on the candidate. To-one relationships always carry data linkage.
+# Paths: move stage = PATCH /applications/{id} relationships.stage; list notes = GET /comments
+# ?filter[commentable_id]=&filter[commentable_type]=; custom values = POST /custom_attributes
+# {value, custom_attributable_type, custom_attributable_id} + relationships.custom_field.
 # -----------------------------------------------------------------------------------------------
 
 
@@ -133,6 +141,22 @@ def filters(allowed: tuple[str, ...]) -> dict[str, list[str]]:
                 raise ApiError(400, "Bad Request", [(f"Unknown filter {name!r}", f"?{key}")])
             out[name] = [v.strip() for v in value.split(",")]
     return out
+
+
+def matches(wanted: dict[str, list[str]], values: dict[str, Any], ci: tuple[str, ...] = ()) -> bool:
+    """Whether a row whose filterable values are `values` passes every filter in `wanted` (a filter
+    lists acceptable values; the names in `ci` compare case-insensitively)."""
+    for name, accepted in wanted.items():
+        value = "" if values[name] is None else str(values[name])
+        if name in ci:
+            value, accepted = value.lower(), [a.lower() for a in accepted]
+        if value not in accepted:
+            return False
+    return True
+
+
+def bad_param(parameter: str, detail: str) -> ApiError:
+    return ApiError(400, "Bad Request", [(detail, f"?{parameter}")])
 
 
 def extra_fields(kind: str) -> set[str]:
