@@ -106,7 +106,6 @@ def _process(intent: SyncIntent) -> str:
     crm = ctx.provider_cls.display_name
     first = planner.plan(ctx.event, ctx.settings, ctx.person, ctx.target, None,
                          capabilities=ctx.capabilities, intent_key=key, crm_name=crm)
-    intent.record_type = first.record_type or ctx.target.record_type
     db.session.commit()   # nothing held open across the CRM calls below
     if not first.needs_lookup:   # skip / wait / refuse: no CRM call at all
         executor = Executor(ctx, None)

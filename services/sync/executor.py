@@ -51,7 +51,7 @@ class Executor:
                 self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule)
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
-              record_type: str | None = None, remote_id: str | None = None) -> None:
+              record_type: str | None = None, remote_id: str | None = None, commit: bool = True) -> None:
         intent = self.ctx.intent
         db.session.add(AuditEntry(
             team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
@@ -60,7 +60,8 @@ class Executor:
             remote_id=remote_id or (op.remote_id if op else None) or self.remote_id,
             fields_before=dict(op.fields_before) if op else {}, fields_after=dict(op.fields) if op else {},
             result=result, summary=summary[:1000]))
-        db.session.commit()
+        if commit:
+            db.session.commit()
 
     # -- one CRM operation -------------------------------------------------------------------
     def _crm_op(self, op: Operation) -> None:
@@ -73,7 +74,6 @@ class Executor:
             return
         if row is not None and self._happened(op, rid):
             row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
-            db.session.commit()
             self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
                        remote_id=self.remote_id if op.kind == OP_CREATE else rid)
             return
@@ -88,8 +88,8 @@ class Executor:
             self.audit(op, "retry" if exc.__class__.__name__ in ("Unavailable", "RateLimited") else "failed",
                        f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
             raise
+        # `done`, its audit row and (for a create) the link land in one commit.
         row.state, row.result = "done", result
-        db.session.commit()
         self.applied += 1
         self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid)
 
@@ -108,7 +108,7 @@ class Executor:
         if op.kind == OP_CREATE:
             rec = a.create(rt, dict(op.fields))
             self.remote_id = rec.remote_id
-            self._link(rt, rec.remote_id, op)
+            self._link(rt, rec.remote_id, op, commit=False)
             return f"created {rt} {rec.remote_id}", {"remote_id": rec.remote_id}
         if rid is None:
             raise LookupError(f"{op.kind} has no record to act on")
@@ -155,7 +155,7 @@ class Executor:
             return a.has_cv(rt, rid)
         return False
 
-    def _link(self, record_type: str | None, remote_id: str | None, op: Operation) -> None:
+    def _link(self, record_type: str | None, remote_id: str | None, op: Operation, commit: bool = True) -> None:
         if not remote_id or not record_type:
             return
         intent = self.ctx.intent
@@ -170,7 +170,8 @@ class Executor:
                                    remote_id=str(remote_id)))
         else:   # the old record was deleted in the CRM and the person was re-matched
             link.remote_id = str(remote_id)
-        db.session.commit()
+        if commit:
+            db.session.commit()
         if op.kind == OP_LINK:
             self.audit(op, "ok", f"linked to existing {record_type} {remote_id}", remote_id=str(remote_id))
 
