@@ -19,7 +19,8 @@ def pp(sandbox) -> tuple[str, str]:
     return server.base, server.base + "/api/v1"
 
 
-def send(method: str, url: str, kind: str, attributes: dict, relationships: dict | None = None) -> requests.Response:
+def send(method: str, url: str, kind: str, attributes: dict,
+         relationships: dict | None = None) -> requests.Response:
     data: dict = {"type": kind, "attributes": attributes}
     if relationships:
         data["relationships"] = relationships
@@ -62,20 +63,25 @@ def test_create_application_creates_candidate_then_lookup_by_email_and_include(p
     cand_id = app["relationships"]["candidate"]["data"]["id"]
     assert app["relationships"]["job"]["data"] == {"type": "jobs", "id": job}
 
-    found = get(f"{api}/applications", **{"filter[candidate_email]": "ADA@example.com", "include": "candidate,job"}).json()
+    found = get(f"{api}/applications",
+                **{"filter[candidate_email]": "ADA@example.com", "include": "candidate,job"}).json()
     assert [a["id"] for a in found["data"]] == [app["id"]]
     included = {(i["type"], i["id"]) for i in found["included"]}
     assert included == {("candidates", cand_id), ("jobs", job)}
-    assert get(f"{api}/applications", **{"filter[external_system_reference]": "shoal-42"}).json()["data"][0]["id"] == app["id"]
+    by_ref = get(f"{api}/applications", **{"filter[external_system_reference]": "shoal-42"}).json()
+    assert by_ref["data"][0]["id"] == app["id"]
     cand = get(f"{api}/candidates/{cand_id}").json()["data"]
-    assert cand["attributes"]["linkedin_url"] == "https://www.linkedin.com/in/ada" and cand["attributes"]["blocked"] is False
+    assert cand["attributes"]["linkedin_url"] == "https://www.linkedin.com/in/ada"
+    assert cand["attributes"]["blocked"] is False
 
     # Same email on another job reuses the candidate; the same job twice is refused.
     other = get(f"{api}/jobs", **{"filter[status]": "open"}).json()["data"][1]["id"]
     again = apply(api, other)
-    assert again.status_code == 201 and again.json()["data"]["relationships"]["candidate"]["data"]["id"] == cand_id
+    assert again.status_code == 201
+    assert again.json()["data"]["relationships"]["candidate"]["data"]["id"] == cand_id
     dup = apply(api, job)
-    assert dup.status_code == 422 and dup.json()["errors"][0]["source"]["pointer"] == "/data/relationships/job"
+    assert dup.status_code == 422
+    assert dup.json()["errors"][0]["source"]["pointer"] == "/data/relationships/job"
 
 
 def test_candidates_have_no_post_and_no_email_filter_but_can_be_updated(pp):
@@ -102,10 +108,12 @@ def test_bad_input_is_400_or_422_with_pointers_and_writes_nothing(pp):
     assert pointers == {"/data/attributes/first_name", "/data/attributes/email"}
     assert apply(api, job, favourite_colour="red").status_code == 400
     assert apply(api, job, cv_base64_data="***", cv_file_name="cv.pdf").status_code == 422
-    assert apply(api, job, cv_base64_data=base64.b64encode(b"pdf").decode()).status_code == 422     # no file name
-    assert send("POST", f"{api}/applications", "applications", {"first_name": "A", "last_name": "B",
-                                                                "email": "a@b.co"}).status_code == 422   # no job
-    assert send("POST", f"{api}/applications", "candidates", {}).status_code == 409                   # wrong type
+    no_file_name = apply(api, job, cv_base64_data=base64.b64encode(b"pdf").decode())
+    assert no_file_name.status_code == 422
+    no_job = send("POST", f"{api}/applications", "applications",
+                  {"first_name": "A", "last_name": "B", "email": "a@b.co"})
+    assert no_job.status_code == 422
+    assert send("POST", f"{api}/applications", "candidates", {}).status_code == 409      # wrong type
     assert requests.post(f"{api}/applications", data="{", headers={**H, "Content-Type": MEDIA},
                          timeout=5).status_code == 400
     assert requests.post(f"{api}/applications", data="a=b", timeout=5, headers={
@@ -121,7 +129,8 @@ def test_pagination_page_size_to_the_end_stats_and_limits(pp):
     job = open_job(api)
     seeded = get(f"{api}/applications", **{"stats[total]": "count"}).json()["meta"]["stats"]["total"]["count"]
     with ThreadPoolExecutor(4) as pool:
-        codes = list(pool.map(lambda i: apply(api, job, email=f"bulk{i}@example.com").status_code, range(120)))
+        codes = list(pool.map(lambda i: apply(api, job, email=f"bulk{i}@example.com").status_code,
+                              range(120)))
     assert codes == [201] * 120
     seen, number = [], 1
     while True:
@@ -146,8 +155,9 @@ def test_tags_cv_and_stage_move_on_applications(pp):
     app = apply(api, job, cv_base64_data=cv, cv_file_name="ada.pdf",
                 add_tags_with_context=[{"name": "Sourced", "context": "custom_green"}]).json()["data"]
     url = f"{api}/applications/{app['id']}"
-    r = send("PATCH", url, "applications", {"add_tag_with_context": {"name": "sourced", "context": "custom_green"},
-                                            "remove_tag_with_context": {"name": "Nope", "context": "custom"}})
+    r = send("PATCH", url, "applications", {
+        "add_tag_with_context": {"name": "sourced", "context": "custom_green"},
+        "remove_tag_with_context": {"name": "Nope", "context": "custom"}})
     assert r.status_code == 200
     attrs = get(url, **{"extra_fields[applications]": "attachments,tags"}).json()["data"]["attributes"]
     assert attrs["tags"] == [{"name": "Sourced", "context": "custom_green"}]
@@ -158,10 +168,12 @@ def test_tags_cv_and_stage_move_on_applications(pp):
     stages = get(f"{api}/stages", **{"filter[job_id]": job}).json()["data"]
     interview = next(s for s in stages if s["attributes"]["name"] == "Interview")
     r = send("PATCH", url, "applications", {}, {"stage": {"data": {"type": "stages", "id": interview["id"]}}})
-    assert r.status_code == 200 and r.json()["data"]["relationships"]["stage"]["data"]["id"] == interview["id"]
+    assert r.status_code == 200
+    assert r.json()["data"]["relationships"]["stage"]["data"]["id"] == interview["id"]
     foreign = get(f"{api}/stages").json()["data"]
     alien = next(s for s in foreign if s["relationships"]["job"]["data"]["id"] != job)
-    assert send("PATCH", url, "applications", {}, {"stage": {"data": {"type": "stages", "id": alien["id"]}}}).status_code == 422
+    move = send("PATCH", url, "applications", {}, {"stage": {"data": {"type": "stages", "id": alien["id"]}}})
+    assert move.status_code == 422
     assert send("POST", f"{api}/stages", "stages", {"name": "New"}).status_code == 404      # read-only
     assert requests.delete(url, headers=H, timeout=5).status_code == 204
     assert get(url).status_code == 404
@@ -173,10 +185,12 @@ def test_comments_on_applications_and_job_seekers(pp):
     rel = {"commentable": {"data": {"type": "applications", "id": app_id}}}
     r = send("POST", f"{api}/comments", "comments", {"body_text": "Emailed about the role"}, rel)
     assert r.status_code == 201 and r.json()["data"]["attributes"]["body_text"] == "Emailed about the role"
-    listed = get(f"{api}/comments", **{"filter[commentable_id]": app_id, "filter[commentable_type]": "applications"}).json()
+    listed = get(f"{api}/comments", **{"filter[commentable_id]": app_id,
+                                       "filter[commentable_type]": "applications"}).json()
     assert [c["id"] for c in listed["data"]] == [r.json()["data"]["id"]]
     assert send("POST", f"{api}/comments", "comments", {"body_text": " "}, rel).status_code == 422
-    assert send("POST", f"{api}/comments", "comments", {"body": "x"}, rel).status_code == 400     # real name is body_text
+    # The attribute is body_text (a machine-made spec says `body`): anything else is refused.
+    assert send("POST", f"{api}/comments", "comments", {"body": "x"}, rel).status_code == 400
     missing = {"commentable": {"data": {"type": "applications", "id": "999999"}}}
     assert send("POST", f"{api}/comments", "comments", {"body_text": "x"}, missing).status_code == 422
 
@@ -204,11 +218,14 @@ def test_jobs_statuses_custom_fields_and_attributes(pp):
     target = {"custom_attributable_type": "Application", "custom_attributable_id": app_id}
     assert send("POST", f"{api}/custom_attributes", "custom_attributes", {**target, "value": "Maybe"},
                 field_rel).status_code == 422
-    made = send("POST", f"{api}/custom_attributes", "custom_attributes", {**target, "value": "Yes"}, field_rel)
+    made = send("POST", f"{api}/custom_attributes", "custom_attributes", {**target, "value": "Yes"},
+                field_rel)
     assert made.status_code == 201
+    # One value per field × record: a second POST is refused, PATCH the existing one instead.
     assert send("POST", f"{api}/custom_attributes", "custom_attributes", {**target, "value": "No"},
-                field_rel).status_code == 422                                   # one per field × record: PATCH it
-    r = send("PATCH", f"{api}/custom_attributes/{made.json()['data']['id']}", "custom_attributes", {"value": "No"})
+                field_rel).status_code == 422
+    r = send("PATCH", f"{api}/custom_attributes/{made.json()['data']['id']}", "custom_attributes",
+             {"value": "No"})
     assert r.status_code == 200 and r.json()["data"]["attributes"]["value"] == "No"
     listed = get(f"{api}/custom_attributes", **{"filter[custom_attributable_id]": app_id}).json()["data"]
     assert [a["attributes"]["value"] for a in listed] == ["No"]
@@ -232,7 +249,8 @@ def test_rate_limit_429_faults_and_reset(pp):
 
     apply(api, open_job(api), email="temp@example.com")
     state = requests.get(f"{base}/__sandbox/state", timeout=5).json()
-    assert state["name"] == "pinpoint" and any(c.get("email") == "temp@example.com" for c in state["tables"]["candidates"])
+    assert state["name"] == "pinpoint"
+    assert any(c.get("email") == "temp@example.com" for c in state["tables"]["candidates"])
     requests.post(f"{base}/__sandbox/reset", timeout=5)
     tables = requests.get(f"{base}/__sandbox/state", timeout=5).json()["tables"]
     assert not any(c.get("email") == "temp@example.com" for c in tables["candidates"])
@@ -244,9 +262,11 @@ def test_one_job_seeker_per_person_and_links_survive_plus_signs_in_filters(pp):
     attrs = {"first_name": "Joe", "last_name": "Seeker", "email": "joe+tag@example.com"}
     assert send("POST", f"{api}/job_seekers", "job_seekers", attrs).status_code == 201
     again = send("POST", f"{api}/job_seekers", "job_seekers", {**attrs, "email": "JOE+tag@example.com"})
-    assert again.status_code == 422 and again.json()["errors"][0]["source"]["pointer"] == "/data/attributes/email"
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["source"]["pointer"] == "/data/attributes/email"
     apply(api, open_job(api), email="joe+tag@example.com")
-    page = get(f"{api}/applications", **{"filter[candidate_email]": "joe+tag@example.com", "page[size]": 1}).json()
+    page = get(f"{api}/applications",
+               **{"filter[candidate_email]": "joe+tag@example.com", "page[size]": 1}).json()
     assert len(page["data"]) == 1
     follow = requests.get(page["links"]["self"], headers=H, timeout=5).json()       # `+` stays an email `+`
     assert [a["id"] for a in follow["data"]] == [page["data"][0]["id"]]
@@ -258,8 +278,9 @@ def test_junk_bodies_on_every_write_route_are_4xx_never_500(pp, body):
     _, api = pp
     app = apply(api, open_job(api)).json()["data"]
     cand = app["relationships"]["candidate"]["data"]["id"]
-    routes = [("POST", "/applications"), ("PATCH", f"/applications/{app['id']}"), ("PUT", f"/candidates/{cand}"),
-              ("POST", "/job_seekers"), ("POST", "/comments"), ("POST", "/custom_attributes")]
+    routes = [("POST", "/applications"), ("PATCH", f"/applications/{app['id']}"),
+              ("PUT", f"/candidates/{cand}"), ("POST", "/job_seekers"), ("POST", "/comments"),
+              ("POST", "/custom_attributes")]
     for method, path in routes:
         r = requests.request(method, api + path, data=body, timeout=5, headers={**H, "Content-Type": MEDIA})
         assert 400 <= r.status_code < 500 and r.json()["errors"], (method, path, r.status_code)

@@ -40,8 +40,8 @@ def free_ports(n: int) -> int:
 
 def flask(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "sandbox", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "sandbox", *args], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def wait_for(url: str, proc: subprocess.Popen, seconds: float = 30) -> requests.Response:
@@ -77,7 +77,8 @@ def test_one_provider_with_custom_key_prints_base_url_and_stops_on_ctrl_c(procs)
     api = f"http://127.0.0.1:{port}/api/v1"
     assert wait_for(f"http://127.0.0.1:{port}/__sandbox/state", proc).json()["name"] == "pinpoint"
     assert requests.get(f"{api}/jobs", headers={"X-API-KEY": "my-key"}, timeout=5).status_code == 200
-    assert requests.get(f"{api}/jobs", headers={"X-API-KEY": "pinpoint-sandbox-key"}, timeout=5).status_code == 401
+    default_key = {"X-API-KEY": "pinpoint-sandbox-key"}
+    assert requests.get(f"{api}/jobs", headers=default_key, timeout=5).status_code == 401
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0
