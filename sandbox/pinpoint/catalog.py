@@ -17,8 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from sandbox.common import Store, sandbox_of
-from sandbox.pinpoint.wire import (JOB_STATUSES, ApiError, bad_param, document, filters, invalid, listing,
-                                   matches, now, payload, related_id, resource)
+from sandbox.pinpoint.wire import (JOB_STATUSES, STAGE_TYPES, ApiError, bad_param, document, filters, invalid,
+                                   listing, matches, now, payload, related_id, resource)
 
 ATTRIBUTABLE = {"Application": "applications", "Candidate": "candidates", "JobSeeker": "job_seekers"}
 COMMENTABLE = ("applications", "job_seekers")
@@ -111,6 +111,8 @@ def register(bp: Blueprint) -> None:
     @bp.get("/stages")
     def stages() -> Response:
         f = filters(("id", "job_id", "basic_type"))
+        if set(f.get("basic_type", [])) - set(STAGE_TYPES):
+            raise bad_param("filter[basic_type]", f"basic_type must be one of {', '.join(STAGE_TYPES)}")
         return listing([s for s in store().all("stages") if matches(f, s)], render_stage)
 
     @bp.get("/stages/<sid>")

@@ -166,6 +166,9 @@ def test_tags_cv_and_stage_move_on_applications(pp):
     assert "tags" not in get(url).json()["data"]["attributes"]          # only with extra_fields
 
     stages = get(f"{api}/stages", **{"filter[job_id]": job}).json()["data"]
+    assert [s["attributes"]["basic_type"] for s in stages] == [
+        "applied", "in_progress", "in_progress", "offer", "hired", "rejected"]
+    assert get(f"{api}/stages", **{"filter[basic_type]": "limbo"}).status_code == 400
     interview = next(s for s in stages if s["attributes"]["name"] == "Interview")
     r = send("PATCH", url, "applications", {}, {"stage": {"data": {"type": "stages", "id": interview["id"]}}})
     assert r.status_code == 200
