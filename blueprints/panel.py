@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from markupsafe import Markup
 from marshmallow import ValidationError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema,
                                       ProfileSchema, describe, split_form)
@@ -89,8 +90,9 @@ def _cors(resp: Response) -> Response:
 @bp.errorhandler(PanelError)
 def _panel_error(exc: PanelError):
     if _is_api():
-        body = {"error": exc.message, "fields": exc.fields}
-        return jsonify(body), exc.status
+        # Same shape as the app's JSON errors (blueprints/errors.py), plus the per-field messages.
+        return jsonify({"error": HTTP_STATUS_CODES.get(exc.status, "Error"), "message": exc.message,
+                        "fields": exc.fields}), exc.status
     return _render("panel/_error.html", status=exc.status, message=exc.message,
                    lines=describe(exc.fields)), exc.status
 

@@ -38,7 +38,7 @@ document.getElementById("test").addEventListener("click", async () => {
       headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
+    if (!response.ok) throw new Error(body.message || `the server answered ${response.status}`);
     const crm = body.crm
       ? ` · ${body.crm.name || body.crm.provider} (${body.crm.status})`
       : " · no CRM connected";
