@@ -15,13 +15,14 @@ from providers.errors import AuthError
 from providers.http import HttpClient
 
 JSONAPI = "application/vnd.api+json"
-MAX_PAGE_SIZE = 1000     # [inferred] PP-MAP: default 100, max 1000
 
 
 class PinpointClient(HttpClient):
-    def __init__(self, base_url: str, api_key: str | None, session: requests.Session | None = None):
+    def __init__(self, base_url: str, api_key: str | None, session: requests.Session | None = None,
+                 max_page_size: int = 100):
         super().__init__(base_url, session)
         self.api_key = api_key
+        self.max_page_size = max_page_size
 
     def auth_headers(self) -> dict[str, str]:
         if not self.api_key:
@@ -60,7 +61,7 @@ class PinpointClient(HttpClient):
 
     def page(self, path: str, params: dict[str, Any] | None, number: int, size: int) -> dict[str, Any]:
         query = dict(params or {})
-        query.update({"page[number]": number, "page[size]": min(size, MAX_PAGE_SIZE)})
+        query.update({"page[number]": number, "page[size]": min(size, self.max_page_size)})
         return self.document("GET", path, params=query)
 
     @staticmethod

@@ -28,6 +28,7 @@ CV_CONTEXT = "pdf_cv"                  # attachment context of the CV [seen-3p]
 CV_FILENAME_ATTRIBUTE = "cv_file_name"  # companion of `cv_base64_data` [inferred]
 JOB_STATUSES = ("open", "closed", "archived", "draft")          # [inferred: AE]
 COMMENT_FILTERS = ("filter[commentable_type]", "filter[commentable_id]")   # [not found]
+MAX_PAGE_SIZE = 1000                   # PP-MAP: page[size] default 100, max 1000
 LINKEDIN_SCAN_PAGES = 5                # no LinkedIn filter exists: scan at most 5 × 1000 applications
 SEARCH_PAGE_SIZE = 100
 SEARCH_FILTERS = {"email": "filter[candidate_email]", "phone": "filter[candidate_phone]",
@@ -59,7 +60,8 @@ class PinpointProvider(Provider):
         if "{subdomain}" in (base_url or ""):
             base_url = base_url.format(subdomain=credentials.get("subdomain") or "")
         super().__init__(base_url, credentials, **kwargs)
-        self.client = PinpointClient(self.base_url, self.credentials.get("api_key"), self.session)
+        self.client = PinpointClient(self.base_url, self.credentials.get("api_key"), self.session,
+                                     max_page_size=MAX_PAGE_SIZE)
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
@@ -107,7 +109,7 @@ class PinpointProvider(Provider):
         want_li = m.norm_linkedin(linkedin_url)
         if want_li:
             for app, included in self.client.iterate("/applications", {"include": "candidate"},
-                                                     size=1000, max_pages=LINKEDIN_SCAN_PAGES):
+                                                     size=MAX_PAGE_SIZE, max_pages=LINKEDIN_SCAN_PAGES):
                 rec = m.application_in(app, included)
                 if m.norm_linkedin(rec.fields.get("linkedin_url")) == want_li:
                     return rec

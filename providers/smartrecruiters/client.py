@@ -24,7 +24,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from providers.errors import AuthError, Unavailable
 from providers.http import HttpClient
 
-# ---- ASSUMED / documented constants (API-FACTS §2) ------------------------------------------
+# ---- documented constants (API-FACTS §2.1, §2.4; the ASSUMED ones are in provider.py) ---------
 DEFAULT_AUTH_BASE_URL = "https://www.smartrecruiters.com"          # [seen-3p] identity host
 AUTHORIZE_PATH = "/identity/oauth/allow"                            # [seen-3p]
 TOKEN_PATH = "/identity/oauth/token"                                # [seen-3p]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
-
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
 from providers.smartrecruiters import client as sr
 from providers.smartrecruiters import mappers as m
+from providers.smartrecruiters.schemas import Credentials
 from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
                              Status, Tag)
 
@@ -28,23 +27,6 @@ CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}    
 RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
 NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
 SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
-
-
-class Credentials(Schema):
-    """An API key, or OAuth tokens from the authorization-code flow (with the app's client id and
-    secret, needed to refresh). `auth_base_url` overrides the identity host (sandbox/testing)."""
-    api_key = fields.String(metadata={"secret": True, "label": "API key (X-SmartToken)"})
-    access_token = fields.String(metadata={"secret": True})
-    refresh_token = fields.String(metadata={"secret": True})
-    expires_at = fields.Float(allow_none=True)
-    client_id = fields.String()
-    client_secret = fields.String(metadata={"secret": True})
-    auth_base_url = fields.Url(require_tld=False, metadata={"label": "OAuth host (optional)"})
-
-    @validates_schema
-    def _one_credential(self, data: dict[str, Any], **_: Any) -> None:
-        if not data.get("api_key") and not data.get("access_token"):
-            raise ValidationError("an API key or an OAuth access token is required", "api_key")
 
 
 @providers.register
