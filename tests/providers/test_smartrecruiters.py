@@ -202,3 +202,19 @@ def test_expired_token_without_refresh_token_is_an_auth_error(crm, oauth_creds) 
     creds["expires_at"] = time.time() - 10
     with pytest.raises(AuthError):
         crm.adapter(creds).check_connection()
+
+
+def test_declined_consent_is_off_limits(crm) -> None:
+    """The sandbox seeds candidates in several consent states; list rows show `consent.status`."""
+    rows = requests.get(f"{crm.base_url}/candidates", params={"limit": 100}, timeout=5,
+                        headers={"X-SmartToken": crm.credentials["api_key"]}).json()["content"]
+    adapter = crm.adapter()
+    verdicts = {}
+    for row in rows:
+        status = (row.get("consent") or {}).get("status")
+        if status:
+            result = adapter.off_limits("candidate", row["id"])
+            verdicts[status] = result.blocked
+            assert (not result.blocked) or status in (result.reason or "")
+    assert verdicts.get("DECLINED") is True
+    assert verdicts.get("ACQUIRED") is False and verdicts.get("REQUIRED") is False
