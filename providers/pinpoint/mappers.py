@@ -91,6 +91,15 @@ def job_in(job: dict[str, Any]) -> Job:
                status=str(attrs.get("status") or ""))
 
 
+def stats_total(doc: dict[str, Any]) -> int | None:
+    """`stats[total]=count` puts the count in `meta.stats.total`, as a number or `{"count": n}`."""
+    meta = doc.get("meta")
+    total = ((meta.get("stats") or {}).get("total")) if isinstance(meta, dict) else None
+    if isinstance(total, dict):
+        total = total.get("count")
+    return int(total) if isinstance(total, (int, float)) and not isinstance(total, bool) else None
+
+
 def norm_linkedin(url: str | None) -> str:
     """LinkedIn URLs compared from the host on (scheme, www., case, query, trailing slash vary)."""
     if not url:

@@ -244,7 +244,7 @@ class PinpointProvider(Provider):
     # -- search ---------------------------------------------------------------------------------------------
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
         self._check_type(record_type)
-        params: dict[str, Any] = {"include": "candidate"}
+        params: dict[str, Any] = {"include": "candidate", "stats[total]": "count"}
         for key, value in filters.items():
             if key not in SEARCH_FILTERS:
                 raise NotSupported(f"Pinpoint cannot search applications by {key!r}")
@@ -256,7 +256,5 @@ class PinpointProvider(Provider):
         doc = self.client.page("/applications", params, number, SEARCH_PAGE_SIZE)
         included = list(doc.get("included") or [])
         items = [m.application_in(a, included) for a in doc.get("data") or []]
-        total = ((doc.get("meta") or {}).get("stats") or {}).get("total") if isinstance(doc.get("meta"), dict) else None
         more = bool(items) and self.client.has_next(doc, SEARCH_PAGE_SIZE)
-        return Page(items=items, next_cursor=str(number + 1) if more else None,
-                    total=int(total) if isinstance(total, (int, float)) else None)
+        return Page(items=items, next_cursor=str(number + 1) if more else None, total=m.stats_total(doc))

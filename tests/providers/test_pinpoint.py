@@ -103,9 +103,7 @@ def test_blocked_candidate_is_off_limits(crm, unique: str) -> None:
     adapter = crm.adapter()
     rec = adapter.create("application", fields_for(unique))
     assert adapter.off_limits("application", rec.remote_id).blocked is False
-    app = requests.get(f"{crm.base_url}/applications/{rec.remote_id}", params={"include": "candidate"},
-                       headers={"X-API-KEY": crm.credentials["api_key"], "Accept": JSONAPI}, timeout=5).json()
-    cand_id = app["data"]["relationships"]["candidate"]["data"]["id"]
+    cand_id = candidate_of(crm, rec.remote_id)
     # An admin blocks the candidate in Pinpoint (candidates accept PUT, API-FACTS §5.2).
     resp = requests.put(f"{crm.base_url}/candidates/{cand_id}",
                         json={"data": {"type": "candidates", "id": cand_id, "attributes": {"blocked": True}}},
@@ -113,3 +111,31 @@ def test_blocked_candidate_is_off_limits(crm, unique: str) -> None:
     assert resp.status_code < 300, resp.text
     result = adapter.off_limits("application", rec.remote_id)
     assert result.blocked is True and result.reason
+
+
+def test_search_reports_the_total_and_pages_by_number(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    session = RecordingSession()
+    page = crm.adapter(session=session).search("application", {"email": f"ada.{unique}@example.com"})
+    assert [r.remote_id for r in page.items] == [rec.remote_id] and page.total == 1 and page.next_cursor is None
+    query = session.query(session.sent[0])
+    assert query["page[number]"] == ["1"] and query["stats[total]"] == ["count"]
+
+
+def test_another_job_is_another_application_for_the_same_candidate(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("application", fields_for(unique))
+    other_job = next(j for j in adapter.list_jobs() if j.id != crm.credentials["default_job_id"])
+    assert adapter.add_to_job("application", rec.remote_id, crm.credentials["default_job_id"]) == rec.remote_id
+    second = adapter.add_to_job("application", rec.remote_id, other_job.id)
+    assert second != rec.remote_id
+    assert adapter.add_to_job("application", rec.remote_id, other_job.id) == second
+    assert adapter.get("application", second).fields["email"] == f"ada.{unique}@example.com"
+    assert candidate_of(crm, second) == candidate_of(crm, rec.remote_id)   # no second candidate
+
+
+def candidate_of(crm, application_id: str) -> str:
+    doc = requests.get(f"{crm.base_url}/applications/{application_id}", timeout=5,
+                       headers={"X-API-KEY": crm.credentials["api_key"], "Accept": JSONAPI}).json()
+    return doc["data"]["relationships"]["candidate"]["data"]["id"]
