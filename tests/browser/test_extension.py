@@ -189,15 +189,20 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
 
 
 def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
-    """No token saved: the server's 401 fragment (readable cross-origin, swapped despite the 4xx)
-    tells the recruiter what to do."""
+    """A wrong token: the options page's Test says so, and the server's 401 fragment (readable
+    cross-origin, swapped despite the 4xx) tells the recruiter what to do."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
         context = launch(pw, tmp_path / "chrome-profile")
         try:
-            worker = extension_worker(context)
-            worker.evaluate("(server) => chrome.storage.local.set({serverUrl: server})", live_app)
+            options = context.new_page()
+            options.goto(f"chrome-extension://{extension_id()}/options.html")
+            options.fill("#server-url", live_app)
+            options.fill("#token", "shoal_not-a-real-token")
+            options.click("button[type=submit]")
+            options.click("#test")
+            expect(options.locator("#status")).to_contain_text("Test failed: Shoal doesn't know this")
             page = context.new_page()
             serve_linkedin_fixture(context, page)
             page.goto(PROFILE_URL)
