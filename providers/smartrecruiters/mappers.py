@@ -121,9 +121,42 @@ def property_value_in(value: Any) -> Any:
     return value
 
 
-def property_def_in(prop: dict[str, Any]) -> FieldDef:
+SELECT_TYPES = ("SINGLE_SELECT", "MULTI_SELECT")
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
+
+
+def property_value_out(prop: dict[str, Any], value: Any, options: list[dict[str, Any]]) -> Any:
+    """Our value (often a string from a mapping) → the JSON type the property expects.
+
+    Raises ValueError with a message for the user when the value doesn't fit."""
+    kind = str(prop.get("type") or "TEXT").upper()
+    if kind in ("NUMBER", "CURRENCY", "PERCENT"):
+        try:
+            num = float(str(value).replace(",", "").strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+        return int(num) if num.is_integer() else num
+    if kind == "BOOLEAN":
+        word = str(value).strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ValueError(f"{value!r} is not yes/no")
+        return word in TRUE_WORDS
+    if kind in SELECT_TYPES:
+        wanted = value if isinstance(value, list) else [value]
+        ids = []
+        for v in wanted:
+            match = [o for o in options if str(v).strip().lower() in
+                     (str(o.get("id")).lower(), str(o.get("label") or "").lower())]
+            if not match:
+                raise ValueError(f"{v!r} is not one of {', '.join(str(o.get('label')) for o in options)}")
+            ids.append(str(match[0]["id"]))
+        return ids if kind == "MULTI_SELECT" else ids[0]
+    return str(value).strip()
+
+
+def property_def_in(prop: dict[str, Any], values: list[dict[str, Any]] | None = None) -> FieldDef:
     options = tuple(Option(str(o.get("id")), str(o.get("label") or o.get("id")))
-                    for o in prop.get("values") or [] if isinstance(o, dict))
+                    for o in values or prop.get("values") or [] if isinstance(o, dict))
     return FieldDef(key=CUSTOM_PREFIX + str(prop["id"]), label=str(prop.get("label") or prop["id"]),
                     type=PROPERTY_TYPES.get(str(prop.get("type") or "").upper(), "text"), custom=True,
                     options=options, filterable=True)

@@ -15,6 +15,7 @@ from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
 from providers.smartrecruiters import client as sr
 from providers.smartrecruiters import mappers as m
+from providers.smartrecruiters.properties import CandidateProperties
 from providers.smartrecruiters.schemas import Credentials
 from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
                              Status, Tag)
@@ -47,6 +48,7 @@ class SmartRecruitersProvider(Provider):
         super().__init__(base_url, credentials, **kwargs)
         self.client = sr.SmartRecruitersClient(self.base_url, self.credentials, self.session,
                                                on_refresh=self._refreshed)
+        self.properties = CandidateProperties(self.client)
 
     def _refreshed(self, creds: dict[str, Any]) -> None:
         self.credentials = creds
@@ -81,13 +83,6 @@ class SmartRecruitersProvider(Provider):
     def _candidate(self, remote_id: str) -> dict[str, Any]:
         return self.client.json("GET", f"/candidates/{remote_id}")
 
-    def _properties(self, remote_id: str) -> list[dict[str, Any]]:
-        try:
-            body = self.client.json("GET", f"/candidates/{remote_id}/properties") or {}
-        except NotFound:
-            return []   # an account without candidate properties answers 404 here
-        return list(body.get("content") or []) if isinstance(body, dict) else list(body)
-
     # -- contract --------------------------------------------------------------------------------
     def check_connection(self) -> AccountInfo:
         me = self.client.json("GET", "/users/me") or {}
@@ -96,9 +91,8 @@ class SmartRecruitersProvider(Provider):
 
     def list_fields(self, record_type: str) -> list[FieldDef]:
         self._check_type(record_type)
-        body = self.client.json("GET", "/configuration/candidate-properties") or {}
-        props = body.get("content") or [] if isinstance(body, dict) else body
-        return list(m.STANDARD_FIELD_DEFS) + [m.property_def_in(p) for p in props]
+        defs = [m.property_def_in(p, self.properties.options(p)) for p in self.properties.definitions().values()]
+        return list(m.STANDARD_FIELD_DEFS) + defs
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
@@ -121,7 +115,7 @@ class SmartRecruitersProvider(Provider):
 
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
         self._check_type(record_type)
-        return m.candidate_in(self._candidate(remote_id), self._properties(remote_id))
+        return m.candidate_in(self._candidate(remote_id), self.properties.read(remote_id))
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
         self._check_type(record_type)
@@ -135,8 +129,9 @@ class SmartRecruitersProvider(Provider):
         # an existing candidate on a job (API-FACTS §2.2), so this is the moment to do it.
         job_id = fields.get("job_id")
         path = f"/jobs/{job_id}/candidates" if job_id else "/candidates"
+        values = self.properties.prepare(custom)
         created = self.client.json("POST", path, json=body)
-        self._write_properties(str(created["id"]), custom)
+        self.properties.put(str(created["id"]), values)
         record = m.candidate_in(created)
         record.fields.update(custom)
         return record
@@ -144,6 +139,7 @@ class SmartRecruitersProvider(Provider):
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
         self._check_type(record_type)
         standard, custom = self._split(fields)
+        values = self.properties.prepare(custom)
         if ("title" in standard) != ("company" in standard):
             # The current job is one experience entry: keep the half we were not asked to change.
             current = m.current_experience(self._candidate(remote_id))
@@ -152,7 +148,7 @@ class SmartRecruitersProvider(Provider):
         body = m.candidate_out(standard)
         if body:
             self.client.json("PATCH", f"/candidates/{remote_id}", json=body)
-        self._write_properties(remote_id, custom)
+        self.properties.put(remote_id, values)
 
     def _split(self, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         fields = {k: v for k, v in fields.items() if k != "job_id"}
@@ -162,13 +158,6 @@ class SmartRecruitersProvider(Provider):
             raise Rejected(f"SmartRecruiters has no field {', '.join(unknown)}",
                            field_errors={k: "unknown field" for k in unknown})
         return {k: v for k, v in fields.items() if k not in custom}, custom
-
-    def _write_properties(self, remote_id: str, custom: dict[str, Any]) -> None:
-        for key, value in custom.items():
-            if value in (None, ""):
-                continue
-            prop_id = key[len(m.CUSTOM_PREFIX):]
-            self.client.json("PUT", f"/candidates/{remote_id}/properties/{prop_id}", json={"value": value})
 
     # -- notes: Messages API shares ---------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:

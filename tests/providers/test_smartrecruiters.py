@@ -77,14 +77,36 @@ def test_notes_are_shares_mentioning_the_candidate(crm, unique: str) -> None:
     assert body["content"].startswith(f"#[CANDIDATE:{rec.remote_id}]") and "Interested in the role" in body["content"]
 
 
-def create_paced(adapter: Any, fields: dict[str, Any]) -> Any:
-    """Create, waiting out the sandbox's 10 requests/second the way a worker would re-enqueue."""
+def paced(fn: Any, *args: Any) -> Any:
+    """Call, waiting out the sandbox's 10 requests/second the way a worker would re-enqueue."""
     for _ in range(20):
         try:
-            return adapter.create("candidate", fields)
+            return fn(*args)
         except RateLimited as exc:
             time.sleep(min(exc.retry_after, 1.0))
     raise AssertionError("still rate limited")
+
+
+def create_paced(adapter: Any, fields: dict[str, Any]) -> Any:
+    return paced(adapter.create, "candidate", fields)
+
+
+def test_candidate_properties_are_typed_custom_fields(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    props = {f.type: f for f in paced(adapter.list_fields, "candidate") if f.custom}
+    assert {"number", "bool", "select"} <= set(props), "the sandbox seeds typed candidate properties"
+    select = props["select"]
+    values = {props["number"].key: "4", props["bool"].key: "yes", select.key: select.options[-1].label}
+    rec = create_paced(adapter, {**person_fields(unique), **values})
+    got = paced(adapter.get, "candidate", rec.remote_id).fields
+    assert got[props["number"].key] == 4 and got[props["bool"].key] is True
+    assert got[select.key] == select.options[-1].id
+    with pytest.raises(Rejected) as info:      # refused before anything is written
+        paced(adapter.update, "candidate", rec.remote_id,
+              {select.key: "Astronaut", props["number"].key: "5", "first_name": "Augusta"})
+    assert select.key in info.value.field_errors
+    after = paced(adapter.get, "candidate", rec.remote_id).fields
+    assert after[props["number"].key] == 4 and after["first_name"] == "Ada"
 
 
 def test_a_job_is_applied_at_creation_then_add_to_job_is_idempotent(crm, unique: str) -> None:
