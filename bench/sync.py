@@ -1,0 +1,314 @@
+"""Sync runtime benchmark, measured in one run. `.venv/bin/python bench/sync.py [--quick]`
+
+Everything runs locally with embedded defaults: a temp instance dir (SQLite + embedded Redis) and
+the CATS sandbox served in a *separate process* (so this process's CPU time is Shoal's own), with a
+recorder that keeps every CRM request so the same calls can be replayed by a bare `requests` loop.
+
+(a) pushes/s of one RQ worker (SimpleWorker, in this process) pushing new people, with no latency
+    and with 50 ms per call, each as a ratio to a bare `requests` loop replaying the same HTTP
+    calls; and Shoal's own CPU ms per push (this process's CPU time / pushes);
+(b) a backlog draining with the sandbox enforcing 300 calls/min and the connection set to the same
+    budget: calls/min achieved as a fraction of the budget, and how many 429s the CRM returned;
+(c) HTTP calls per push: a new person, a person already in the CRM, a note;
+(d) event → CRM-record latency, p50/p95, with an idle `flask worker` process waiting.
+The last line printed is one JSON object with every figure. Nothing here asserts on time.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+BUDGET_PER_MIN = 300
+
+
+# -- the sandbox process ---------------------------------------------------------------------------
+
+def serve_sandbox() -> None:
+    """Child process: the CATS sandbox plus a request recorder under /__bench/."""
+    import logging
+
+    from flask import jsonify, request
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    import sandbox.cats as cats
+    from sandbox.common import ServerThread
+
+    app = cats.create_app()
+    log: list[dict] = []
+
+    @app.before_request
+    def _record():
+        if not request.path.startswith("/__"):
+            log.append({"method": request.method, "path": request.full_path.rstrip("?"),
+                        "headers": {k: v for k, v in request.headers.items()
+                                    if k.lower() in ("authorization", "content-type", "accept")},
+                        "body": base64.b64encode(request.get_data()).decode()})
+
+    app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())  # record first
+
+    @app.get("/__bench/log")
+    def _log():
+        return jsonify(log)
+
+    @app.post("/__bench/clear")
+    def _clear():
+        log.clear()
+        return jsonify({"ok": True})
+
+    server = ServerThread(app)
+    server.start()
+    print(server.base, flush=True)
+    server.join()   # until the parent terminates us
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve-sandbox"], stdout=subprocess.PIPE,
+                                     text=True, cwd=ROOT)
+        self.base = self.proc.stdout.readline().strip()
+
+    def post(self, path: str, body: dict | None = None) -> None:
+        requests.post(self.base + path, json=body or {}, timeout=10).raise_for_status()
+
+    def state(self) -> dict:
+        return requests.get(self.base + "/__sandbox/state", timeout=30).json()
+
+    def log(self) -> list[dict]:
+        return requests.get(self.base + "/__bench/log", timeout=30).json()
+
+    def reset(self, latency: float = 0.0, limit: int = 0) -> None:
+        self.post("/__sandbox/reset")
+        self.post("/__bench/clear")
+        self.post("/__sandbox/latency", {"seconds": latency})
+        self.post("/__sandbox/rate_limit", {"calls": limit, "seconds": 60})
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+# -- Shoal side --------------------------------------------------------------------------------------
+
+class Shoal:
+    """The app on a temp instance, one team connected to the sandbox, and helpers to push people."""
+
+    def __init__(self, sandbox: Sandbox, instance: str) -> None:
+        from app import create_app
+        from extensions import db
+
+        self.cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db", "TESTING": True}
+        self.app = create_app(self.cfg, instance_path=instance)
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+        db.create_all()
+        self.sandbox = sandbox
+        self.n = 0
+        from models import Campaign, Connection, Team, User
+        from crypto import encrypt_credentials
+        import sandbox.cats as cats
+
+        team = Team(name="Bench")
+        db.session.add(team)
+        db.session.flush()
+        self.user = User(team_id=team.id, email="bench@example.com", role="admin", password_hash="-")
+        db.session.add(self.user)
+        db.session.flush()
+        self.conn = Connection(team_id=team.id, provider_key="cats", base_url=sandbox.base + cats.API_ROOT,
+                               credentials_encrypted=encrypt_credentials(cats.DEFAULT_CREDENTIALS),
+                               status="connected", rate_limit_per_minute=0)
+        self.campaign = Campaign(team_id=team.id, owner_id=self.user.id, name="Bench", sync_as="candidate")
+        db.session.add_all([self.conn, self.campaign])
+        db.session.commit()
+
+    def set_budget(self, per_minute: int) -> None:
+        from extensions import db, get_redis
+
+        self.conn.rate_limit_per_minute = per_minute
+        db.session.commit()
+        get_redis().delete(f"shoal:budget:conn{self.conn.id}")
+
+    def profile(self) -> dict:
+        self.n += 1
+        return {"first_name": f"Grace{self.n}", "last_name": f"Hopper{self.n}", "title": "Rear Admiral",
+                "email": f"grace{self.n}@example.com", "linkedin_url": f"https://linkedin.com/in/grace-{self.n}"}
+
+    def enrol(self, profile: dict | None = None):
+        from services import outbox
+
+        enrolment, _ = outbox.enrol(self.user, self.campaign, profile or self.profile())
+        return enrolment
+
+    def work(self) -> None:
+        from rq import SimpleWorker
+
+        from extensions import get_redis
+        from jobs import get_queue
+
+        SimpleWorker([get_queue("sync")], connection=get_redis()).work(burst=True, with_scheduler=True,
+                                                                       logging_level="ERROR")
+
+    def intent_state(self, intent_id: int) -> str:
+        from extensions import db
+        from models import SyncIntent
+
+        db.session.expire_all()
+        return db.session.get(SyncIntent, intent_id).state
+
+
+def replay(calls: list[dict], base: str) -> float:
+    """A bare `requests` loop making the same HTTP calls; returns elapsed seconds."""
+    session = requests.Session()
+    started = time.perf_counter()
+    for c in calls:
+        session.request(c["method"], base + c["path"], headers=c["headers"], data=base64.b64decode(c["body"]),
+                        timeout=30)
+    return time.perf_counter() - started
+
+
+def throughput(shoal: Shoal, sb: Sandbox, pushes: int, latency: float) -> dict:
+    sb.reset(latency=latency)
+    for _ in range(pushes):
+        shoal.enrol()
+    cpu, wall = time.process_time(), time.perf_counter()
+    shoal.work()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    calls = sb.log()
+    sb.reset(latency=latency)
+    bare = replay(calls, sb.base)
+    return {"pushes": pushes, "latency_ms": latency * 1000, "shoal_pushes_per_s": pushes / wall,
+            "bare_pushes_per_s": pushes / bare, "ratio": bare / wall, "cpu_ms_per_push": cpu * 1000 / pushes,
+            "http_calls": len(calls)}
+
+
+def drain(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
+    sb.reset(limit=BUDGET_PER_MIN)
+    shoal.set_budget(BUDGET_PER_MIN)
+    for _ in range(pushes):
+        shoal.enrol()
+    wall = time.perf_counter()
+    while True:
+        shoal.work()
+        from extensions import db
+        from models import SyncIntent
+        from sqlalchemy import func, select
+
+        left = db.session.scalar(select(func.count()).select_from(SyncIntent).where(
+            SyncIntent.state.in_(("pending", "queued", "running"))))
+        if not left:
+            break
+        time.sleep(0.2)   # a job deferred by the budget waits in RQ's scheduled registry
+    wall = time.perf_counter() - wall
+    state = sb.state()
+    shoal.set_budget(0)
+    per_min = state["requests"] / wall * 60
+    return {"pushes": pushes, "calls": state["requests"], "seconds": wall, "calls_per_min": per_min,
+            "fraction_of_budget": per_min / BUDGET_PER_MIN, "crm_429s": state["rate_limited"]}
+
+
+def calls_per_push(shoal: Shoal, sb: Sandbox) -> dict:
+    import sandbox.cats as cats
+
+    sb.reset()
+    before = sb.state()["requests"]
+    enrolment = shoal.enrol()
+    shoal.work()
+    new = sb.state()["requests"] - before
+    p = shoal.profile()
+    requests.post(sb.base + cats.API_ROOT + "/candidates", timeout=10,
+                  headers={"Authorization": f"Token {cats.DEFAULT_CREDENTIALS['api_key']}"},
+                  json={"first_name": p["first_name"], "last_name": p["last_name"], "emails": {"primary": p["email"]}})
+    before = sb.state()["requests"]
+    shoal.enrol(p)
+    shoal.work()
+    existing = sb.state()["requests"] - before
+    from services import outbox
+
+    before = sb.state()["requests"]
+    outbox.record_event(enrolment, "reply", channel="email", body="Sounds good")
+    shoal.work()
+    note = sb.state()["requests"] - before
+    return {"new_person": new, "existing_person": existing, "note": note}
+
+
+def latency(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
+    sb.reset()
+    target = f"app:create_app({shoal.cfg!r}, instance_path={shoal.app.instance_path!r})"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), FLASK_APP=target)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--sweep-every", "0"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(3)   # let it start and go idle
+        samples = []
+        from models import SyncIntent
+        from extensions import db
+        from sqlalchemy import select
+
+        for _ in range(pushes):
+            started = time.perf_counter()
+            enrolment = shoal.enrol()
+            intent_id = db.session.scalars(select(SyncIntent.id).where(
+                SyncIntent.enrolment_id == enrolment.id)).one()
+            while shoal.intent_state(intent_id) not in ("synced", "parked", "skipped", "waiting"):
+                time.sleep(0.005)
+            samples.append(time.perf_counter() - started)
+            time.sleep(0.05)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    q = statistics.quantiles(samples, n=20)
+    return {"pushes": pushes, "p50_ms": statistics.median(samples) * 1000, "p95_ms": q[18] * 1000}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    sb = Sandbox()
+    try:
+        with tempfile.TemporaryDirectory(prefix="shoal-bench-") as instance:
+            shoal = Shoal(sb, instance)
+            figures: dict = {}
+            a0 = throughput(shoal, sb, 40 if quick else 200, 0.0)
+            print(f"(a) no latency: Shoal {a0['shoal_pushes_per_s']:.1f} pushes/s, bare requests "
+                  f"{a0['bare_pushes_per_s']:.1f}/s, ratio {a0['ratio']:.2f} (target >= 0.5); "
+                  f"Shoal CPU {a0['cpu_ms_per_push']:.1f} ms/push", flush=True)
+            a50 = throughput(shoal, sb, 10 if quick else 40, 0.05)
+            print(f"(a) 50 ms/call: Shoal {a50['shoal_pushes_per_s']:.2f} pushes/s, bare "
+                  f"{a50['bare_pushes_per_s']:.2f}/s, ratio {a50['ratio']:.2f} (target >= 0.95)", flush=True)
+            figures["a"] = {"no_latency": a0, "latency_50ms": a50}
+            c = calls_per_push(shoal, sb)
+            print(f"(c) HTTP calls per push: new person {c['new_person']}, existing person "
+                  f"{c['existing_person']}, note {c['note']}", flush=True)
+            figures["c"] = c
+            d = latency(shoal, sb, 10 if quick else 40)
+            print(f"(d) event -> CRM record with an idle worker: p50 {d['p50_ms']:.0f} ms, "
+                  f"p95 {d['p95_ms']:.0f} ms (target p95 < 1000)", flush=True)
+            figures["d"] = d
+            b = drain(shoal, sb, 30 if quick else 160)
+            print(f"(b) backlog under {BUDGET_PER_MIN}/min: {b['calls_per_min']:.0f} calls/min = "
+                  f"{b['fraction_of_budget']:.2f} of the budget (target >= 0.9), {b['crm_429s']} 429s "
+                  f"(target 0)", flush=True)
+            figures["b"] = b
+            shoal.ctx.pop()
+    finally:
+        sb.stop()
+    print(json.dumps(figures, sort_keys=True))
+
+
+if __name__ == "__main__":
+    if "--serve-sandbox" in sys.argv:
+        serve_sandbox()
+    else:
+        main()
