@@ -3,7 +3,9 @@
 One record type, the candidate. Lookups use the keyword search `GET /candidates?q=` and then match
 exactly here (the search is fuzzy and its rows lack phone, web and experience, so a hit is re-read
 with `GET /candidates/{id}`). Notes are Messages API shares that mention `#[CANDIDATE:<id>]`.
-Consent is the off-limits signal; candidate properties are the custom fields.
+Consent is the off-limits signal; candidate properties are the custom fields (properties.py).
+There is no endpoint to put an existing candidate on a job, so a push with a job (a `job_id` entry
+in the create fields, from the sync options) creates the candidate on it: `POST /jobs/{id}/candidates`.
 Every detail not confirmed by a source is in the ASSUMED block below.
 """
 from __future__ import annotations
@@ -51,7 +53,7 @@ class SmartRecruitersProvider(Provider):
         self.properties = CandidateProperties(self.client)
 
     def _refreshed(self, creds: dict[str, Any]) -> None:
-        self.credentials = creds
+        # The client updated self.credentials in place (same dict); the caller persists a copy.
         if self.on_credentials_changed:
             self.on_credentials_changed(dict(creds))
 
