@@ -1,5 +1,6 @@
 // The panel shell (in-page iframe or Chrome side panel): points htmx at the Shoal server with the
-// user's extension token. Extension pages allow no eval, so all behaviour lives here, not in hx-on.
+// user's extension token. Extension pages allow no eval, so all behaviour lives here and in
+// panel-profile.js (where the captured person comes from), not in hx-on attributes.
 const DEFAULT_SERVER = "http://127.0.0.1:5000";
 const settings = { server: DEFAULT_SERVER, token: "" };
 const inFrame = window.parent !== window;
@@ -74,32 +75,8 @@ chrome.storage.local.get(["serverUrl", "token"]).then((stored) => {
   start();
 });
 
-if (inFrame) {
-  document.getElementById("close-panel").hidden = false;
-  window.addEventListener("message", (event) => {
-    const data = event.data;
-    if (event.source !== window.parent || !data || data.type !== "shoal_profile") return;
-    if (typeof data.profile !== "object" || data.profile === null) return;
-    profile = data.profile;
-    start();
-  });
-} else {
-  chrome.storage.session.get("profile").then((stored) => {
-    profile = stored.profile || null;
-    start();
-  });
-}
-
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area === "local" && (changes.serverUrl || changes.token)) {
     chrome.storage.local.get(["serverUrl", "token"]).then((stored) => (applySettings(stored), start()));
-  } else if (area === "session" && changes.profile && !inFrame) {
-    profile = changes.profile.newValue || null;
-    start();
   }
 });
-
-document.getElementById("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
-document
-  .getElementById("close-panel")
-  .addEventListener("click", () => window.parent.postMessage({ type: "shoal_close" }, "*"));

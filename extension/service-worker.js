@@ -11,14 +11,11 @@ chrome.runtime.onInstalled.addListener(enableActionPanel);
 chrome.runtime.onStartup.addListener(enableActionPanel);
 
 const handlers = {
-  // From the content script: remember the last captured profile for the side panel, which (unlike
-  // the in-page iframe) has no window to receive it from. Session storage is cleared with the browser.
+  // From the content script: remember each tab's captured profile for the side panel, which (unlike
+  // the in-page iframe) has no page to receive it from. Session storage is cleared with the browser.
   profile_captured(message, sender) {
     if (!sender.tab || typeof message.profile !== "object" || message.profile === null) return false;
-    chrome.storage.session.set({
-      profile: message.profile,
-      profileTabId: sender.tab.id,
-    });
+    chrome.storage.session.set({ [`profile:${sender.tab.id}`]: message.profile, lastTabId: sender.tab.id });
     return false;
   },
   open_side_panel(message, sender) {
@@ -31,6 +28,8 @@ const handlers = {
     return false;
   },
 };
+
+chrome.tabs.onRemoved.addListener((tabId) => chrome.storage.session.remove(`profile:${tabId}`));
 
 chrome.runtime.onMessage.addListener((message, sender) => {
   if (sender.id !== chrome.runtime.id || !message || !Object.hasOwn(handlers, message.type)) return false;

@@ -168,8 +168,10 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
 
-            # The same shell as the Chrome side panel (panel.html outside a frame): it gets the last
-            # captured profile through the service worker and now shows the CRM link.
+            # The service worker keeps the profile per tab for the side panel; panel.html outside a
+            # frame (the side panel's shell, here in a tab) shows the last one, now with its CRM link.
+            kept = worker.evaluate("() => chrome.storage.session.get(null)")
+            assert kept[f"profile:{kept['lastTabId']}"]["email"] == ADA_EMAIL
             side = context.new_page()
             side.goto(f"chrome-extension://{extension_id()}/panel.html")
             expect(side.locator(".person-name")).to_have_text("Ada Example", timeout=10_000)
