@@ -54,6 +54,8 @@ class PinpointProvider(Provider):
     # `{subdomain}` is filled from the credential; a connection may give any base URL instead.
     default_base_url = "https://{subdomain}.pinpointhq.com/api/v1"
     docs_url = "https://developers.pinpointhq.com"
+    # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
+    create_takes_job = True
     rate_budget = RateBudget(60, 60, "unpublished (API-FACTS §5.4); a cautious 60/min")
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):

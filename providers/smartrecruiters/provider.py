@@ -44,6 +44,8 @@ class SmartRecruitersProvider(Provider):
     credentials_schema = Credentials
     default_base_url = "https://api.smartrecruiters.com"
     docs_url = "https://developers.smartrecruiters.com/docs/endpoints"
+    # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
+    create_takes_job = True
     rate_budget = RateBudget(10, 1, "10 requests/second per credential (developers.smartrecruiters.com, via API-FACTS §2.4)")
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
