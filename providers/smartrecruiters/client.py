@@ -21,8 +21,8 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from providers.errors import AuthError, Unavailable
-from providers.http import HttpClient
+from providers.errors import AuthError, RateLimited, Unavailable
+from providers.http import HttpClient, parse_retry_after
 
 # ---- documented constants (API-FACTS §2.1, §2.4; the ASSUMED ones are in provider.py) ---------
 DEFAULT_AUTH_BASE_URL = "https://www.smartrecruiters.com"          # [seen-3p] identity host
@@ -44,8 +44,22 @@ def authorize_url(auth_base_url: str | None) -> str:
 def oauth_session(client_id: str, client_secret: str | None = None, redirect_uri: str | None = None,
                   token: dict[str, Any] | None = None) -> OAuth2Session:
     # SmartRecruiters reads client_id/client_secret from the form body, not HTTP basic auth.
-    return OAuth2Session(client_id, client_secret, redirect_uri=redirect_uri, scope=" ".join(OAUTH_SCOPES),
+    sess = OAuth2Session(client_id, client_secret, redirect_uri=redirect_uri, scope=" ".join(OAUTH_SCOPES),
                          token=token, token_endpoint_auth_method="client_secret_post")
+    for hook in ("access_token_response", "refresh_token_response"):
+        sess.register_compliance_hook(hook, _throttled_or_down)
+    return sess
+
+
+def _throttled_or_down(resp: requests.Response) -> requests.Response:
+    """A 429/5xx from the token endpoint is not a credentials problem: don't let it read as one
+    (Authlib would parse a JSON 429 body as a token without an access token)."""
+    if resp.status_code == 429:
+        raise RateLimited("SmartRecruiters OAuth token endpoint → 429",
+                          retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    if resp.status_code >= 500:
+        raise Unavailable(f"SmartRecruiters OAuth token endpoint → {resp.status_code}", status=resp.status_code)
+    return resp
 
 
 def token_to_credentials(token: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from providers.errors import AuthError, NotSupported, RateLimited, Rejected
+from providers.errors import AuthError, NotSupported, RateLimited, Rejected, Unavailable
 from tests.providers.conftest import person_fields
 from tests.providers.recording import RecordingSession
 
@@ -240,3 +240,14 @@ def test_declined_consent_is_off_limits(crm) -> None:
             assert (not result.blocked) or status in (result.reason or "")
     assert verdicts.get("DECLINED") is True
     assert verdicts.get("ACQUIRED") is False and verdicts.get("REQUIRED") is False
+
+
+@pytest.mark.parametrize("mode,error", [("429", RateLimited), ("500", Unavailable)])
+def test_a_throttled_or_failing_token_endpoint_is_not_an_auth_error(crm, oauth_creds, mode, error) -> None:
+    creds = {**oauth_creds, "expires_at": time.time() - 10}   # the next call starts with a refresh
+    crm.fault(mode, count=1)
+    try:
+        with pytest.raises(error):
+            crm.adapter(creds).check_connection()
+    finally:
+        crm.fault(None)
