@@ -139,3 +139,12 @@ def candidate_of(crm, application_id: str) -> str:
     doc = requests.get(f"{crm.base_url}/applications/{application_id}", timeout=5,
                        headers={"X-API-KEY": crm.credentials["api_key"], "Accept": JSONAPI}).json()
     return doc["data"]["relationships"]["candidate"]["data"]["id"]
+
+
+def test_jsonapi_errors_become_rejected_with_our_field_names(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    with pytest.raises(Rejected) as info:
+        adapter.create("application", {"first_name": "Ada", "email": f"not-an-email-{unique}"})
+    assert {"email", "last_name"} <= set(info.value.field_errors)   # keyed by attribute, not pointer
+    assert info.value.status == 422 and info.value.message
+    assert adapter.find_person("application", email=f"not-an-email-{unique}") is None
