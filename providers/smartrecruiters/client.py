@@ -31,6 +31,8 @@ TOKEN_PATH = "/identity/oauth/token"                                # [seen-3p]
 OAUTH_SCOPES = ("candidates_read", "candidates_create", "candidates_manage", "jobs_read", "users_read")
 PAGE_LIMIT = 100                                                    # [seen] max `limit`
 REFRESH_MARGIN_SECONDS = 60                                         # [seen-3p] clients refresh ~60 s early
+WIRE_TO_OURS = {"firstName": "first_name", "lastName": "last_name", "email": "email",
+                "phoneNumber": "phone", "location": "location", "web": "linkedin_url", "experience": "title"}
 
 
 def token_url(auth_base_url: str | None) -> str:
@@ -101,6 +103,26 @@ class SmartRecruitersClient(HttpClient):
         super().__init__(base_url, session)
         self.credentials = credentials
         self.on_refresh = on_refresh
+
+    def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
+        """`{"message", "errors": [{"code", "message"}]}`: a message shaped "<field>: <text>" names
+        the field (camelCase, mapped to our key when it is one of ours); otherwise key by code."""
+        msg, _ = super().error_message(resp)
+        try:
+            body = resp.json()
+        except ValueError:
+            return msg, {}
+        fields: dict[str, str] = {}
+        for err in (body.get("errors") or []) if isinstance(body, dict) else []:
+            if not isinstance(err, dict):
+                continue
+            text = str(err.get("message") or err.get("code") or "error")
+            name, sep, rest = text.partition(": ")
+            if sep and name.replace(".", "").replace("_", "").isalnum():
+                fields[WIRE_TO_OURS.get(name.split(".")[0], name)] = rest
+            else:
+                fields[str(err.get("code") or "error")] = text
+        return msg, fields
 
     # -- auth ---------------------------------------------------------------------------------
     @property

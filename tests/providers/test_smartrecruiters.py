@@ -251,3 +251,9 @@ def test_a_throttled_or_failing_token_endpoint_is_not_an_auth_error(crm, oauth_c
             crm.adapter(creds).check_connection()
     finally:
         crm.fault(None)
+
+
+def test_a_refused_field_is_named_in_our_terms(crm, unique: str) -> None:
+    with pytest.raises(Rejected) as info:
+        crm.adapter().create("candidate", {**person_fields(unique), "email": "not an email"})
+    assert "email" in info.value.field_errors and info.value.status == 400
