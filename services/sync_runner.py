@@ -52,8 +52,9 @@ def run_intent(intent_id: int) -> str:
     lock = get_redis().lock(f"shoal:sync-lock:conn{intent.connection_id}:person{intent.person_id}",
                             timeout=float(cfg.get("SYNC_LOCK_SECONDS", 60)), blocking=False)
     if not lock.acquire():
-        _reschedule(intent_id, float(cfg.get("SYNC_LOCK_RETRY_DELAY", 1.0)), None, count=False)
-        return "queued"
+        # Another intent of this person is running: come back shortly, leave the row alone.
+        _enqueue(intent_id, float(cfg.get("SYNC_LOCK_RETRY_DELAY", 1.0)))
+        return intent.state
     try:
         claimed = db.session.execute(update(SyncIntent).where(
             SyncIntent.id == intent_id, SyncIntent.state.in_(("pending", "queued")))
@@ -176,6 +177,11 @@ def _reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool
         values["attempts"] = SyncIntent.attempts + 1
     db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id).values(**values))
     db.session.commit()
+    _enqueue(intent_id, delay)
+    return "queued"
+
+
+def _enqueue(intent_id: int, delay: float) -> None:
     from jobs import enqueue, intent_job_id
     from jobs.sync import run_intent as job
 
@@ -183,7 +189,6 @@ def _reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool
         enqueue(job, intent_id, job_id=intent_job_id(intent_id), delay=delay)
     except Exception:   # Redis down: the row says when, the sweeper re-enqueues it
         log.warning("could not schedule intent %s; the sweeper will", intent_id, exc_info=True)
-    return "queued"
 
 
 def _audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:

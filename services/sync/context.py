@@ -5,6 +5,7 @@ Credentials are decrypted here, in the worker, and live only inside the adapter 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -59,7 +60,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
         "user": user_layer.values if user_layer else {},
         "campaign": (campaign.sync_override or {}) if campaign else {},
     }
-    settings = resolve(definitions_for(spec), layers, team_layer.locks if team_layer else ())
+    settings = resolve(_definitions(spec), layers, team_layer.locks if team_layer else ())
     target = planner.resolve_target(
         campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
         enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
@@ -68,6 +69,12 @@ def load_context(intent: SyncIntent) -> IntentContext:
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
                         extra=dict(person_row.extra or {}))
     return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target)
+
+
+@lru_cache(maxsize=32)
+def _definitions(spec: ProviderSpec) -> dict:
+    # A pure function of the provider's spec; computed once per worker, not once per intent.
+    return definitions_for(spec)
 
 
 def _owned(model: type, row_id: int, team_id: int) -> Any:

@@ -25,7 +25,7 @@ from providers.base import Provider
 from providers.errors import ProviderError
 from services.sync.context import IntentContext
 from sync.types import (CRM_OPS, OP_ADD_NOTE, OP_ADD_TO_JOB, OP_ADD_TO_LIST, OP_APPLY_TAGS, OP_BLOCK,
-                        OP_CREATE, OP_LINK, OP_REFUSE, OP_SET_STATUS, OP_UPDATE, OP_UPLOAD_CV, Operation)
+                        OP_CREATE, OP_LINK, OP_REFUSE, OP_SET_STATUS, OP_SKIP, OP_UPDATE, OP_UPLOAD_CV, Operation)
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -47,7 +47,8 @@ class Executor:
                 self._link(op.record_type, self.remote_id, op)
             elif op.kind in CRM_OPS:
                 self._crm_op(op)
-            elif op.kind in (OP_REFUSE, OP_BLOCK):
+            elif op.kind in (OP_REFUSE, OP_BLOCK, OP_SKIP):
+                # Refusals and deliberate non-writes are audited too: the log says why nothing happened.
                 self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule)
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,

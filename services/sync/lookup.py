@@ -2,7 +2,7 @@
 
 Our CrmLink first (one `get`); if the linked record was deleted in the CRM the link is dropped and
 the person re-matched; otherwise `find_person` by email, then LinkedIn URL, as the adapter allows.
-Off-limits and CV presence are only asked for when a setting needs them (each is an HTTP call)."""
+Off-limits and CV presence are only asked for when the plan needs them (each is an HTTP call)."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -44,7 +44,9 @@ def crm_state(ctx: IntentContext, adapter: Provider, record_type: str, params: M
     if rec is None:
         return CrmState(record_type=record_type)
     off, off_reason = False, None
-    if ctx.settings.flag("block_off_limits") and adapter.supports(Capability.OFF_LIMITS):
+    # Only an email step asks about off-limits (sync.planner.email_step); a push or a note doesn't.
+    if (params.get("purpose") == "off_limits" and ctx.settings.flag("block_off_limits")
+            and adapter.supports(Capability.OFF_LIMITS)):
         verdict = adapter.off_limits(record_type, rec.remote_id)
         off, off_reason = verdict.blocked, verdict.reason
     has_cv = False
