@@ -4,6 +4,7 @@
 
 if (inFrame) {
   document.getElementById("close-panel").hidden = false;
+  document.getElementById("to-side-panel").hidden = false;
   window.addEventListener("message", (event) => {
     const data = event.data;
     if (event.source !== window.parent || !data || data.type !== "shoal_profile") return;
@@ -36,3 +37,14 @@ document.getElementById("open-options").addEventListener("click", () => chrome.r
 document
   .getElementById("close-panel")
   .addEventListener("click", () => window.parent.postMessage({ type: "shoal_close" }, "*"));
+
+// Move from the in-page panel to Chrome's side panel. open() must run inside the click (the user
+// gesture it requires), so the window id is looked up beforehand.
+let windowId = null;
+chrome.windows.getCurrent().then((win) => (windowId = win.id));
+document.getElementById("to-side-panel").addEventListener("click", () => {
+  chrome.sidePanel
+    .open({ windowId })
+    .then(() => window.parent.postMessage({ type: "shoal_close" }, "*"))
+    .catch((error) => showProblem(`Chrome would not open the side panel: ${error.message}`));
+});

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -242,5 +243,56 @@ def test_details_shown_later_reach_the_panel(app, live_app, make_user, tmp_path)
                 document.querySelector("main").append(a);
             }""")
             expect(panel.locator("#enrol-form input[name=email]")).to_have_value(ADA_EMAIL, timeout=5_000)
+        finally:
+            context.close()
+
+
+def side_panel_text(context, page, wanted: str, timeout: float = 10.0) -> str:
+    """The real Chrome side panel's text, read over CDP (Playwright doesn't list it among pages):
+    attach to its target and evaluate `document.body.innerText` until `wanted` shows up."""
+    cdp = context.new_cdp_session(page)
+    targets = cdp.send("Target.getTargets")["targetInfos"]
+    target = next(t for t in targets if t["url"] == f"chrome-extension://{extension_id()}/panel.html")
+    replies: list[dict] = []
+    cdp.on("Target.receivedMessageFromTarget", lambda event: replies.append(json.loads(event["message"])))
+    attached = cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": False})
+    session = attached["sessionId"]
+    text, deadline, n = "", time.monotonic() + timeout, 0
+    while wanted not in text and time.monotonic() < deadline:
+        n += 1
+        cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": json.dumps(
+            {"id": n, "method": "Runtime.evaluate",
+             "params": {"expression": "document.body.innerText", "returnByValue": True}})})
+        page.wait_for_timeout(250)
+        text = next((r["result"]["result"].get("value") or "" for r in replies if r.get("id") == n), text)
+    cdp.detach()
+    return text
+
+
+def test_side_panel_shows_the_profile_of_the_active_tab(app, live_app, make_user, tmp_path):
+    """"Side panel" moves the in-page panel into Chrome's side panel, which follows the active tab."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _row, token = issue_token(make_user("recruiter"))
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "chrome-profile")
+        try:
+            worker = extension_worker(context)
+            worker.evaluate("([server, token]) => chrome.storage.local.set({serverUrl: server, token})",
+                            [live_app, token])
+            page = context.new_page()
+            serve_linkedin_fixture(context, page)
+            page.goto(PROFILE_URL)
+            panel = page.frame_locator("#shoal-panel")
+            expect(panel.locator(".person-name")).to_have_text("Ada Example", timeout=15_000)
+            panel.get_by_role("button", name="Side panel").click()
+            expect(page.locator("#shoal-panel")).to_have_count(0)
+            assert "Ada Example" in side_panel_text(context, page, "Ada Example")
+
+            other = context.new_page()
+            other.bring_to_front()
+            assert "No profile captured" in side_panel_text(context, other, "No profile captured")
+            page.bring_to_front()
+            assert "Ada Example" in side_panel_text(context, page, "Ada Example")
         finally:
             context.close()
