@@ -4,8 +4,9 @@ One record type, the candidate. Lookups use the keyword search `GET /candidates?
 exactly here (the search is fuzzy and its rows lack phone, web and experience, so a hit is re-read
 with `GET /candidates/{id}`). Notes are Messages API shares that mention `#[CANDIDATE:<id>]`.
 Consent is the off-limits signal; candidate properties are the custom fields (properties.py).
-There is no endpoint to put an existing candidate on a job, so a push with a job (a `job_id` entry
-in the create fields, from the sync options) creates the candidate on it: `POST /jobs/{id}/candidates`.
+A push with a job (a `job_id` entry in the create fields, from the sync options) creates the
+candidate on it in one call, `POST /jobs/{id}/candidates` (documented); applying an existing
+candidate uses the path docs/assumptions.md assumes (API-FACTS knows none).
 Every detail not confirmed by a source is in the ASSUMED block below.
 """
 from __future__ import annotations
@@ -29,6 +30,8 @@ JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "HIRED", "CANCELLED
 CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}     # [not found] values
 RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
 NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
+APPLY_PATH = "/candidates/{id}/jobs/{job_id}"           # [not found] apply an existing candidate (POST),
+                                                        # as docs/assumptions.md assumes; 409 = already on it
 SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
 
 
@@ -195,17 +198,16 @@ class SmartRecruitersProvider(Provider):
         return m.statuses(tuple(dict.fromkeys([*JOB_STATUSES, *seen])))
 
     def add_to_job(self, record_type: str, remote_id: str, job_id: str, status: str | None = None) -> str:
-        """Idempotent for a candidate already on the job (created with it, see `create`). The
-        Customer API cannot assign an existing candidate to a job, so anything else is NotSupported
-        (re-posting the person to the job would create a duplicate candidate)."""
+        """Apply an existing candidate to a job; already on it (409) counts as done. One call."""
         self._check_type(record_type)
-        cand = self._candidate(remote_id)
-        assigned = [cand.get("primaryAssignment") or {}] + list(cand.get("secondaryAssignments") or [])
-        if not any(str((a.get("job") or {}).get("id")) == str(job_id) for a in assigned):
-            raise NotSupported("SmartRecruiters can only put a candidate on a job when creating them; "
-                               "this candidate already exists")
-        if status:
-            self.client.json("PUT", f"/candidates/{remote_id}/jobs/{job_id}/status", json={"status": status})
+        body = {"status": status.upper()} if status else {}
+        try:
+            self.client.json("POST", APPLY_PATH.format(id=remote_id, job_id=job_id), json=body)
+        except Rejected as exc:
+            if exc.status != 409:
+                raise
+            if status:   # already on the job: the status is a separate write
+                self.client.json("PUT", f"/candidates/{remote_id}/jobs/{job_id}/status", json=body)
         return f"{remote_id}:{job_id}"
 
     # -- tags: free text on the candidate ---------------------------------------------------------
