@@ -9,11 +9,13 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from blueprints._htmx import hx_redirect, is_htmx, render_page_or_fragment
+from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
 from blueprints.panel_schemas import ProfileSchema
 from extensions import db
 from models import Campaign
 from services import campaigns as svc
+from services import crm_options
+from services.connections import active_connection
 from services.outbox import enrol
 from sync.settings import TRIGGER_LABELS
 
@@ -44,10 +46,35 @@ def index():
                                    types=svc.CAMPAIGN_TYPES)
 
 
+def _options_ctx(choices: svc.CrmChoices, sync_as: str, form: Any) -> dict[str, Any]:
+    """What `_sync_options.html` needs for one record type: the CRM's pick-lists once loaded (a
+    worker reads them; the fragment polls while `loading`), and the values already chosen."""
+    options, loading = None, False
+    conn = active_connection(current_user.team_id)
+    if conn is not None and choices.option_inputs and sync_as in dict(choices.record_types):
+        options = crm_options.options_for(conn, sync_as)
+        loading = options is None
+    return {"sync_as": sync_as, "options": options, "loading": loading, "areas": svc.PICK_AREAS,
+            "pick_labels": svc.PICK_LABELS, "selected": {k: svc.many_values(form, k) for k in ("tags", "lists")}}
+
+
 def _new_page(status: int = 200, **ctx: Any):
-    return render_page_or_fragment("campaigns/new.html", status=status, choices=svc.crm_choices(current_user.team_id),
-                                   types=svc.CAMPAIGN_TYPES, errors=ctx.pop("errors", {}),
-                                   form=ctx.pop("form", {}), **ctx)
+    choices = svc.crm_choices(current_user.team_id)
+    form = ctx.pop("form", {})
+    sync_as = form.get("sync_as") or (choices.record_types[0][0] if choices.record_types else "none")
+    return render_page_or_fragment("campaigns/new.html", status=status, choices=choices,
+                                   types=svc.CAMPAIGN_TYPES, errors=ctx.pop("errors", {}), form=form,
+                                   **_options_ctx(choices, sync_as, form), **ctx)
+
+
+@bp.get("/options")
+@login_required
+def sync_options():
+    """The sync options inputs for the chosen "Sync as" (polls while the CRM's lists load)."""
+    choices = svc.crm_choices(current_user.team_id)
+    sync_as = request.args.get("sync_as", "")[:40]
+    return render_fragment("campaigns/_sync_options.html", choices=choices, form=request.args, errors={},
+                           **_options_ctx(choices, sync_as, request.args))
 
 
 @bp.get("/new")
@@ -62,7 +89,7 @@ def new():
 def create():
     """Create a campaign; 422 with the form and its errors if something is wrong."""
     try:
-        campaign = svc.create_campaign(current_user, request.form.to_dict())
+        campaign = svc.create_campaign(current_user, request.form)
     except ValidationError as exc:
         db.session.rollback()
         return _new_page(422, errors=_errors(exc), form=request.form)

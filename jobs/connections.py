@@ -7,3 +7,10 @@ def check_connection(connection_id: int) -> str:
     from services.connections import run_check
 
     return run_check(connection_id)
+
+
+def load_crm_options(connection_id: int, record_type: str) -> None:
+    """Read a CRM's jobs/tags/lists/statuses into the cache; enqueued by the campaign form."""
+    from services.crm_options import load
+
+    load(connection_id, record_type)

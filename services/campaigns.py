@@ -8,7 +8,7 @@ engine's own schemas (`sync.schemas`): a record type it has, a trigger, and only
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from providers import get_provider
 from providers.base import Provider
 from providers.errors import NotSupported
 from services.connections import active_connection
+from services.crm_options import cached, provider_options
 from sync.schemas import sync_options_schema, sync_override_schema, validate_sync_as
 from sync.settings import TRIGGER_LABELS
 from sync.types import TRIGGERS, ProviderSpec
@@ -29,6 +30,10 @@ CAMPAIGN_TYPES = {"outreach": "Outreach sequence", "email": "Email only", "linke
 OPTION_INPUTS = (("job_id", "jobs", "Job / pipeline id"), ("job_status", "jobs", "Status on the job"),
                  ("tags", "tags", "Tags (comma separated)"), ("lists", "lists", "Lists (comma separated ids)"),
                  ("status", "statuses", "Record status"))
+
+# With the CRM's pick-lists loaded: the area of the cached options each input picks from, and its label.
+PICK_AREAS = {"job_id": "jobs", "tags": "tags", "lists": "lists", "status": "statuses"}
+PICK_LABELS = {"job_id": "Add to job", "tags": "Tags", "lists": "Lists", "status": "Status"}
 
 
 class CampaignForm(Schema):
@@ -63,12 +68,21 @@ def crm_choices(team_id: int) -> CrmChoices:
     return CrmChoices(provider, spec, tuple((rt.key, rt.label) for rt in provider.record_types), inputs)
 
 
-def _clean(form: dict[str, Any]) -> dict[str, str]:
+def _clean(form: Mapping[str, Any]) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str) and v.strip()}
 
 
-def create_campaign(user: User, form: dict[str, Any]) -> Campaign:
-    """Validate the form against the active CRM and create the campaign. ValidationError: nothing written."""
+def many_values(form: Mapping[str, Any], key: str) -> list[str]:
+    """A multi-select's values, or a comma-separated text input's (the fallback without pick-lists)."""
+    values = form.getlist(key) if hasattr(form, "getlist") else [form.get(key) or ""]
+    return [p.strip() for v in values if isinstance(v, str) for p in v.split(",") if p.strip()]
+
+
+def create_campaign(user: User, form: Mapping[str, Any]) -> Campaign:
+    """Validate the form against the active CRM and create the campaign. ValidationError: nothing written.
+
+    `form` may be a MultiDict (tags and lists come from multi-selects once the CRM's pick-lists are
+    loaded); values are checked against those pick-lists when they are cached."""
     raw = _clean(form)
     data = CampaignForm().load({k: raw[k] for k in ("name", "type", "sync_as", "add_when") if k in raw})
     choices = crm_choices(user.team_id)
@@ -81,10 +95,15 @@ def create_campaign(user: User, form: dict[str, Any]) -> Campaign:
         override = sync_override_schema(choices.spec, crm).load({f"add_{sync_as}": data["add_when"]})
         opts: dict[str, Any] = {}
         for key, _label in choices.option_inputs:
-            if key in raw:
-                opts[key] = [p.strip() for p in raw[key].split(",") if p.strip()] if key in ("tags", "lists") else raw[key]
+            if key in ("tags", "lists"):
+                if many_values(form, key):
+                    opts[key] = many_values(form, key)
+            elif key in raw:
+                opts[key] = raw[key]
+        conn = active_connection(user.team_id)
+        known = provider_options(crm, sync_as, cached(conn.id, sync_as) if conn else None)
         try:
-            options = sync_options_schema(choices.spec, sync_as).load(opts)
+            options = sync_options_schema(choices.spec, sync_as, known).load(opts)
         except ValidationError as exc:
             raise ValidationError(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
         options = {k: v for k, v in options.items() if v not in (None, [], "")}

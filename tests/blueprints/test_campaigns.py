@@ -3,7 +3,10 @@ and adding a person by hand through the outbox (watched with the intent status f
 from __future__ import annotations
 
 
+import re
+
 import pytest
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import func, select
 
 from crypto import encrypt_credentials
@@ -25,12 +28,18 @@ def create(b, **form):
     return b.post("/campaigns/", form, page="/campaigns/new")
 
 
-def test_create_and_list(cats_team):
+def test_create_and_list(cats_team, run_worker):
     b = cats_team
     form = b.get("/campaigns/new").get_data(as_text=True)
     assert 'value="candidate"' in form and 'value="contact"' in form and "Don't sync" in form
-    assert 'name="tags"' in form and 'name="job_id"' in form and 'name="lists"' in form
-    assert 'name="status"' not in form        # CATS doesn't declare record statuses
+    # The CRM's pick-lists load in a worker; this CRM is unreachable, so text inputs and the reason.
+    assert "Loading jobs, tags and lists from CATS" in form and 'hx-trigger="load delay:1s"' in form
+    run_worker()
+    frag = b.get("/campaigns/options?sync_as=candidate", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert frag.lstrip().startswith('<fieldset id="sync-options"') and "Couldn't load the lists from CATS" in frag
+    assert 'name="tags"' in frag and 'name="job_id"' in frag and 'name="lists"' in frag
+    assert 'name="status"' not in frag        # CATS doesn't declare record statuses
+    assert "Sync options" not in b.get("/campaigns/options?sync_as=none").get_data(as_text=True)
     r = create(b, name="Data engineers", type="outreach", sync_as="candidate", add_when="reply",
                tags="python, london", job_id="12")
     assert r.status_code == 303
@@ -122,3 +131,28 @@ def test_add_person_bad_input_is_422(cats_team):
         assert r.status_code == 422, bad
         assert "<script>x" not in r.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_sync_options_are_picked_from_the_crm(logged_in, sandbox, run_worker):
+    from sandbox.cats import API_ROOT, DEFAULT_CREDENTIALS
+    server = sandbox("cats")
+    b = logged_in("recruiter")
+    db.session.add(Connection(team_id=b.user.team_id, provider_key="cats", base_url=server.base + API_ROOT,
+                              credentials_encrypted=encrypt_credentials(DEFAULT_CREDENTIALS), status="connected"))
+    db.session.commit()
+    assert "Loading jobs" in b.get("/campaigns/new").get_data(as_text=True)
+    run_worker()
+    frag = b.get("/campaigns/options?sync_as=candidate", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in frag and '<select id="f-tags" name="tags" multiple' in frag
+    jobs = re.findall(r'<option value="([^"]+)" >', frag.split('name="job_id"')[1].split("</select>")[0])
+    tags = re.findall(r'<option value="([^"]+)" >', frag.split('name="tags"')[1].split("</select>")[0])
+    assert jobs and len(tags) >= 2
+    r = b.client.post("/campaigns/", data=MultiDict([("csrf_token", b.token("/campaigns/new")), ("name", "Picked"),
+                                           ("sync_as", "candidate"), ("job_id", jobs[0]),
+                                           ("tags", tags[0]), ("tags", tags[1])]))
+    assert r.status_code == 303
+    c = db.session.scalars(select(Campaign)).one()
+    assert c.sync_options == {"job_id": jobs[0], "tags": [tags[0], tags[1]]}
+    # A value the CRM doesn't offer is refused.
+    r = create(b, name="Bad pick", sync_as="candidate", job_id="999999")
+    assert r.status_code == 422 and db.session.scalar(select(func.count()).select_from(Campaign)) == 1

@@ -69,7 +69,11 @@ def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_w
         page.click("text=New campaign")
         page.fill("input[name=name]", "Data engineers")
         page.select_option("select[name=sync_as]", "candidate")
-        page.fill("input[name=tags]", "python")
+        page.wait_for_selector("text=Loading jobs, tags and lists from CATS")
+        run_worker()                               # reads CATS' jobs/tags/lists; the fieldset polls
+        page.wait_for_selector("select[name=tags]", timeout=10_000)
+        first_tag = page.eval_on_selector("select[name=tags] option", "o => o.value")
+        page.select_option("select[name=tags]", [first_tag])
         page.click("button:has-text('Create campaign')")
         page.wait_for_selector("h1:has-text('Data engineers')")
         page.fill("#members input[name=first_name]", "Grace")
@@ -80,6 +84,7 @@ def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_w
         run_worker()                               # the sync job; the member's status polls itself
         page.wait_for_selector("#members .intent-status .badge-ok", timeout=10_000)
         assert "Synced" in page.inner_text("#members")
+        assert "tags = " in page.inner_text("#campaign")
         page.screenshot(path=str(tmp_path / "campaign.png"), full_page=True)
         assert errors == []
         browser.close()
