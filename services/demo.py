@@ -21,11 +21,13 @@ CATS_SANDBOX_BASE_URL = "http://127.0.0.1:5103/v3"
 CATS_SANDBOX_CREDENTIALS = {"api_key": "cats-sandbox-key"}
 
 
-def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, bool]:
+def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, str | None]:
+    """Create the demo team once. Returns (team, the recruiter's new extension token or None if the
+    team already existed: a token is shown once, like on the Account page)."""
     team = db.session.scalars(select(Team).join(User, User.team_id == Team.id)
                               .where(User.email == ADMIN_EMAIL)).first()
     if team is not None:
-        return team, False
+        return team, None
     team = Team(name="Demo Agency")
     db.session.add(team)
     db.session.flush()
@@ -42,7 +44,10 @@ def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, bool]:
     db.session.add(Campaign(team_id=team.id, owner_id=recruiter.id, name="Senior Python engineers, London",
                             sync_as="candidate", sync_override={"add_candidate": "added"}))
     db.session.commit()
-    return team, True
+    from services.tokens import issue_token
+
+    _row, token = issue_token(recruiter, "Demo extension")
+    return team, token
 
 
 @click.command("seed-demo")
@@ -50,8 +55,12 @@ def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, bool]:
 @with_appcontext
 def seed_demo_command(cats_base_url: str) -> None:
     """Create (once) the demo team connected to the CATS sandbox and print its logins."""
-    team, created = seed_demo(cats_base_url)
-    click.echo(("Created" if created else "Found") + f" demo team {team.name!r}.")
+    team, token = seed_demo(cats_base_url)
+    click.echo(("Created" if token else "Found") + f" demo team {team.name!r}.")
     click.echo(f"  admin:     {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  recruiter: {RECRUITER_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  CRM: CATS sandbox at {cats_base_url}")
+    if token:
+        click.echo(f"  extension token (recruiter; paste into the extension's options): {token}")
+    else:
+        click.echo("  extension token: create one on the Account page")
