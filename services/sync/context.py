@@ -53,8 +53,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
     provider_cls = get_provider(conn.provider_key)
     spec = ProviderSpec.from_provider(provider_cls)
 
-    team_layer = _layer(team_id, None, conn.provider_key)
-    user_layer = _layer(team_id, enrolment.added_by_id, conn.provider_key) if enrolment else None
+    team_layer, user_layer = _layers(team_id, enrolment.added_by_id if enrolment else None, conn.provider_key)
     layers: dict[str, Any] = {
         "team": team_layer.values if team_layer else {},
         "user": user_layer.values if user_layer else {},
@@ -84,10 +83,16 @@ def _owned(model: type, row_id: int, team_id: int) -> Any:
     return row
 
 
-def _layer(team_id: int, user_id: int | None, provider_key: str) -> SettingsLayer | None:
-    q = select(SettingsLayer).where(SettingsLayer.team_id == team_id, SettingsLayer.provider_key == provider_key)
-    q = q.where(SettingsLayer.user_id.is_(None) if user_id is None else SettingsLayer.user_id == user_id)
-    return db.session.scalars(q).first()
+def _layers(team_id: int, user_id: int | None, provider_key: str) -> tuple[SettingsLayer | None, SettingsLayer | None]:
+    """The team's layer and the user's personal layer for this provider, in one query."""
+    who = SettingsLayer.user_id.is_(None)
+    if user_id is not None:
+        who = who | (SettingsLayer.user_id == user_id)
+    rows = db.session.scalars(select(SettingsLayer).where(
+        SettingsLayer.team_id == team_id, SettingsLayer.provider_key == provider_key, who)).all()
+    team = next((r for r in rows if r.user_id is None), None)
+    user = next((r for r in rows if r.user_id is not None), None)
+    return team, user
 
 
 def _event_info(row: OutreachEvent | None) -> EventInfo:

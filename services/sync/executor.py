@@ -38,6 +38,10 @@ class Executor:
         self.adapter = adapter
         self.remote_id: str | None = None
         self.applied = 0
+        # Plain copies: every commit expires the ORM row, and re-reading it per audit row costs a query.
+        i = ctx.intent
+        self.ids = {"team_id": i.team_id, "connection_id": i.connection_id, "intent_id": i.id,
+                    "person_id": i.person_id}
 
     # -- public ------------------------------------------------------------------------------
     def apply(self, ops: tuple[Operation, ...] | list[Operation]) -> None:
@@ -53,10 +57,8 @@ class Executor:
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
               record_type: str | None = None, remote_id: str | None = None, commit: bool = True) -> None:
-        intent = self.ctx.intent
         db.session.add(AuditEntry(
-            team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
-            person_id=intent.person_id, operation=(operation or (op.kind if op else "sync"))[:40],
+            **self.ids, operation=(operation or (op.kind if op else "sync"))[:40],
             rule=(op.rule if op else "")[:80], record_type=record_type or (op.record_type if op else None),
             remote_id=remote_id or (op.remote_id if op else None) or self.remote_id,
             fields_before=dict(op.fields_before) if op else {}, fields_after=dict(op.fields) if op else {},
@@ -95,7 +97,7 @@ class Executor:
         self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid)
 
     def _start(self, op: Operation) -> AppliedOperation:
-        row = AppliedOperation(team_id=self.ctx.intent.team_id, key=op.key[:200], intent_id=self.ctx.intent.id)
+        row = AppliedOperation(team_id=self.ids["team_id"], key=op.key[:200], intent_id=self.ids["intent_id"])
         db.session.add(row)
         try:
             db.session.commit()   # must be durable before the CRM sees the call
@@ -159,15 +161,15 @@ class Executor:
     def _link(self, record_type: str | None, remote_id: str | None, op: Operation, commit: bool = True) -> None:
         if not remote_id or not record_type:
             return
-        intent = self.ctx.intent
+        ids = self.ids
         link = db.session.scalars(select(CrmLink).where(
-            CrmLink.person_id == intent.person_id, CrmLink.connection_id == intent.connection_id,
+            CrmLink.person_id == ids["person_id"], CrmLink.connection_id == ids["connection_id"],
             CrmLink.record_type == record_type)).first()
         if link is not None and link.remote_id == str(remote_id):
             return
         if link is None:
-            db.session.add(CrmLink(team_id=intent.team_id, person_id=intent.person_id,
-                                   connection_id=intent.connection_id, record_type=record_type,
+            db.session.add(CrmLink(team_id=ids["team_id"], person_id=ids["person_id"],
+                                   connection_id=ids["connection_id"], record_type=record_type,
                                    remote_id=str(remote_id)))
         else:   # the old record was deleted in the CRM and the person was re-matched
             link.remote_id = str(remote_id)

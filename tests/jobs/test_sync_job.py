@@ -180,3 +180,25 @@ def test_redis_flushed_then_swept_still_completes(make_user, sandbox, run_worker
     run_worker()
     assert intents()[0].state == "synced"
     assert len(candidates(server, "ada9@example.com")) == 1
+
+
+def test_the_adders_personal_layer_applies_unless_the_team_locked_the_key(make_user, sandbox, run_worker):
+    from models import SettingsLayer
+
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    team_settings(user, "cats", {"add_candidate": "added"})
+    db.session.add(SettingsLayer(team_id=user.team_id, user_id=user.id, provider_key="cats",
+                                 values={"add_candidate": "never"}))
+    db.session.commit()
+    camp = campaign(user)
+    outbox.enrol(user, camp, profile(10))
+    run_worker()
+    assert intents()[0].state == "skipped" and candidates(server, "ada10@example.com") == []
+    team = db.session.scalars(select(SettingsLayer).where(SettingsLayer.user_id.is_(None))).one()
+    team.locks = ["add_candidate"]
+    db.session.commit()
+    outbox.enrol(user, camp, profile(11))
+    run_worker()
+    assert intents()[1].state == "synced" and len(candidates(server, "ada11@example.com")) == 1

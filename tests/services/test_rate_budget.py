@@ -50,7 +50,6 @@ def test_a_short_gap_is_waited_for_in_process():
     for _ in range(pace.burst + 3):
         budget.take()
     assert time.monotonic() - started >= 3 * pace.interval - 0.05
-    assert budget.waited > 0
 
 
 def test_the_session_takes_a_slot_per_call_and_caps_the_read_timeout(sandbox):
