@@ -24,6 +24,7 @@ from models import Connection, User, utcnow
 from providers import get_provider
 from providers.base import Provider
 from providers.errors import AuthError, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
+from services.outbox import active_connection
 
 log = logging.getLogger("shoal.connections")
 
@@ -61,11 +62,6 @@ def form_fields(provider_cls: type[Provider]) -> list[FormField]:
                              choices=choices, default=default,
                              advanced=name in OAUTH_FIELDS and not f.required))
     return out
-
-
-def active_connection(team_id: int) -> Connection | None:
-    return db.session.scalars(select(Connection).where(
-        Connection.team_id == team_id, Connection.active.is_(True))).first()
 
 
 def team_connection(team_id: int, connection_id: int) -> Connection | None:
