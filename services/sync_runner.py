@@ -111,7 +111,10 @@ def _process(intent: SyncIntent) -> str:
     if not first.needs_lookup:   # skip / wait / refuse: no CRM call at all
         executor = Executor(ctx, None)
         executor.apply(first.operations)
-        return _settle(executor, first)
+        final = _settle(executor, first)
+        if ctx.event.kind == "manual_update":   # an edit may have filled a waiting push's fields
+            _wake_waiting(intent)
+        return final
     adapter = build_adapter(conn, ctx.provider_cls)
     lookup = first.operations[0]
     state = crm_state(ctx, adapter, lookup.record_type or ctx.target.record_type, lookup.params)

@@ -202,3 +202,24 @@ def test_the_adders_personal_layer_applies_unless_the_team_locked_the_key(make_u
     outbox.enrol(user, camp, profile(11))
     run_worker()
     assert intents()[1].state == "synced" and len(candidates(server, "ada11@example.com")) == 1
+
+
+def test_a_push_missing_mandatory_fields_waits_and_goes_once_they_are_filled(make_user, sandbox, run_worker):
+    from models import Person
+
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    team_settings(user, "cats", {"mandatory_fields.candidate": ["phone"]})
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(12))
+    run_worker()
+    [intent] = intents()
+    assert intent.state == "waiting" and "phone" in intent.reason.lower()
+    assert candidates(server, "ada12@example.com") == []
+    person = db.session.get(Person, enrolment.person_id)
+    person.phone = "+44 20 7946 0000"
+    db.session.commit()
+    outbox.record_event(enrolment, "manual_update", data={"phone": person.phone})
+    run_worker()
+    assert intents()[0].state == "synced"
+    assert len(candidates(server, "ada12@example.com")) == 1
