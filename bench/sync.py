@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
+import requests
 
 BUDGET_PER_MIN = 300
 
@@ -44,7 +44,7 @@ def serve_sandbox() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    import sandbox.cats as cats
+    from sandbox import cats
     from sandbox.common import ServerThread
 
     app = cats.create_app()
@@ -117,9 +117,9 @@ class Shoal:
         db.create_all()
         self.sandbox = sandbox
         self.n = 0
-        from models import Campaign, Connection, Team, User
         from crypto import encrypt_credentials
-        import sandbox.cats as cats
+        from models import Campaign, Connection, Team, User
+        from sandbox import cats
 
         team = Team(name="Bench")
         db.session.add(team)
@@ -202,9 +202,10 @@ def drain(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
     wall = time.perf_counter()
     while True:
         shoal.work()
+        from sqlalchemy import func, select
+
         from extensions import db
         from models import SyncIntent
-        from sqlalchemy import func, select
 
         left = db.session.scalar(select(func.count()).select_from(SyncIntent).where(
             SyncIntent.state.in_(("pending", "queued", "running"))))
@@ -220,7 +221,7 @@ def drain(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
 
 
 def calls_per_push(shoal: Shoal, sb: Sandbox) -> dict:
-    import sandbox.cats as cats
+    from sandbox import cats
 
     sb.reset()
     before = sb.state()["requests"]
@@ -253,9 +254,10 @@ def latency(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
     try:
         time.sleep(3)   # let it start and go idle
         samples = []
-        from models import SyncIntent
-        from extensions import db
         from sqlalchemy import select
+
+        from extensions import db
+        from models import SyncIntent
 
         for _ in range(pushes):
             started = time.perf_counter()

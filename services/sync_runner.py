@@ -21,12 +21,21 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import LockError
 from sqlalchemy import select, update
 
 from crypto import CredentialsKeyMissing
 from extensions import db, get_redis
 from models import AuditEntry, Connection, CrmLink, SyncIntent, utcnow
-from providers.errors import AuthError, NotFound, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
+from providers.errors import (
+    AuthError,
+    NotFound,
+    NotSupported,
+    ProviderError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 from services.outbox import dispatch
 from services.sync.context import build_adapter, load_context
 from services.sync.executor import Executor
@@ -66,8 +75,8 @@ def run_intent(intent_id: int) -> str:
     finally:
         try:
             lock.release()
-        except Exception:   # expired or lost with a Redis flush: nothing left to release
-            pass
+        except LockError:   # expired, or lost with a Redis flush: nothing left to release
+            log.info("person lock for intent %s had already expired", intent_id)
 
 
 def _run_claimed(intent: SyncIntent) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
 from extensions import db, get_redis
-from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent
+from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent, utcnow
 from providers import get_provider
 from providers.base import Provider
 from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
@@ -97,7 +97,6 @@ def _layers(team_id: int, user_id: int | None, provider_key: str) -> tuple[Setti
 
 def _event_info(row: OutreachEvent | None) -> EventInfo:
     if row is None:   # an intent without an event is a plain push (e.g. re-sync from the panel)
-        from models import utcnow
         return EventInfo(kind="added", occurred_at=utcnow())
     return EventInfo(kind=row.kind, occurred_at=row.occurred_at, event_id=row.id, body=row.body,
                      channel=row.channel, data=dict(row.data or {}))

@@ -24,8 +24,22 @@ from models import AppliedOperation, AuditEntry, CrmLink
 from providers.base import Provider
 from providers.errors import ProviderError
 from services.sync.context import IntentContext
-from sync.types import (CRM_OPS, OP_ADD_NOTE, OP_ADD_TO_JOB, OP_ADD_TO_LIST, OP_APPLY_TAGS, OP_BLOCK,
-                        OP_CREATE, OP_LINK, OP_REFUSE, OP_SET_STATUS, OP_SKIP, OP_UPDATE, OP_UPLOAD_CV, Operation)
+from sync.types import (
+    CRM_OPS,
+    OP_ADD_NOTE,
+    OP_ADD_TO_JOB,
+    OP_ADD_TO_LIST,
+    OP_APPLY_TAGS,
+    OP_BLOCK,
+    OP_CREATE,
+    OP_LINK,
+    OP_REFUSE,
+    OP_SET_STATUS,
+    OP_SKIP,
+    OP_UPDATE,
+    OP_UPLOAD_CV,
+    Operation,
+)
 
 _TAGS = re.compile(r"<[^>]+>")
 

@@ -5,7 +5,8 @@ the person re-matched; otherwise `find_person` by email, then LinkedIn URL, as t
 Off-limits and CV presence are only asked for when the plan needs them (each is an HTTP call)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import delete, select
 

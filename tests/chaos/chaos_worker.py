@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from rq import SimpleWorker  # noqa: E402
+from rq import SimpleWorker
 
-from app import create_app  # noqa: E402
-from extensions import get_redis  # noqa: E402
-from jobs import get_queue  # noqa: E402
+from app import create_app
+from extensions import get_redis
+from jobs import get_queue
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ import pytest
 import requests
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
+from sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state, team_settings
 
 from extensions import db, get_redis
 from jobs import get_queue
@@ -39,12 +40,11 @@ from models import SyncIntent
 from providers import get_provider
 from providers.errors import NotSupported
 from services import outbox
-from sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state, team_settings
 
 pytestmark = pytest.mark.chaos
 
 ROOT = Path(__file__).resolve().parents[2]
-TOTAL_PUSHES = int(os.environ.get("CHAOS_PUSHES", 1000))   # smaller only to debug
+TOTAL_PUSHES = int(os.environ.get("CHAOS_PUSHES", "1000"))   # smaller only to debug
 NOTE_EVERY = 3            # every third person also replies: a note event
 FAULT_MODES = [{"mode": "503", "rate": 0.2}, {"mode": "500", "rate": 0.2},
                {"mode": "slow", "rate": 0.2, "delay": 0.6}, {"mode": "429", "rate": 0.05}]

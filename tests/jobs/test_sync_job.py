@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import requests
 from sqlalchemy import select, update
+from sync_support import campaign, connect, intents, profile, sandbox_state, team_settings
 
 from extensions import db, get_redis
 from jobs import get_queue, intent_job_id
 from jobs.sync import run_intent
 from models import AppliedOperation, AuditEntry, CrmLink, SyncIntent
 from services import outbox
-from sync_support import campaign, connect, intents, profile, sandbox_state, team_settings
 
 KEY = {"Authorization": "Token cats-sandbox-key"}
 

@@ -6,13 +6,13 @@ import time
 
 import pytest
 import requests
+from sync_support import campaign, connect, intents, profile, sandbox_state
 
 from extensions import get_redis
 from providers import get_provider
 from providers.errors import RateLimited
 from services import outbox
 from services.rate_budget import BudgetedSession, Pace, RateBudget, pace_for
-from sync_support import campaign, connect, intents, profile, sandbox_state
 
 
 @pytest.mark.parametrize("calls,seconds", [(500, 3600), (10, 1), (100, 60), (300, 60), (40, 5)])

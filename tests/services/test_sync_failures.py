@@ -8,13 +8,13 @@ import time
 import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
+from sync_support import campaign, connect, faults, intents, profile, sandbox_state
 
 from extensions import db
 from jobs import get_queue, intent_job_id
-from models import AuditEntry, Connection, SyncIntent, utcnow
+from models import AuditEntry, Connection, utcnow
 from services import outbox
 from services.sync_runner import resume_parked, retry_intent
-from sync_support import campaign, connect, faults, intents, profile, sandbox_state
 
 
 @pytest.fixture
