@@ -5,6 +5,7 @@ email lookup exists only as `GET /applications?filter[candidate_email]=`. Creati
 a job. Decision: `create()` takes the job from a `job_id` entry in `fields` (the sync runtime passes
 the campaign's/person's sync option there), else the connection's `default_job_id` credential, else
 it refuses with a message saying so; it never picks a job on its own.
+Custom fields (of applications and of their candidates) are `custom:<id>`, see custom_fields.py.
 Every detail not confirmed by a source is in the ASSUMED block below.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
 from providers.pinpoint import mappers as m
 from providers.pinpoint.client import PinpointClient
+from providers.pinpoint.custom_fields import CustomFields
 from providers.types import AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType, Status, Tag
 
 # ---- ASSUMED ([inferred]/[not found] in API-FACTS §5; change here only) -------------------------
@@ -64,6 +66,7 @@ class PinpointProvider(Provider):
         super().__init__(base_url, credentials, **kwargs)
         self.client = PinpointClient(self.base_url, self.credentials.get("api_key"), self.session,
                                      max_page_size=MAX_PAGE_SIZE)
+        self.custom = CustomFields(self.client, MAX_PAGE_SIZE)
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
@@ -94,7 +97,7 @@ class PinpointProvider(Provider):
 
     def list_fields(self, record_type: str) -> list[FieldDef]:
         self._check_type(record_type)
-        return list(m.STANDARD_FIELD_DEFS)
+        return list(m.STANDARD_FIELD_DEFS) + self.custom.field_defs()
 
     def find_person(self, record_type: str, *, email: str | None = None,
                     linkedin_url: str | None = None) -> CrmRecord | None:
@@ -120,7 +123,9 @@ class PinpointProvider(Provider):
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
         self._check_type(record_type)
         app, included = self._application(remote_id)
-        return m.application_in(app, included)
+        rec = m.application_in(app, included)
+        rec.fields.update(self.custom.values(str(app["id"]), m.related_id(app, "candidate")))
+        return rec
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
         self._check_type(record_type)
@@ -129,24 +134,38 @@ class PinpointProvider(Provider):
         if not job_id:
             raise Rejected("Pinpoint adds people as applications to a job: choose a job in the sync "
                            "options or set a default job on the connection", field_errors={"job_id": "required"})
-        self._check_fields(fields)
+        prepared = self.custom.prepare(self._check_fields(fields))
         attrs = m.attributes_out(fields)
         data = m.resource("applications", attrs, relationships={"job": m.rel("jobs", str(job_id))})
         doc = self.client.document("POST", "/applications", params={"include": "candidate"}, data=data)
-        return m.application_in(doc["data"], list(doc.get("included") or []))
+        app = doc["data"]
+        # A new application has no values yet; its (possibly reused) candidate may.
+        fresh = {} if all(owner == "Application" for _, owner, _ in prepared) else None
+        self.custom.write(str(app["id"]), m.related_id(app, "candidate"), prepared, existing=fresh)
+        rec = m.application_in(app, list(doc.get("included") or []))
+        rec.fields.update({k: v for k, v in fields.items() if k.startswith("custom:")})
+        return rec
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
         self._check_type(record_type)
-        self._check_fields(fields)
+        prepared = self.custom.prepare(self._check_fields(fields))
         attrs = m.attributes_out(fields)
+        app: dict[str, Any] = {}
         if attrs:
-            self._update_attributes(remote_id, attrs)
+            app = self._update_attributes(remote_id, attrs).get("data") or {}
+        if prepared:
+            if not app:
+                app, _ = self._application(remote_id, include=None)
+            self.custom.write(remote_id, m.related_id(app, "candidate"), prepared)
 
-    def _check_fields(self, fields: dict[str, Any]) -> None:
-        unknown = [k for k in fields if k not in m.ATTRIBUTES and k not in m.NOT_STORED]
+    def _check_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Refuse keys Pinpoint doesn't know; return the custom ones."""
+        custom = {k: v for k, v in fields.items() if k.startswith("custom:")}
+        unknown = [k for k in fields if k not in m.ATTRIBUTES and k not in m.NOT_STORED and k not in custom]
         if unknown:
             raise Rejected(f"Pinpoint has no field {', '.join(unknown)}",
                            field_errors={k: "unknown field" for k in unknown})
+        return custom
 
     # -- notes: comments ------------------------------------------------------------------------------
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:

@@ -148,3 +148,22 @@ def test_jsonapi_errors_become_rejected_with_our_field_names(crm, unique: str) -
     assert {"email", "last_name"} <= set(info.value.field_errors)   # keyed by attribute, not pointer
     assert info.value.status == 422 and info.value.message
     assert adapter.find_person("application", email=f"not-an-email-{unique}") is None
+
+
+def test_custom_fields_on_the_application_and_its_candidate(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    custom = {f.type: f for f in adapter.list_fields("application") if f.custom}
+    assert {"text", "select", "number", "bool"} <= set(custom), "the sandbox seeds typed custom fields"
+    select = custom["select"]
+    rec = adapter.create("application", {**fields_for(unique), custom["text"].key: "4 weeks",
+                                         select.key: select.options[0].label.upper(), custom["number"].key: "7"})
+    got = adapter.get("application", rec.remote_id).fields
+    assert (got[custom["text"].key], got[select.key], got[custom["number"].key]) == \
+        ("4 weeks", select.options[0].label, 7)
+    adapter.update("application", rec.remote_id, {custom["text"].key: "2 weeks", custom["bool"].key: "yes"})
+    got = adapter.get("application", rec.remote_id).fields
+    assert got[custom["text"].key] == "2 weeks" and got[custom["bool"].key] is True
+    with pytest.raises(Rejected) as info:        # nothing written half-way
+        adapter.update("application", rec.remote_id, {"first_name": "Augusta", select.key: "Maybe"})
+    assert select.key in info.value.field_errors
+    assert adapter.get("application", rec.remote_id).fields["first_name"] == "Ada"
