@@ -4,7 +4,7 @@ Definitions `GET /custom_fields` (`name`, `resource_type`, `field_type`) with op
 `GET /custom_field_options`; values are `custom_attributes` resources, polymorphic on
 `custom_attributable_type` + `custom_attributable_id` (API-FACTS §5.2, PP-MAP). The write shape
 (`POST /custom_attributes` with a `custom_field` relationship, `PATCH` to change, a single-select value
-being the option's name) is [inferred]; it matches docs/assumptions.md."""
+being the option's name) is [inferred]: listed in provider.py's ASSUMED block."""
 from __future__ import annotations
 
 from typing import Any

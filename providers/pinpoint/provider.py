@@ -33,6 +33,10 @@ COMMENT_FILTERS = ("filter[commentable_type]", "filter[commentable_id]")   # [no
 MAX_PAGE_SIZE = 1000                   # PP-MAP: page[size] default 100, max 1000
 LINKEDIN_SCAN_PAGES = 5                # no LinkedIn filter exists: scan at most 5 × 1000 applications
 SEARCH_PAGE_SIZE = 100
+# Custom fields (custom_fields.py): values are `custom_attributes` written with POST (+ a `custom_field`
+# relationship) and changed with PATCH; a single-select value is the option's name; the values of an
+# application and its candidate are read in one call with `filter[custom_attributable_id]=<a>,<c>`
+# (comma = any of, the Graphiti convention docs/assumptions.md also assumes). All [inferred].
 SEARCH_FILTERS = {"email": "filter[candidate_email]", "phone": "filter[candidate_phone]",
                   "job_id": "filter[job_id]", "stage_id": "filter[stage_id]", "candidate_id": "filter[candidate_id]"}
 
