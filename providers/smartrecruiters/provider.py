@@ -32,6 +32,9 @@ RESUME_ATTACHMENT_TYPE = "RESUME"                                               
 NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
 APPLY_PATH = "/candidates/{id}/jobs/{job_id}"           # [not found] apply an existing candidate (POST),
                                                         # as docs/assumptions.md assumes; 409 = already on it
+# Also assumed elsewhere: a select candidate property is written as its option id (properties.py);
+# an error message "<field>: <text>" names the field (client.error_message); list rows carry `tags`
+# (SRPY's Candidate model has them; list_tags reads them, so it finds nothing if they are absent).
 SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
 
 
