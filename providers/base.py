@@ -104,6 +104,10 @@ class Provider(ABC):
     default_base_url: ClassVar[str]              # the vendor's documented API root
     docs_url: ClassVar[str] = ""
     rate_budget: ClassVar[RateBudget]
+    # True where a record can only be (or is best) created on a job: Pinpoint's record is an
+    # application; SmartRecruiters creates-and-applies in one call. `create()` then accepts a
+    # "job_id" entry in `fields`, and the executor passes the target job there.
+    create_takes_job: ClassVar[bool] = False
 
     def __init__(self, base_url: str, credentials: dict[str, Any], *,
                  session: requests.Session | None = None,
@@ -150,7 +154,9 @@ class Provider(ABC):
         raise NotSupported("get")
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
-        """Create a record from our field values; return it with its remote id."""
+        """Create a record from our field values; return it with its remote id.
+
+        With `create_takes_job`, `fields` may carry "job_id": create the record on that job."""
         raise NotSupported("create")
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:

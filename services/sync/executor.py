@@ -123,7 +123,11 @@ class Executor:
     def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:
         a, rt, p = self.adapter, op.record_type or self.ctx.target.record_type or "", op.params
         if op.kind == OP_CREATE:
-            rec = a.create(rt, dict(op.fields))
+            fields = dict(op.fields)
+            job_id = self.ctx.target.sync_options.job_id
+            if job_id and type(a).create_takes_job:
+                fields["job_id"] = job_id   # the add-to-job step that follows is then a no-op in the CRM
+            rec = a.create(rt, fields)
             self.remote_id = rec.remote_id
             self._link(rt, rec.remote_id, op, commit=False)
             return f"created {rt} {rec.remote_id}", {"remote_id": rec.remote_id}
