@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import requests
@@ -127,3 +128,52 @@ class HttpClient:
             return resp.json()
         except ValueError as exc:
             raise Unavailable(f"{method} {path}: response is not JSON") from exc
+
+
+class TokenAuthClient(HttpClient):
+    """A client whose bearer token comes from the CRM's own token endpoint (Tracker's JWT exchange,
+    itris's login), kept until shortly before `expires_at` and renewed once on a 401.
+
+    Subclasses implement `renew_token()`: call the endpoint with `auth=False`, then `set_token()`.
+    The margin before expiry is a tenth of the token's lifetime, at most `max_margin`, so short
+    (sandbox) tokens are not renewed on every call; with no `obtained_at` the lifetime is unknown
+    and `max_margin` applies."""
+
+    max_margin: timedelta = timedelta(hours=1)
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, *,
+                 token: str | None = None, expires_at: datetime | None = None,
+                 obtained_at: datetime | None = None):
+        super().__init__(base_url, session)
+        self.token, self.expires_at, self.obtained_at = token, expires_at, obtained_at
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def renew_token(self) -> None:
+        raise NotImplementedError
+
+    def set_token(self, token: str, expires_at: datetime, obtained_at: datetime) -> None:
+        self.token, self.expires_at, self.obtained_at = token, expires_at, obtained_at
+
+    def token_due(self) -> bool:
+        if not self.token or self.expires_at is None:
+            return True
+        lifetime = self.expires_at - (self.obtained_at or self.expires_at - self.max_margin * 10)
+        return datetime.now(timezone.utc) >= self.expires_at - min(self.max_margin, lifetime / 10)
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
+        if not auth:
+            return super().request(method, path, auth=False, **kwargs)
+        fresh = self.token_due()
+        if fresh:
+            self.renew_token()
+        try:
+            return super().request(method, path, **kwargs)
+        except AuthError:
+            if fresh:
+                raise
+            # Auth mechanics, not a retry policy: the stored token expired early or was revoked
+            # server-side (e.g. Tracker's JWT dies when the customer token is regenerated).
+            self.renew_token()
+            return super().request(method, path, **kwargs)

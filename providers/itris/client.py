@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import requests
 
 from providers.errors import AuthError
-from providers.http import HttpClient
+from providers.http import TokenAuthClient
 from providers.itris.assumed import MAX_PAGE_SIZE, TOKEN_MARGIN, TOKEN_PATH
 
 MAX_PAGES = 100    # runaway guard: 20,000 rows is beyond any list we read
@@ -21,54 +21,32 @@ MAX_PAGES = 100    # runaway guard: 20,000 rows is beyond any list we read
 TokenCallback = Callable[[str, datetime], None]
 
 
-class ItrisClient(HttpClient):
+class ItrisClient(TokenAuthClient):
+    max_margin = TOKEN_MARGIN
+
     def __init__(self, base_url: str, username: str, password: str,
                  session: requests.Session | None = None, *,
                  token: str | None = None, expires_at: datetime | None = None,
                  on_new_token: TokenCallback | None = None):
-        super().__init__(base_url, session)
+        super().__init__(base_url, session, token=token, expires_at=expires_at)
         self.username, self.password = username, password
-        self.token, self.expires_at = token, expires_at
-        self.lifetime = TOKEN_MARGIN * 10
         self.on_new_token = on_new_token
         self.logins = 0
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def _token_due(self) -> bool:
-        if not self.token or self.expires_at is None:
-            return True
-        return datetime.now(timezone.utc) >= self.expires_at - min(TOKEN_MARGIN, self.lifetime / 10)
-
-    def login(self) -> None:
+    def renew_token(self) -> None:
+        """Log in with the API user's password and report the token for encrypted storage."""
         if not (self.username and self.password):
             raise AuthError("itris needs the API user's username and password")
         body = super().request("POST", TOKEN_PATH, auth=False,
                                json={"username": self.username, "password": self.password}).json()
         if not isinstance(body, dict) or not body.get("access_token"):
             raise AuthError("itris login returned no access token")
-        self.token = str(body["access_token"])
-        self.lifetime = timedelta(seconds=float(body.get("expires_in") or 3600))
-        self.expires_at = datetime.now(timezone.utc) + self.lifetime
+        now = datetime.now(timezone.utc)
+        expires_at = now + timedelta(seconds=float(body.get("expires_in") or 3600))
+        self.set_token(str(body["access_token"]), expires_at, now)
         self.logins += 1
         if self.on_new_token:
-            self.on_new_token(self.token, self.expires_at)
-
-    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
-        if not auth:
-            return super().request(method, path, auth=False, **kwargs)
-        fresh = self._token_due()
-        if fresh:
-            self.login()
-        try:
-            return super().request(method, path, **kwargs)
-        except AuthError:
-            if fresh:
-                raise
-            # Auth mechanics, not a retry: the stored token expired or was revoked server-side.
-            self.login()
-            return super().request(method, path, **kwargs)
+            self.on_new_token(str(body["access_token"]), expires_at)
 
     def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
         try:

@@ -98,7 +98,7 @@ class ItrisProvider(Provider):
                            status=exc.status) from exc
 
     def check_connection(self) -> AccountInfo:
-        self.client.login()   # proves the password, not just a cached token
+        self.client.renew_token()   # proves the password, not just a cached token
         me = self._call("GET", A.ME_PATH) or {}
         return AccountInfo(name=me.get("displayName") or me.get("username"))
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 import requests
 
 from providers.errors import AuthError, Unavailable
-from providers.http import HttpClient
+from providers.http import TokenAuthClient
 
 EXCHANGE_PATH = "/api/Auth/ExchangeToken"
 SERVER_PAGE_ROWS = 10          # what the server really returns per page (§1.4)
@@ -41,28 +41,18 @@ def stored_time(value: Any) -> datetime | None:
         return None
 
 
-class TrackerClient(HttpClient):
+class TrackerClient(TokenAuthClient):
+    max_margin = MAX_MARGIN
+
     def __init__(self, base_url: str, customer_token: str, session: requests.Session | None = None, *,
                  jwt: str | None = None, expires_at: datetime | None = None,
                  obtained_at: datetime | None = None, on_new_jwt: JwtCallback | None = None):
-        super().__init__(base_url, session)
+        super().__init__(base_url, session, token=jwt, expires_at=expires_at, obtained_at=obtained_at)
         self.customer_token = customer_token
-        self.jwt, self.expires_at, self.obtained_at = jwt, expires_at, obtained_at
         self.on_new_jwt = on_new_jwt
         self.exchanges = 0
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.jwt}"}
-
-    def _jwt_due(self) -> bool:
-        if not self.jwt or self.expires_at is None:
-            return True
-        now = datetime.now(timezone.utc)
-        # A tenth of the lifetime (an hour at most): short sandbox JWTs are not re-exchanged every call.
-        lifetime = self.expires_at - (self.obtained_at or self.expires_at - MAX_MARGIN * 10)
-        return now >= self.expires_at - min(MAX_MARGIN, lifetime / 10)
-
-    def exchange(self) -> None:
+    def renew_token(self) -> None:
         """Swap the customer token for a fresh JWT and report it for encrypted storage."""
         if not self.customer_token:
             raise AuthError("no Tracker bearer token to exchange")
@@ -70,29 +60,14 @@ class TrackerClient(HttpClient):
                                json={"bearerToken": self.customer_token}).json()
         if not isinstance(body, dict) or not body.get("token"):
             raise AuthError("Tracker's token exchange returned no JWT")
-        self.jwt = str(body["token"])
-        self.obtained_at = datetime.now(timezone.utc)
+        jwt, obtained_at = str(body["token"]), datetime.now(timezone.utc)
         # No `expiration` (not seen, but cheap to survive): assume an hour; a 401 re-exchanges anyway.
         expiration = body.get("expiration")
-        self.expires_at = parse_expiration(expiration) if expiration else self.obtained_at + MAX_MARGIN
+        expires_at = parse_expiration(expiration) if expiration else obtained_at + MAX_MARGIN
+        self.set_token(jwt, expires_at, obtained_at)
         self.exchanges += 1
         if self.on_new_jwt:
-            self.on_new_jwt(self.jwt, self.expires_at, self.obtained_at)
-
-    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
-        if not auth:
-            return super().request(method, path, auth=False, **kwargs)
-        fresh = self._jwt_due()
-        if fresh:
-            self.exchange()
-        try:
-            return super().request(method, path, **kwargs)
-        except AuthError:
-            if fresh:
-                raise
-            # Auth mechanics, not a retry policy: the JWT died early (revoked or clock skew).
-            self.exchange()
-            return super().request(method, path, **kwargs)
+            self.on_new_jwt(jwt, expires_at, obtained_at)
 
     def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
         """ASP.NET ProblemDetails: `detail` or `title`, and `errors {field: [messages]}` (assumed)."""

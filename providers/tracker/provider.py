@@ -79,7 +79,7 @@ class TrackerProvider(Provider):
                            status=exc.status) from exc
 
     def check_connection(self) -> AccountInfo:
-        self.client.exchange()   # proves the customer token, not just a cached JWT
+        self.client.renew_token()   # proves the customer token, not just a cached JWT
         self._call("POST", "/api/v1/Resource/Search", json={"pageNumber": 1, "pageSize": 1})
         region = next((r for r, h in REGION_HOSTS.items() if self.base_url.startswith(h)), None)
         return AccountInfo(name=f"Tracker ({region.upper()})" if region else "Tracker")
