@@ -17,7 +17,6 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from blueprints._htmx import render_fragment, render_page_or_fragment
-from blueprints.auth import admin_required
 from services import settings as svc
 from services.settings_view import LAYER_LABELS, parse_form, sections
 
@@ -82,9 +81,8 @@ def save(which: str):
     try:
         svc.save(scope, values, shown, locks, found)
     except ValidationError as exc:
-        draft = {k: v for k, v in values.items()}
         return render_page_or_fragment("settings/page.html", block="form", status=422,
-                                       **_ctx(which, scope, found=found, draft=draft, errors=exc.messages))
+                                       **_ctx(which, scope, found=found, draft=values, errors=exc.messages))
     return _page(which, saved=True)
 
 

@@ -18,13 +18,17 @@ from sync.types import STANDARD_FIELDS, ResolvedSettings, SettingValue
 # The seeds' order of sections; a section the table gains later goes last rather than vanishing.
 SECTION_ORDER = ("Contact settings", "Adding to {crm}", "{record} fields", "Activity notes", "Contact fields",
                  "Job information", "{record} status", "Displayed company information", "Advanced settings")
+SECTION_TITLES = {"Contact fields": "Contact fields mapping"}
 DICT_TYPES = frozenset({"field_modes", "note_mapping", "field_mapping"})
 LIST_TYPES = frozenset({"field_list", "event_kinds", "job_statuses"})
 LAYER_LABELS = {"provider": "default", "team": "team", "user": "yours"}
 
 
+KIND_LABELS = {"linkedin_sent": "LinkedIn message sent", "linkedin_url": "LinkedIn URL", "opted_out": "Opted out"}
+
+
 def kind_label(kind: str) -> str:
-    return kind.replace("_", " ").capitalize()
+    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
 @dataclass
@@ -99,8 +103,7 @@ def sections(scope: Scope, settings: ResolvedSettings, own: Mapping[str, Any], f
     """The page's rows grouped by the seeds' sections, in the CRM's vocabulary. `draft` holds a
     rejected form's values so the page re-renders what the user typed."""
     ready = usable(found)
-    grouped: dict[str, list[Row]] = {}
-    order: dict[str, int] = {}
+    grouped: dict[tuple[int, int, str], list[Row]] = {}
     for key, d in scope.definitions().items():
         record = scope.record_label(d.record_type)
         choices, subkeys = _choices(d, found)
@@ -115,14 +118,19 @@ def sections(scope: Scope, settings: ResolvedSettings, own: Mapping[str, Any], f
         elif d.type in NEEDS_OPTIONS and not ready:
             reason = (f"Needs the options from {scope.crm}." if not found
                       else f"Couldn't read {scope.crm}: {found.get('error')}.")
-        row = Row(key, d, d.label_for(scope.crm, record), d.help_for(scope.crm, record), sv, value,
+        label = d.label_for(scope.crm, record)
+        per_type_section = "{record}" in d.section
+        if d.per_record_type and not per_type_section and "{record}" not in d.label:
+            label = f"{label} · {record}"      # e.g. the note mapping "tab" of each record type
+        row = Row(key, d, label, d.help_for(scope.crm, record), sv, value,
                   editable=not reason, reason=reason, choices=choices, subkeys=subkeys, locked_for_user=locked)
-        title = d.section_for(scope.crm, record)
-        grouped.setdefault(title, []).append(row)
+        # A CRM whose record type is "Contact" would merge "Contact fields" (its fields) with the
+        # field-mapping section of the same name; the seeds call the latter the fields mapping.
+        title = SECTION_TITLES.get(d.section) or d.section_for(scope.crm, record)
         template_pos = SECTION_ORDER.index(d.section) if d.section in SECTION_ORDER else len(SECTION_ORDER)
-        rt_pos = scope.spec.record_types.index(d.record_type) if d.record_type else 0
-        order.setdefault(title, template_pos * 10 + rt_pos)
-    return sorted(grouped.items(), key=lambda item: order[item[0]])
+        rt_pos = scope.spec.record_types.index(d.record_type) if d.record_type and per_type_section else 0
+        grouped.setdefault((template_pos, rt_pos, title), []).append(row)
+    return [(title, rows) for (_, _, title), rows in sorted(grouped.items())]
 
 
 def parse_form(scope: Scope, form: MultiDict) -> tuple[dict[str, Any], list[str], list[str] | None]:

@@ -54,7 +54,8 @@ def team_layer() -> SettingsLayer | None:
 
 def runtime_settings(user, conn: Connection):
     """The settings the sync runtime would use for a person `user` added (its own loader)."""
-    person = Person(team_id=user.team_id, first_name="Ada", email="ada@example.com")
+    n = db.session.scalar(select(func.count()).select_from(Person)) + 1
+    person = Person(team_id=user.team_id, first_name="Ada", email=f"ada{n}@example.com")
     campaign = Campaign(team_id=user.team_id, owner_id=user.id, name="C", sync_as="candidate")
     db.session.add_all([person, campaign])
     db.session.flush()
@@ -85,6 +86,15 @@ def test_options_come_from_the_crm_and_a_team_value_reaches_the_runtime(cats_adm
     assert settings.values["displayed_fields.candidate"].value == [custom[0], "email"]
     assert settings.values["displayed_fields.candidate"].layer == "team"
     assert settings.values["add_candidate"].value == "reply" and settings.layer("add_candidate") == "team"
+    note_type = options_of(frag, "v:note_mapping.candidate:reply")[0]
+    r = post(b, TEAM, [("shown", "note_mapping.candidate"), ("set", "note_mapping.candidate"),
+                       ("v:note_mapping.candidate:reply", note_type), ("v:note_mapping.candidate:call", "")], TEAM)
+    assert r.status_code == 200
+    assert runtime_settings(b.user, b.conn).note_type("candidate", "reply") == note_type
+    r = post(b, TEAM, [("shown", "note_mapping.candidate"), ("set", "note_mapping.candidate"),
+                       ("v:note_mapping.candidate:reply", "no-such-type")], TEAM)
+    assert r.status_code == 422 and team_layer().values["note_mapping.candidate"] == {"reply": note_type}
+    r = post(b, TEAM, [("shown", "note_mapping.candidate")], TEAM)
     # Unticking "set" goes back to the default.
     r = post(b, TEAM, [("shown", "add_candidate"), ("v:add_candidate", "reply")], TEAM)
     assert r.status_code == 200
@@ -146,6 +156,10 @@ def test_recruiter_gets_403_on_the_team_page(logged_in):
     assert b.get(TEAM).status_code == 403
     assert b.post(TEAM, {"shown": "sync_manual_updates"}, page=MINE).status_code == 403
     assert b.get(MINE).status_code == 200
+    admin = logged_in("admin")
+    connect(admin.user, "http://127.0.0.1:9/v3", {"api_key": "k"})
+    r = admin.client.post(TEAM, data={"shown": "sync_manual_updates", "set": "sync_manual_updates"})
+    assert r.status_code == 400 and db.session.scalar(select(func.count()).select_from(SettingsLayer)) == 0
     assert "hasn't connected a CRM" in b.get(MINE).get_data(as_text=True)
 
 
