@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import account, activity, auth, campaigns, integrations, panel, settings
+    from blueprints import account, activity, auth, campaigns, integrations, panel, people, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(activity.bp)
     app.register_blueprint(panel.bp)
+    app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
 
 

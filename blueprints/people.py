@@ -1,0 +1,146 @@
+"""People: a person's page (captured details, campaigns, CRM links, a timeline of outreach events
+with their sync status) with an "Edit details" form, and the "Record activity" action of a campaign
+member row. Every state change goes through `services.people_edits` → `services.outbox`; the
+response shows THE intent status fragment (activity/_intent_status.html), which polls itself.
+Team-scoped throughout: another team's person or enrolment is a 404."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+from blueprints._htmx import is_htmx, render_page_or_fragment
+from blueprints.panel_schemas import FIELD_LABELS, ProfileSchema
+from extensions import db
+from models import Enrolment, Person
+from services import people_edits as svc
+from services.people import PROFILE_FIELDS
+from sync.ops import KIND_LABELS
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+NOTE_MAX = 5000
+EDIT_INPUTS = tuple((k, FIELD_LABELS[k]) for k in PROFILE_FIELDS)
+
+
+class ActivitySchema(Schema):
+    """The "Record activity" form. Unknown keys (the CSRF token) are ignored, not errors."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        tuple(svc.RECORDABLE),
+        error="Unknown activity {input!r}: choose one of " + ", ".join(l for l, _c in svc.RECORDABLE.values()) + "."))
+    note = fields.String(load_default=None, validate=validate.Length(max=NOTE_MAX))
+    submission = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{8,64}$", error="This form has expired; reload the page and try again."))
+    back = fields.String(load_default="campaign", validate=validate.OneOf(("campaign", "person")))
+
+    @pre_load
+    def _drop_blanks(self, data: Any, **_: Any) -> Any:
+        return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    msgs = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return {k: v if isinstance(v, list) else [str(v)] for k, v in msgs.items()}
+
+
+@bp.app_template_global()
+def activity_kinds() -> dict[str, tuple[str, str | None]]:
+    """The activities a user may record, for `campaigns/_member_actions.html` on any page."""
+    return svc.RECORDABLE
+
+
+@bp.app_template_global()
+def submission_token() -> str:
+    """A one-time token per rendered form, so a double submit records one event."""
+    return secrets.token_urlsafe(16)
+
+
+def _person_or_404(person_id: int) -> Person:
+    person = svc.get_person(current_user.team_id, person_id)
+    if person is None:
+        abort(404, description="No such person in your team.")
+    return person
+
+
+def _enrolment_or_404(enrolment_id: int) -> Enrolment:
+    enrolment = svc.get_enrolment(current_user.team_id, enrolment_id)
+    if enrolment is None:
+        abort(404, description="No such campaign member in your team.")
+    return enrolment
+
+
+def _show(person: Person, status: int = 200, **ctx: Any):
+    form = ctx.pop("form", None)
+    if form is None:
+        form = {k: getattr(person, k) or "" for k in PROFILE_FIELDS}
+    return render_page_or_fragment(
+        "people/show.html", block="person", status=status, person=person, form=form,
+        errors=ctx.pop("errors", {}), inputs=EDIT_INPUTS, kind_labels=KIND_LABELS, field_labels=FIELD_LABELS, campaigns=svc.person_campaigns(person),
+        links=svc.person_links(person), timeline=svc.timeline(person), **ctx)
+
+
+@bp.get("/<int:person_id>")
+@login_required
+def show(person_id: int):
+    """A person: details, campaigns, CRM links, and what happened with the sync of each event."""
+    return _show(_person_or_404(person_id))
+
+
+@bp.post("/<int:person_id>")
+@login_required
+def edit(person_id: int):
+    """Save "Edit details": 422 with the errors and nothing written, else one manual_update event."""
+    person = _person_or_404(person_id)
+    raw = {k: v for k, v in request.form.to_dict().items() if k in PROFILE_FIELDS}
+    try:
+        values = ProfileSchema().load(raw)
+        result = svc.edit_person(current_user, person, values)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _show(person, 422, errors=_errors(exc), form=request.form)
+    if not result.changed:
+        notice = "Nothing changed."
+    elif result.intent is not None:
+        notice = f"Saved {', '.join(FIELD_LABELS[k] for k in result.changed)}."
+    else:
+        notice = f"Saved {', '.join(FIELD_LABELS[k] for k in result.changed)}; not in a synced campaign."
+    if not is_htmx():
+        flash(notice, "success")
+        return redirect(url_for("people.show", person_id=person.id), 303)
+    return _show(person, notice=notice)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/activity")
+@login_required
+def record(enrolment_id: int):
+    """Record that an activity happened for a campaign member; answer with its sync status."""
+    enrolment = _enrolment_or_404(enrolment_id)
+    back = "person" if request.form.get("back") == "person" else "campaign"
+    ctx: dict[str, Any] = {"enrolment": enrolment, "back": back}
+    try:
+        data = ActivitySchema().load(request.form.to_dict())
+    except ValidationError as exc:
+        return render_page_or_fragment("people/record.html", block="activity", status=422,
+                                       activity_errors=_errors(exc), activity_form=request.form, **ctx)
+    done = svc.record_activity(current_user, enrolment, data["kind"], data["note"], data["submission"])
+    label = svc.RECORDABLE[data["kind"]][0]
+    if done.duplicate:
+        notice = f"{label} was already recorded; nothing new was queued."
+    elif done.intent is None:
+        notice = f"Recorded: {label}. No CRM is connected, so nothing is synced."
+    else:
+        notice = f"Recorded: {label}."
+    if not is_htmx():
+        flash(notice, "success")
+        if data["back"] == "person":
+            return redirect(url_for("people.show", person_id=enrolment.person_id), 303)
+        return redirect(url_for("campaigns.show", campaign_id=enrolment.campaign_id) + f"#member-{enrolment.id}", 303)
+    return render_page_or_fragment("people/record.html", block="activity", activity_notice=notice,
+                                   recorded_intent=done.intent, **ctx)

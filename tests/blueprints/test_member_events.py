@@ -1,0 +1,280 @@
+"""Every sync trigger reachable from the campaign and person pages, end to end: the Flask test client
+(CSRF on), the real outbox, a real RQ burst worker and the CATS sandbox over a socket. Team settings
+are written as SettingsLayer rows (the settings UI is another slice)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sync_support import campaign, connect, profile, sandbox_state
+
+from extensions import db
+from models import AuditEntry, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent
+
+TOKEN = re.compile(r'name="submission" value="([^"]+)"')
+
+
+def candidates(server, email):
+    return [r for r in sandbox_state(server)["tables"].get("candidates", []) if email in str(r).lower()]
+
+
+def notes_on(server, candidate):
+    """The CATS activities (notes) on one candidate, oldest first."""
+    rows = sandbox_state(server)["tables"].get("activities", [])
+    return sorted((a for a in rows if a["data_item"] == {"id": candidate["id"], "type": "candidate"}),
+                  key=lambda a: a["id"])
+
+
+def set_team(user, values):
+    """Upsert the team's CATS settings layer (one row per team and provider)."""
+    layer = db.session.scalars(select(SettingsLayer).where(SettingsLayer.team_id == user.team_id,
+                                                           SettingsLayer.user_id.is_(None))).first()
+    if layer is None:
+        layer = SettingsLayer(team_id=user.team_id, user_id=None, provider_key="cats", values={})
+        db.session.add(layer)
+    layer.values = {**layer.values, **values}
+    db.session.commit()
+
+
+def start(logged_in, sandbox, run_worker, n, *, add_when=None, settings=None, **person):
+    """A recruiter whose team is connected to the CATS sandbox, a campaign, and one member added
+    on the campaign page; the worker has run the "added" intent."""
+    server = sandbox("cats")
+    b = logged_in("recruiter")
+    connect(b.user, "cats", server)
+    if settings:
+        set_team(b.user, settings)
+    camp = campaign(b.user, sync_override={"add_candidate": add_when} if add_when else {})
+    r = b.post(f"/campaigns/{camp.id}/members", profile(n, **person), page=f"/campaigns/{camp.id}")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.campaign_id == camp.id)).one()
+    run_worker()
+    return server, b, enrolment
+
+
+def record(b, enrolment, kind, note=None, *, token=None, htmx=True):
+    """Submit the member row's "Record activity" form, with the submission token the page rendered."""
+    page = f"/campaigns/{enrolment.campaign_id}"
+    if token is None:
+        html = b.get(page).get_data(as_text=True)
+        token = TOKEN.search(html[html.index(f'id="member-{enrolment.id}-activity"'):]).group(1)
+    else:
+        page = "/campaigns/"    # any page of the user's own, for the CSRF token
+    data = {"kind": kind, "submission": token}
+    if note is not None:
+        data["note"] = note
+    return b.post(f"/people/enrolments/{enrolment.id}/activity", data, page=page, htmx=htmx)
+
+
+def intent_of(kind, person_id):
+    db.session.expire_all()
+    return db.session.scalars(select(SyncIntent).join(OutreachEvent, OutreachEvent.id == SyncIntent.event_id)
+                              .where(OutreachEvent.kind == kind, SyncIntent.person_id == person_id)
+                              .order_by(SyncIntent.id.desc())).first()
+
+
+def edit(b, person, **changes):
+    form = {k: getattr(person, k) or "" for k in ("first_name", "last_name", "email", "phone", "title",
+                                                   "company", "location", "linkedin_url")}
+    form.update(changes)
+    return b.post(f"/people/{person.id}", form, page="/campaigns/", htmx=True)
+
+
+def count(model):
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_reply_trigger_creates_the_candidate_with_the_reply_note(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 1, add_when="reply")
+    added = intent_of("added", enrolment.person_id)
+    assert added.state == "skipped" and "reply" in added.reason
+    assert candidates(server, "ada1@example.com") == []
+
+    r = record(b, enrolment, "reply", "Keen to talk next week")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    intent = intent_of("reply", enrolment.person_id)
+    assert f'id="intent-{intent.id}-status"' in html and "Recorded: Replied" in html
+    assert 'hx-trigger="load delay:1s"' in html          # the shared fragment polls itself
+    run_worker()
+    assert intent_of("reply", enrolment.person_id).state == "synced"
+    [cand] = candidates(server, "ada1@example.com")
+    [note] = notes_on(server, cand)
+    assert "Keen to talk next week" in note["notes"]
+    status = b.get(f"/intents/{intent.id}/status", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Synced" in status and "hx-trigger" not in status
+
+    # The member's name on the campaign page leads to the person page, which shows the timeline.
+    page = b.get(f"/campaigns/{enrolment.campaign_id}").get_data(as_text=True)
+    assert f'href="/people/{enrolment.person_id}"' in page
+    person_page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
+    assert "Replied" in person_page and "Keen to talk next week" in person_page
+    assert f"#{cand['id']}" in person_page                 # the CRM link
+
+
+def test_interested_trigger_waits_for_interest_and_back_fills_the_reply(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 2, add_when="interested")
+    record(b, enrolment, "reply", "Tell me more")
+    run_worker()
+    reply = intent_of("reply", enrolment.person_id)
+    assert reply.state == "waiting" and "until this person is added" in reply.reason
+    assert candidates(server, "ada2@example.com") == []
+
+    record(b, enrolment, "interested", "Yes, let's do it")
+    run_worker()
+    assert intent_of("interested", enrolment.person_id).state == "synced"
+    assert intent_of("reply", enrolment.person_id).state == "synced"
+    [cand] = candidates(server, "ada2@example.com")
+    bodies = [n["notes"] for n in notes_on(server, cand)]
+    # The trigger's own note goes with the create; the waiting reply is back-filled right after.
+    assert len(bodies) == 2 and "Yes, let's do it" in bodies[0] and "Tell me more" in bodies[1]
+
+
+def test_email_sent_is_one_activity_on_the_linked_candidate(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 3)
+    [cand] = candidates(server, "ada3@example.com")
+    assert notes_on(server, cand) == []
+    record(b, enrolment, "email_sent", "Intro: the compiler team")
+    run_worker()
+    [note] = notes_on(server, cand)
+    assert "Email sent (email)" in note["notes"] and "Intro: the compiler team" in note["notes"]
+    assert intent_of("email_sent", enrolment.person_id).state == "synced"
+
+
+def test_only_notes_to_synced_records_wait_and_are_back_filled_in_order(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 4, add_when="reply",
+                                 settings={"only_notes_to_synced": True})
+    record(b, enrolment, "email_sent", "First touch")
+    record(b, enrolment, "linkedin_sent", "Second touch")
+    run_worker()
+    for kind in ("email_sent", "linkedin_sent"):
+        assert intent_of(kind, enrolment.person_id).state == "waiting"
+    page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
+    assert "Waiting" in page and "Note waits until this person is added" in page
+
+    record(b, enrolment, "reply", "Third: a reply")
+    run_worker()
+    [cand] = candidates(server, "ada4@example.com")
+    bodies = [n["notes"] for n in notes_on(server, cand)]
+    assert len(bodies) == 3
+    # The waiting notes are back-filled in the order they happened (after the trigger's own note,
+    # which the runtime writes with the create).
+    order = [next(i for i, b in enumerate(bodies) if text in b) for text in ("First touch", "Second touch")]
+    assert order[0] < order[1] and sum("Third: a reply" in b for b in bodies) == 1
+    assert {intent_of(k, enrolment.person_id).state for k in ("email_sent", "linkedin_sent", "reply")} == {"synced"}
+
+
+def test_manual_edit_is_pushed_only_with_sync_manual_updates_on(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 5)
+    person = db.session.get(Person, enrolment.person_id)
+    r = edit(b, person, title="Staff Engineer")
+    assert r.status_code == 200 and "Saved Title" in r.get_data(as_text=True)
+    run_worker()
+    event = db.session.scalars(select(OutreachEvent).where(OutreachEvent.kind == "manual_update")).one()
+    assert event.data == {"title": "Staff Engineer"} and event.enrolment_id == enrolment.id
+    off = intent_of("manual_update", person.id)
+    assert off.state == "skipped" and "Sync manual contact updates" in off.reason
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.intent_id == off.id)).all()
+    assert any("Sync manual contact updates" in a.summary for a in audit)
+    [cand] = candidates(server, "ada5@example.com")
+    assert cand["title"] == "Engineer"
+
+    set_team(b.user, {"sync_manual_updates": True, "update_mode.candidate": "always"})
+    edit(b, db.session.get(Person, person.id), title="Principal Engineer")
+    run_worker()
+    assert intent_of("manual_update", person.id).state == "synced"
+    [cand] = candidates(server, "ada5@example.com")
+    assert cand["title"] == "Principal Engineer"
+    page = b.get(f"/people/{person.id}").get_data(as_text=True)
+    assert "Details edited" in page and "Title: Principal Engineer" in page
+
+
+def test_mandatory_field_waits_then_goes_when_filled_on_the_person_page(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 6,
+                                 settings={"mandatory_fields.candidate": ["phone"]})
+    added = intent_of("added", enrolment.person_id)
+    assert added.state == "waiting" and "Phone" in added.reason
+    assert candidates(server, "ada6@example.com") == []
+    page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
+    assert "Waiting" in page and "mandatory field(s) Phone" in page
+
+    r = edit(b, db.session.get(Person, enrolment.person_id), phone="+44 20 7946 0018")
+    assert r.status_code == 200
+    run_worker()
+    assert intent_of("added", enrolment.person_id).state == "synced"
+    [cand] = candidates(server, "ada6@example.com")
+    assert "+44 20 7946 0018" in cand["phones"].values()
+
+
+def test_a_double_submit_is_one_event_and_one_note(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 7)
+    html = b.get(f"/campaigns/{enrolment.campaign_id}").get_data(as_text=True)
+    token = TOKEN.search(html).group(1)
+    first = record(b, enrolment, "reply", "Only once please", token=token)
+    second = record(b, enrolment, "reply", "Only once please", token=token)
+    assert first.status_code == second.status_code == 200
+    assert "already recorded" in second.get_data(as_text=True)
+    run_worker()
+    assert db.session.scalar(select(func.count()).select_from(OutreachEvent)
+                             .where(OutreachEvent.kind == "reply")) == 1
+    [cand] = candidates(server, "ada7@example.com")
+    assert len([n for n in notes_on(server, cand) if "Only once please" in n["notes"]]) == 1
+    # A fresh form (a new token) is a new event.
+    record(b, enrolment, "reply", "Second reply")
+    run_worker()
+    assert len(notes_on(server, cand)) == 2
+
+
+def test_without_javascript_the_form_redirects_back(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 8)
+    r = record(b, enrolment, "call", "Spoke for 10 minutes", htmx=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith(
+        f"/campaigns/{enrolment.campaign_id}#member-{enrolment.id}")
+    page = b.get(f"/campaigns/{enrolment.campaign_id}").get_data(as_text=True)
+    assert "Recorded: Call." in page
+    run_worker()
+    [cand] = candidates(server, "ada8@example.com")
+    assert "Spoke for 10 minutes" in notes_on(server, cand)[0]["notes"]
+
+
+def test_another_team_gets_404_and_nothing_is_written(logged_in, sandbox, run_worker):
+    _server, _b, enrolment = start(logged_in, sandbox, run_worker, 9)
+    events, person = count(OutreachEvent), db.session.get(Person, enrolment.person_id)
+    outsider = logged_in("recruiter")
+    assert record(outsider, enrolment, "reply", token="a" * 22).status_code == 404
+    assert outsider.get(f"/people/{person.id}").status_code == 404
+    assert edit(outsider, person, title="Hijacked").status_code == 404
+    assert count(OutreachEvent) == events
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).title == "Engineer"
+    assert "Ada9" not in outsider.get("/activity").get_data(as_text=True)
+
+
+def test_bad_inputs_are_422_and_write_nothing(logged_in, sandbox, run_worker):
+    _server, b, enrolment = start(logged_in, sandbox, run_worker, 10)
+    before = (count(OutreachEvent), count(SyncIntent))
+    r = record(b, enrolment, "hired")
+    assert r.status_code == 422 and "Unknown activity &#39;hired&#39;" in r.get_data(as_text=True)
+    assert record(b, enrolment, "added").status_code == 422          # not recordable by hand
+    assert record(b, enrolment, "manual_update").status_code == 422
+    assert record(b, enrolment, "reply", "x" * 5001).status_code == 422
+    assert record(b, enrolment, "reply", token="<bad token>").status_code == 422
+    no_js = record(b, enrolment, "hired", htmx=False)
+    assert no_js.status_code == 422 and "Record activity for" in no_js.get_data(as_text=True)
+
+    person = db.session.get(Person, enrolment.person_id)
+    other = Person(team_id=person.team_id, first_name="Taken", email="taken@example.com", extra={})
+    db.session.add(other)
+    db.session.commit()
+    for bad in ({"first_name": "<script>x</script>"}, {"last_name": "Love>lace"}, {"first_name": ""},
+                {"email": "not-an-email"}, {"email": "taken@example.com"}, {"title": "t" * 201},
+                {"linkedin_url": "https://evil.example.com/in/ada"}, {"phone": "call me maybe"}):
+        r = edit(b, db.session.get(Person, person.id), **bad)
+        assert r.status_code == 422, bad
+        assert "field-error" in r.get_data(as_text=True), bad
+    assert (count(OutreachEvent), count(SyncIntent)) == before
+    db.session.expire_all()
+    same = db.session.get(Person, person.id)
+    assert (same.first_name, same.last_name, same.email, same.title) == ("Ada10", "Lovelace10",
+                                                                         "ada10@example.com", "Engineer")
