@@ -76,7 +76,9 @@ def save(which: str):
     scope = _scope(which)
     if scope is None:
         abort(409, description="Connect a CRM before changing its settings.")
-    found = svc.cached_options(scope.connection.id)
+    # Checked against the cached options only: a save never waits on the CRM (an expired cache
+    # queues a reload, and only changed option-backed values are refused until it is back).
+    found = svc.cached_options(scope.connection.id) or svc.options_for(scope.connection)
     values, shown, locks = parse_form(scope, request.form)
     try:
         svc.save(scope, values, shown, locks, found)

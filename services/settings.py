@@ -183,14 +183,20 @@ def save(scope: Scope, submitted: Mapping[str, Any], shown: Iterable[str], locks
     defs, all_defs = scope.definitions(), _definitions(scope.spec)
     team, mine = layers(scope)
     team_locks = set(team.locks if team else ())
+    current = team if scope.user_id is None else mine
+    stored = dict(current.values or {}) if current else {}
     errors: dict[str, list[str]] = {}
     for key in shown:
         d = all_defs.get(key)
+        # An option-backed value left as it was was checked when it was saved: an expired options
+        # cache mustn't make the rest of the page unsaveable.
+        unchanged = submitted.get(key) == stored.get(key)
         if d is not None and key not in defs:
             errors[key] = ["Only an admin can set this, on the team's settings page."]
         elif d is not None and scope.user_id is not None and key in team_locks and submitted.get(key) is not None:
             errors[key] = ["Locked by your admin: the team's value applies."]
-        elif d is not None and d.type in NEEDS_OPTIONS and submitted.get(key) is not None and not usable(found):
+        elif (d is not None and d.type in NEEDS_OPTIONS and submitted.get(key) is not None and not unchanged
+              and not usable(found)):
             errors[key] = [f"Can't check this against {scope.crm} right now: refresh the options from {scope.crm}."]
     payload = {k: submitted.get(k) for k in shown if k not in errors}
     try:
@@ -207,7 +213,7 @@ def save(scope: Scope, submitted: Mapping[str, Any], shown: Iterable[str], locks
     if errors:
         raise ValidationError(errors)
 
-    layer = team if scope.user_id is None else mine
+    layer = current
     if layer is None:
         layer = SettingsLayer(team_id=scope.team_id, user_id=scope.user_id, provider_key=scope.provider.key,
                               values={}, locks=[])

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from crypto import encrypt_credentials
-from extensions import db
+from extensions import db, get_redis
 from models import Campaign, Connection, Enrolment, Person, SettingsLayer, SyncIntent
 from services.sync.context import load_context
 
@@ -95,6 +95,16 @@ def test_options_come_from_the_crm_and_a_team_value_reaches_the_runtime(cats_adm
                        ("v:note_mapping.candidate:reply", "no-such-type")], TEAM)
     assert r.status_code == 422 and team_layer().values["note_mapping.candidate"] == {"reply": note_type}
     r = post(b, TEAM, [("shown", "note_mapping.candidate")], TEAM)
+    # Options expired: unchanged option-backed values still save with the rest, a changed one waits.
+    get_redis().delete(f"shoal:settings-options:{b.conn.id}")
+    kept = [("shown", "displayed_fields.candidate"), ("set", "displayed_fields.candidate"),
+            ("v:displayed_fields.candidate", custom[0]), ("v:displayed_fields.candidate", "email")]
+    r = post(b, TEAM, kept + [("shown", "company_info"), ("set", "company_info")], TEAM)
+    assert r.status_code == 200 and team_layer().values["company_info"] is False
+    r = post(b, TEAM, kept[:3] + [("shown", "company_info")], TEAM)
+    assert r.status_code == 422 and "refresh the options" in r.get_data(as_text=True)
+    assert team_layer().values["company_info"] is False
+    r = post(b, TEAM, kept + [("shown", "company_info")], TEAM)
     # Unticking "set" goes back to the default.
     r = post(b, TEAM, [("shown", "add_candidate"), ("v:add_candidate", "reply")], TEAM)
     assert r.status_code == 200
