@@ -32,9 +32,9 @@ class ActivitySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    kind = fields.String(required=True, validate=validate.OneOf(
-        tuple(svc.RECORDABLE),
-        error="Unknown activity {input!r}: choose one of " + ", ".join(l for l, _c in svc.RECORDABLE.values()) + "."))
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(svc.RECORDABLE), error=(
+        "Unknown activity {input!r}: choose one of "
+        + ", ".join(label for label, _channel in svc.RECORDABLE.values()) + ".")))
     note = fields.String(load_default=None, validate=validate.Length(max=NOTE_MAX))
     submission = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Za-z0-9_-]{8,64}$", error="This form has expired; reload the page and try again."))
@@ -82,7 +82,8 @@ def _show(person: Person, status: int = 200, **ctx: Any):
         form = {k: getattr(person, k) or "" for k in PROFILE_FIELDS}
     return render_page_or_fragment(
         "people/show.html", block="person", status=status, person=person, form=form,
-        errors=ctx.pop("errors", {}), inputs=EDIT_INPUTS, kind_labels=KIND_LABELS, field_labels=FIELD_LABELS, campaigns=svc.person_campaigns(person),
+        errors=ctx.pop("errors", {}), inputs=EDIT_INPUTS, kind_labels=KIND_LABELS, field_labels=FIELD_LABELS,
+        campaigns=svc.person_campaigns(person),
         links=svc.person_links(person), timeline=svc.timeline(person), **ctx)
 
 
@@ -141,6 +142,7 @@ def record(enrolment_id: int):
         flash(notice, "success")
         if data["back"] == "person":
             return redirect(url_for("people.show", person_id=enrolment.person_id), 303)
-        return redirect(url_for("campaigns.show", campaign_id=enrolment.campaign_id) + f"#member-{enrolment.id}", 303)
+        back_url = url_for("campaigns.show", campaign_id=enrolment.campaign_id)
+        return redirect(f"{back_url}#member-{enrolment.id}", 303)
     return render_page_or_fragment("people/record.html", block="activity", activity_notice=notice,
                                    recorded_intent=done.intent, **ctx)

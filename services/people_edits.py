@@ -15,7 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy import or_
 
 from extensions import db, get_redis
-from models import Campaign, Connection, CrmLink, Enrolment, OutreachEvent, Person, SyncIntent, User, team_query
+from models import (Campaign, Connection, CrmLink, Enrolment, OutreachEvent, Person, SyncIntent, User,
+                    team_query)
 from services.outbox import record_event
 from services.people import PROFILE_FIELDS, linkedin_key
 
@@ -71,6 +72,27 @@ def _submission_key(team_id: int, token: str) -> str:
     return f"shoal:submission:team{team_id}:{token}"
 
 
+def _claim(key: str) -> tuple[bool | None, str | None]:
+    """(True, None) if this submit is the first; (False, what the first stored) for a twin;
+    (None, None) if Redis can't be reached."""
+    try:
+        redis = get_redis()
+        if redis.set(key, "pending", nx=True, ex=SUBMISSION_TTL):
+            return True, None
+        raw = redis.get(key)
+    except Exception:
+        log.warning("could not claim submission key %s", key, exc_info=True)
+        return None, None
+    return False, raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _release(key: str) -> None:
+    try:
+        get_redis().delete(key)
+    except Exception:
+        log.warning("could not release submission key %s", key, exc_info=True)
+
+
 def record_activity(user: User, enrolment: Enrolment, kind: str, note: str | None,
                     submission: str | None) -> Recorded:
     """Record one outreach activity for an enrolment of the user's team and queue its sync.
@@ -84,22 +106,24 @@ def record_activity(user: User, enrolment: Enrolment, kind: str, note: str | Non
     assert enrolment.team_id == user.team_id
     key = _submission_key(user.team_id, submission) if submission else None
     if key is not None:
-        try:
-            redis = get_redis()
-            if not redis.set(key, "pending", nx=True, ex=SUBMISSION_TTL):
-                seen = redis.get(key)
-                seen = seen.decode() if isinstance(seen, bytes) else seen
-                event = None
-                if seen and seen.isdigit():
-                    event = db.session.scalars(team_query(OutreachEvent, user.team_id)
-                                               .where(OutreachEvent.id == int(seen))).first()
-                return Recorded(event, intent_for(event) if event else None, duplicate=True)
-        except Exception:   # Redis unreachable: record without the double-submit guard
-            log.warning("could not claim submission %s; recording without the guard", submission, exc_info=True)
+        claimed, seen = _claim(key)
+        if claimed is None:   # Redis unreachable: record without the double-submit guard
             key = None
-    label, channel = RECORDABLE[kind]
-    event = record_event(enrolment, kind, channel=channel, body=(note or "").strip() or None,
-                         created_by_id=user.id)
+        elif not claimed:
+            event = None
+            if seen and seen.isdigit():
+                event = db.session.scalars(team_query(OutreachEvent, user.team_id)
+                                           .where(OutreachEvent.id == int(seen))).first()
+            return Recorded(event, intent_for(event) if event else None, duplicate=True)
+    _label, channel = RECORDABLE[kind]
+    try:
+        event = record_event(enrolment, kind, channel=channel, body=(note or "").strip() or None,
+                             created_by_id=user.id)
+    except Exception:
+        # Nothing was recorded: free the token so resending the same form is not taken for a twin.
+        if key is not None:
+            _release(key)
+        raise
     if key is not None:
         try:
             get_redis().set(key, str(event.id), ex=SUBMISSION_TTL)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import requests
+
 from sqlalchemy import func, select
 from sync_support import campaign, connect, profile, sandbox_state
 
@@ -162,7 +164,8 @@ def test_only_notes_to_synced_records_wait_and_are_back_filled_in_order(logged_i
     # which the runtime writes with the create).
     order = [next(i for i, b in enumerate(bodies) if text in b) for text in ("First touch", "Second touch")]
     assert order[0] < order[1] and sum("Third: a reply" in b for b in bodies) == 1
-    assert {intent_of(k, enrolment.person_id).state for k in ("email_sent", "linkedin_sent", "reply")} == {"synced"}
+    kinds = ("email_sent", "linkedin_sent", "reply")
+    assert {intent_of(k, enrolment.person_id).state for k in kinds} == {"synced"}
 
 
 def test_manual_edit_is_pushed_only_with_sync_manual_updates_on(logged_in, sandbox, run_worker):
@@ -278,3 +281,34 @@ def test_bad_inputs_are_422_and_write_nothing(logged_in, sandbox, run_worker):
     same = db.session.get(Person, person.id)
     assert (same.first_name, same.last_name, same.email, same.title) == ("Ada10", "Lovelace10",
                                                                          "ada10@example.com", "Engineer")
+
+
+def test_not_interested_fires_the_reply_trigger_and_opted_out_says_why_nothing_was_sent(
+        logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 11, add_when="reply")
+    record(b, enrolment, "opted_out")
+    run_worker()
+    opted = intent_of("opted_out", enrolment.person_id)
+    assert opted.state == "skipped" and "doesn't create notes" in opted.reason
+    assert candidates(server, "ada11@example.com") == []
+    page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
+    assert "Opted out" in page and "Skipped" in page and "doesn&#39;t create notes" in page
+
+    record(b, enrolment, "not_interested", "Not now, maybe next year")
+    run_worker()
+    assert intent_of("not_interested", enrolment.person_id).state == "synced"
+    [cand] = candidates(server, "ada11@example.com")
+    assert ["Not now, maybe next year" in n["notes"] for n in notes_on(server, cand)] == [True]
+
+
+def test_a_parked_sync_shows_on_the_person_page_with_retry(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 12)
+    requests.post(f"{server.base}/__sandbox/faults", json={"mode": "401", "count": 5},
+                  timeout=5).raise_for_status()
+    record(b, enrolment, "call", "Left a voicemail")
+    run_worker()
+    parked = intent_of("call", enrolment.person_id)
+    assert parked.state == "parked" and parked.reason.startswith("auth: ")
+    page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
+    assert "Needs attention" in page and f'action="/intents/{parked.id}/retry"' in page
+    assert page.count('name="submission"') == 1          # the person page can record activity too
