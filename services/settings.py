@@ -34,6 +34,7 @@ from sync.types import ProviderSpec, ResolvedSettings
 CACHE_SECONDS = 600
 ERROR_CACHE_SECONDS = 30
 LOADING_SECONDS = 60
+OPTIONS_MAX_WAIT = 5.0
 
 # Setting types whose values are ids the CRM hands out: editable only once its options are loaded.
 NEEDS_OPTIONS = frozenset({"field_list", "field_modes", "status", "note_mapping", "field_mapping", "job_statuses"})
@@ -127,7 +128,9 @@ def load_options(connection_id: int) -> dict[str, Any]:
     out: dict[str, Any] = {"error": None, "types": {}}
     try:
         provider = get_provider(conn.provider_key)
-        adapter = build_adapter(conn, provider)
+        # A handful of reads in a row: pace them within the shared budget rather than give up after
+        # the burst (a 60/min CRM allows one call per second), still bounded so the job ends.
+        adapter = build_adapter(conn, provider, max_wait=OPTIONS_MAX_WAIT)
         for rt in provider.record_types:
             per: dict[str, Any] = {}
             if provider.supports(Capability.FIELDS):

@@ -102,11 +102,15 @@ def _event_info(row: OutreachEvent | None) -> EventInfo:
                      channel=row.channel, data=dict(row.data or {}))
 
 
-def build_adapter(conn: Connection, provider_cls: type[Provider]) -> Provider:
-    """The adapter for one connection, its HTTP drawing on the connection's shared rate budget."""
+def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: float | None = None) -> Provider:
+    """The adapter for one connection, its HTTP drawing on the connection's shared rate budget.
+    `max_wait`: seconds a call may wait for its slot (default RATE_BUDGET_MAX_WAIT); a job that
+    must make several calls in a row against a slow budget (settings options) passes more."""
     cfg = current_app.config
     pace = pace_for(provider_cls, conn.rate_limit_per_minute, float(cfg.get("RATE_BUDGET_WINDOW_SECONDS", 60)))
-    budget = RateBudget(get_redis(), conn.id, pace, max_wait=float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT)))
+    if max_wait is None:
+        max_wait = float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT))
+    budget = RateBudget(get_redis(), conn.id, pace, max_wait=max_wait)
     session = BudgetedSession(budget, read_timeout=cfg.get("SYNC_HTTP_TIMEOUT"))
     connection_id = conn.id
 

@@ -18,8 +18,8 @@ TEAM = "/settings/team"
 MINE = "/settings/mine"
 
 
-def connect(user, base_url: str, credentials: dict) -> Connection:
-    conn = Connection(team_id=user.team_id, provider_key="cats", base_url=base_url,
+def connect(user, base_url: str, credentials: dict, key: str = "cats") -> Connection:
+    conn = Connection(team_id=user.team_id, provider_key=key, base_url=base_url,
                       credentials_encrypted=encrypt_credentials(credentials), status="connected")
     db.session.add(conn)
     db.session.commit()
@@ -210,3 +210,25 @@ def test_refresh_from_crm_reloads_the_options(cats_admin, run_worker):
     run_worker()
     frag = b.get(f"{TEAM}/options", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "hx-trigger" not in frag and options_of(frag, "v:mandatory_fields.contact")
+
+
+@pytest.mark.parametrize("key, record_label, setting", [
+    ("tracker", "Contact", "Add Candidate to Tracker"),
+    ("smartrecruiters", "Candidate", "Job status whitelist"),
+    ("itris", "Applicant", "Default Status"),
+    ("pinpoint", "Application", "Add Application to Pinpoint"),
+])
+def test_every_crm_loads_its_options_and_speaks_its_vocabulary(logged_in, sandbox, run_worker, key,
+                                                              record_label, setting):
+    import importlib
+    module = importlib.import_module(f"sandbox.{key}")
+    server = sandbox(key)
+    b = logged_in("admin")
+    connect(b.user, server.base + module.API_ROOT, dict(module.DEFAULT_CREDENTIALS), key=key)
+    b.get(TEAM)
+    run_worker()
+    html = b.get(TEAM).get_data(as_text=True)
+    assert "Couldn't reach" not in html and "Loading fields" not in html, html.split('id="crm-options"')[1][:400]
+    assert setting in html and f"<h2>{record_label} fields</h2>" in html
+    rt = {"tracker": "candidate", "smartrecruiters": "candidate", "itris": "applicant", "pinpoint": "application"}[key]
+    assert options_of(html, f"v:displayed_fields.{rt}"), "fields read from the CRM"
