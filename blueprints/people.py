@@ -16,6 +16,8 @@ from blueprints._htmx import is_htmx, render_page_or_fragment
 from blueprints.panel_schemas import FIELD_LABELS, ProfileSchema
 from extensions import db
 from models import Enrolment, Person
+from providers import get_provider
+from providers.errors import NotSupported
 from services import people_edits as svc
 from services.people import PROFILE_FIELDS
 from sync.ops import KIND_LABELS
@@ -76,6 +78,13 @@ def _enrolment_or_404(enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+def _crm_name(provider_key: str) -> str:
+    try:
+        return get_provider(provider_key).display_name
+    except NotSupported:   # a connection to a provider no longer installed: still show its history
+        return provider_key
+
+
 def _show(person: Person, status: int = 200, **ctx: Any):
     form = ctx.pop("form", None)
     if form is None:
@@ -84,7 +93,8 @@ def _show(person: Person, status: int = 200, **ctx: Any):
         "people/show.html", block="person", status=status, person=person, form=form,
         errors=ctx.pop("errors", {}), inputs=EDIT_INPUTS, kind_labels=KIND_LABELS, field_labels=FIELD_LABELS,
         campaigns=svc.person_campaigns(person),
-        links=svc.person_links(person), timeline=svc.timeline(person), **ctx)
+        links=[(link, conn, _crm_name(conn.provider_key)) for link, conn in svc.person_links(person)],
+        timeline=svc.timeline(person), **ctx)
 
 
 @bp.get("/<int:person_id>")

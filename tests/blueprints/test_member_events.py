@@ -112,7 +112,7 @@ def test_reply_trigger_creates_the_candidate_with_the_reply_note(logged_in, sand
     assert f'href="/people/{enrolment.person_id}"' in page
     person_page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
     assert "Replied" in person_page and "Keen to talk next week" in person_page
-    assert f"#{cand['id']}" in person_page                 # the CRM link
+    assert f"CATS candidate <strong>#{cand['id']}</strong>" in person_page   # the CRM link
 
 
 def test_interested_trigger_waits_for_interest_and_back_fills_the_reply(logged_in, sandbox, run_worker):
