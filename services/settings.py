@@ -241,5 +241,7 @@ def _messages(v: Any) -> list[str]:
     if isinstance(v, list):
         return [m for x in v for m in _messages(x)]
     if isinstance(v, dict):
-        return [f"{k}: {m}" if k not in ("key", "value") else m for k, x in v.items() for m in _messages(x)]
+        # List positions and marshmallow's "key"/"value" markers mean nothing to an admin; entry names do.
+        return [m if isinstance(k, int) or k in ("key", "value") else f"{k}: {m}"
+                for k, x in v.items() for m in _messages(x)]
     return [str(v)]
