@@ -133,8 +133,15 @@ def record_activity(user: User, enrolment: Enrolment, kind: str, note: str | Non
 
 
 def latest_enrolment(person: Person) -> Enrolment | None:
-    return db.session.scalars(team_query(Enrolment, person.team_id).where(Enrolment.person_id == person.id)
-                              .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())).first()
+    """The person's most recent enrolment, preferring one that syncs: an edit carried by a
+    "don't sync" campaign would never reach the CRM record an older campaign created."""
+    rows = db.session.execute(team_query(Enrolment, person.team_id).add_columns(Campaign.sync_as)
+                              .join(Campaign, (Campaign.id == Enrolment.campaign_id)
+                                    & (Campaign.team_id == person.team_id))
+                              .where(Enrolment.person_id == person.id)
+                              .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())).all()
+    syncing = [e for e, campaign_sync_as in rows if (e.sync_as or campaign_sync_as) != "none"]
+    return (syncing or [e for e, _s in rows] or [None])[0]
 
 
 def _normalised(values: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +178,7 @@ def _conflicts(person: Person, new: dict[str, Any]) -> dict[str, list[str]]:
 
 def edit_person(user: User, person: Person, values: dict[str, Any]) -> EditResult:
     """Save validated details and record ONE `manual_update` event (on the person's most recent
-    enrolment) whose `data` holds only the changed fields, in the same transaction.
+    enrolment, see `latest_enrolment`) whose `data` holds only the changed fields, in the same transaction.
 
     The planner sends those fields only when "Sync manual contact updates" is on (rule 8). Either
     way the runtime wakes this person's intents waiting on mandatory fields once the edit is

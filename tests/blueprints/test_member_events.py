@@ -113,6 +113,9 @@ def test_reply_trigger_creates_the_candidate_with_the_reply_note(logged_in, sand
     person_page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
     assert "Replied" in person_page and "Keen to talk next week" in person_page
     assert f"CATS candidate <strong>#{cand['id']}</strong>" in person_page   # the CRM link
+    # So do the names in the Activity log.
+    log_page = b.get("/activity").get_data(as_text=True)
+    assert f'<a href="/people/{enrolment.person_id}">Ada1 Lovelace1</a>' in log_page
 
 
 def test_interested_trigger_waits_for_interest_and_back_fills_the_reply(logged_in, sandbox, run_worker):
@@ -263,6 +266,8 @@ def test_bad_inputs_are_422_and_write_nothing(logged_in, sandbox, run_worker):
     assert record(b, enrolment, "manual_update").status_code == 422
     assert record(b, enrolment, "reply", "x" * 5001).status_code == 422
     assert record(b, enrolment, "reply", token="<bad token>").status_code == 422
+    no_csrf = b.client.post(f"/people/enrolments/{enrolment.id}/activity", data={"kind": "reply"})
+    assert no_csrf.status_code == 400
     no_js = record(b, enrolment, "hired", htmx=False)
     assert no_js.status_code == 422 and "Record activity for" in no_js.get_data(as_text=True)
 
@@ -312,3 +317,18 @@ def test_a_parked_sync_shows_on_the_person_page_with_retry(logged_in, sandbox, r
     page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
     assert "Needs attention" in page and f'action="/intents/{parked.id}/retry"' in page
     assert page.count('name="submission"') == 1          # the person page can record activity too
+
+
+def test_an_edit_rides_on_the_latest_enrolment_that_syncs(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 13,
+                                 settings={"sync_manual_updates": True, "update_mode.candidate": "always"})
+    later = campaign(b.user, sync_as="none")
+    later_member = b.post(f"/campaigns/{later.id}/members", profile(13), page=f"/campaigns/{later.id}")
+    assert later_member.status_code == 303
+    run_worker()
+    edit(b, db.session.get(Person, enrolment.person_id), title="Head of Compilers")
+    run_worker()
+    event = db.session.scalars(select(OutreachEvent).where(OutreachEvent.kind == "manual_update")).one()
+    assert event.enrolment_id == enrolment.id
+    [cand] = candidates(server, "ada13@example.com")
+    assert cand["title"] == "Head of Compilers"
