@@ -27,6 +27,7 @@ import requests
 from marshmallow import Schema
 
 from providers.errors import NotSupported
+from providers.http import make_session
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
@@ -113,11 +114,26 @@ class Provider(ABC):
                  session: requests.Session | None = None,
                  on_credentials_changed: CredentialsCallback | None = None):
         """`on_credentials_changed(new_credentials)` is called when the adapter refreshes tokens
-        (Tracker JWT, SmartRecruiters OAuth) so the caller can persist them encrypted."""
+        (Tracker JWT, SmartRecruiters OAuth) so the caller can persist them encrypted.
+        A `{subdomain}` in `base_url` (a vendor root per tenant) is filled from the credentials."""
+        if "{subdomain}" in (base_url or ""):
+            base_url = base_url.format(subdomain=credentials.get("subdomain") or "")
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
-        self.session = session
+        self.session = session or make_session()
         self.on_credentials_changed = on_credentials_changed
+
+    @classmethod
+    def base_url_for(cls, credentials: dict[str, Any]) -> str:
+        """The vendor's API root for these credentials (`{subdomain}` filled in, where it has one)."""
+        return cls.default_base_url.format(subdomain=credentials.get("subdomain") or "")
+
+    def remember_credentials(self, **updates: Any) -> None:
+        """Merge refreshed token fields into the credentials and hand a copy to
+        `on_credentials_changed`, so the next job starts from them instead of logging in again."""
+        self.credentials.update(updates)
+        if self.on_credentials_changed:
+            self.on_credentials_changed(dict(self.credentials))
 
     @classmethod
     def supports(cls, cap: Capability) -> bool:

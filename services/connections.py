@@ -93,8 +93,7 @@ def _previous_credentials(team_id: int, provider_key: str) -> dict[str, Any]:
 
 
 def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str:
-    base_url_for = getattr(provider_cls, "base_url_for", None)
-    return base_url_for(creds) if callable(base_url_for) else provider_cls.default_base_url
+    return provider_cls.base_url_for(creds)
 
 
 def _base_url(raw: str, provider_cls: type[Provider], creds: dict[str, Any]) -> str:

@@ -17,7 +17,6 @@ from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.cats import assumed as A, mappers
 from providers.cats.client import MAX_PER_PAGE, CatsClient, location_id
 from providers.errors import NotSupported, Rejected
-from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies, same_company
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
@@ -54,7 +53,6 @@ class CatsProvider(Provider):
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
-        self.session = self.session or make_session()
         self.client = CatsClient(self.base_url, str(credentials.get("api_key") or ""), self.session)
 
     def _path(self, record_type: str) -> str:

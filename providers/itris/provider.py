@@ -20,7 +20,6 @@ from marshmallow import Schema, fields as mf, validate
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
-from providers.http import make_session
 from providers.itris import assumed as A, mappers
 from providers.itris.client import ItrisClient
 from providers.matching import company_query, rank_companies, same_company, same_email, same_linkedin
@@ -63,15 +62,8 @@ class ItrisProvider(Provider):
     docs_url = "https://docs.itris.co.uk/learning/integrations-api"
     rate_budget = RateBudget(120, 60, "docs/assumptions.md (itris limits [not found] in API-FACTS §4)")
 
-    @classmethod
-    def base_url_for(cls, credentials: dict[str, Any]) -> str:
-        return A.HOST_TEMPLATE.format(subdomain=credentials.get("subdomain") or "")
-
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
-        if "{subdomain}" in (base_url or ""):
-            base_url = base_url.format(subdomain=credentials.get("subdomain") or "")
         super().__init__(base_url, credentials, **kwargs)
-        self.session = self.session or make_session()
         c = self.credentials
         expires = c.get("token_expires_at")
         self.client = ItrisClient(self.base_url, str(c.get("username") or ""), str(c.get("password") or ""),
@@ -79,9 +71,7 @@ class ItrisProvider(Provider):
                                   expires_at=_when(expires), on_new_token=self._store_token)
 
     def _store_token(self, token: str, expires_at: datetime) -> None:
-        self.credentials.update(access_token=token, token_expires_at=expires_at.isoformat())
-        if self.on_credentials_changed:
-            self.on_credentials_changed(dict(self.credentials))
+        self.remember_credentials(access_token=token, token_expires_at=expires_at.isoformat())
 
     def _path(self, record_type: str) -> str:
         self.record_type(record_type)

@@ -65,16 +65,10 @@ class PinpointProvider(Provider):
     rate_budget = RateBudget(60, 60, "unpublished (API-FACTS §5.4); a cautious 60/min")
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
-        if "{subdomain}" in (base_url or ""):
-            base_url = base_url.format(subdomain=credentials.get("subdomain") or "")
         super().__init__(base_url, credentials, **kwargs)
         self.client = PinpointClient(self.base_url, self.credentials.get("api_key"), self.session,
                                      max_page_size=MAX_PAGE_SIZE)
         self.custom = CustomFields(self.client, MAX_PAGE_SIZE)
-
-    @classmethod
-    def base_url_for(cls, credentials: dict[str, Any]) -> str:
-        return cls.default_base_url.format(subdomain=credentials.get("subdomain") or "")
 
     # -- helpers ---------------------------------------------------------------------------------
     def _check_type(self, record_type: str) -> None:

@@ -56,14 +56,10 @@ class SmartRecruitersProvider(Provider):
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
+        # The client rotates tokens in self.credentials itself (the same dict): report a copy.
         self.client = sr.SmartRecruitersClient(self.base_url, self.credentials, self.session,
-                                               on_refresh=self._refreshed)
+                                               on_refresh=lambda creds: self.remember_credentials())
         self.properties = CandidateProperties(self.client)
-
-    def _refreshed(self, creds: dict[str, Any]) -> None:
-        # The client updated self.credentials in place (same dict); the caller persists a copy.
-        if self.on_credentials_changed:
-            self.on_credentials_changed(dict(creds))
 
     # -- OAuth helpers for the web layer (authorization code) ---------------------------------------
     @classmethod

@@ -16,7 +16,6 @@ from typing import Any
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
-from providers.http import make_session
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import assumed as A, mappers
 from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, stored_time
@@ -53,7 +52,6 @@ class TrackerProvider(Provider):
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
-        self.session = self.session or make_session()
         c = self.credentials
         self.client = TrackerClient(
             self.base_url, str(c.get("access_token") or c.get("bearer_token") or ""), self.session,
@@ -61,10 +59,8 @@ class TrackerProvider(Provider):
             obtained_at=stored_time(c.get("jwt_obtained_at")), on_new_jwt=self._store_jwt)
 
     def _store_jwt(self, jwt: str, expires_at: datetime, obtained_at: datetime) -> None:
-        self.credentials.update(jwt=jwt, jwt_expires_at=expires_at.isoformat(),
-                                jwt_obtained_at=obtained_at.isoformat())
-        if self.on_credentials_changed:
-            self.on_credentials_changed(dict(self.credentials))
+        self.remember_credentials(jwt=jwt, jwt_expires_at=expires_at.isoformat(),
+                                  jwt_obtained_at=obtained_at.isoformat())
 
     def _name(self, record_type: str) -> str:
         self.record_type(record_type)
