@@ -28,6 +28,10 @@ from providers.http import USER_AGENT
 
 SAFETY = 0.95          # fraction of the documented budget we actually use
 DEFAULT_MAX_WAIT = 1.0  # seconds a worker may wait in-process for its slot; longer → RateLimited
+# Mid-job (the session already made a call) a worker may wait up to one pace interval, capped:
+# giving up there would throw away the job's progress, and on a slow budget (CATS: one call per
+# ~7.6 s) every retry would spend its first slot and stall on the second, forever.
+MID_JOB_MAX_WAIT = 10.0
 
 # KEYS[1] = the connection's theoretical-arrival-time key.
 # ARGV = interval (s per call), tolerance (s of burst), max_wait (s).
@@ -103,20 +107,27 @@ class RateBudget:
         self.waited = 0.0   # seconds spent waiting for slots (bench/ reports it)
         self._script = conn.register_script(_GCRA)
 
-    def take(self) -> None:
+    def take(self, max_wait: float | None = None) -> None:
         if self.pace is None:
             return
+        max_wait = self.max_wait if max_wait is None else max_wait
         tolerance = self.pace.interval * (self.pace.burst - 1)
         granted, wait = self._script(keys=[self.key],
-                                       args=[repr(self.pace.interval), repr(tolerance), repr(self.max_wait)])
+                                       args=[repr(self.pace.interval), repr(tolerance), repr(max_wait)])
         wait_s = float(wait)
         if not int(granted):
             # Not worth holding a worker: the job is re-enqueued for when the slot frees up.
             raise RateLimited(f"rate budget of {self.pace.per_minute:.0f} calls/min in use",
-                              retry_after=wait_s + self.max_wait, status=None)
+                              retry_after=wait_s + max_wait, status=None)
         if wait_s > 0:
             self.waited += wait_s
             time.sleep(wait_s)
+
+    def mid_job_wait(self) -> float:
+        """How long a call after the job's first may wait for its slot (see MID_JOB_MAX_WAIT)."""
+        if self.pace is None:
+            return self.max_wait
+        return max(self.max_wait, min(MID_JOB_MAX_WAIT, 1.5 * self.pace.interval))
 
     def reset(self) -> None:
         self.redis.delete(self.key)
@@ -137,7 +148,8 @@ class BudgetedSession(requests.Session):
         self.calls = 0
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        self.budget.take()
+        # The job's first call fails fast (nothing lost by rescheduling); later calls may wait.
+        self.budget.take(None if self.calls == 0 else self.budget.mid_job_wait())
         if self.read_timeout:
             kwargs["timeout"] = _capped(kwargs.get("timeout"), self.read_timeout)
         self.calls += 1

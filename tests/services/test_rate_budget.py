@@ -58,12 +58,36 @@ def test_the_session_takes_a_slot_per_call_and_caps_the_read_timeout(sandbox):
     session = BudgetedSession(budget, read_timeout=0.5)
     assert session.get(f"{server.base}/__sandbox/state", timeout=(5, 30)).status_code == 200
     assert session.calls == 1
+    # Another job's first call is told to come back later instead of holding its worker ...
     with pytest.raises(RateLimited):
-        session.get(f"{server.base}/__sandbox/state")
+        BudgetedSession(budget).get(f"{server.base}/__sandbox/state")
+    # ... while this job, already under way, waits for its next slot rather than lose its progress.
+    assert session.get(f"{server.base}/__sandbox/state").status_code == 200
+    assert session.calls == 2 and budget.waited > 0
     requests.post(f"{server.base}/__sandbox/faults", json={"mode": "slow", "count": 1, "delay": 2.0}, timeout=5)
     fast = BudgetedSession(RateBudget(get_redis(), 11, None), read_timeout=0.3)
     with pytest.raises(requests.Timeout):
         fast.get(f"{server.base}/v3/tags", timeout=(5, 30))
+
+
+def test_a_slow_budget_still_makes_progress_job_after_job(sandbox):
+    """One call per ~2 s with no burst: every two-call job gets through (its second call waits),
+    where failing the second call would make each retry spend a slot and never finish."""
+    server = sandbox("cats")
+    budget = RateBudget(get_redis(), 12, Pace(31, 60), max_wait=0)
+    done = 0
+    for _ in range(2):
+        session = BudgetedSession(budget)
+        while True:
+            try:
+                session.get(f"{server.base}/__sandbox/state")
+                session.get(f"{server.base}/__sandbox/state")
+                break
+            except RateLimited as exc:
+                assert session.calls == 0          # refused before it spent anything
+                time.sleep(exc.retry_after)
+        done += 1
+    assert done == 2
 
 
 def test_a_backlog_drains_at_the_budget_without_a_single_429(app, make_user, sandbox, run_worker, monkeypatch):
