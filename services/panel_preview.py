@@ -13,15 +13,14 @@ from typing import Any
 from sqlalchemy import or_
 
 from extensions import db
-from models import Campaign, Connection, CrmLink, Person, SettingsLayer, User, team_query
+from models import Campaign, Connection, CrmLink, Person, User, team_query
 from providers import get_provider
 from services.people import linkedin_key
+from services.sync.context import PERSON_FIELDS, _definitions, _layers
 from sync.planner import resolve_target
 from sync.preview import Preview, preview
-from sync.settings import definitions_for, resolve
+from sync.settings import resolve
 from sync.types import CrmState, PersonInfo, ProviderSpec
-
-PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")
 
 
 @dataclass(frozen=True)
@@ -29,13 +28,6 @@ class PanelPreview:
     preview: Preview
     crm_name: str
     linked_remote_id: str | None     # the record a CrmLink already points at, if any
-
-
-def _layer_values(team_id: int, user_id: int | None, provider_key: str) -> tuple[dict[str, Any], list[str]]:
-    q = team_query(SettingsLayer, team_id).where(SettingsLayer.provider_key == provider_key)
-    q = q.where(SettingsLayer.user_id.is_(None) if user_id is None else SettingsLayer.user_id == user_id)
-    row = db.session.scalars(q).first()
-    return (dict(row.values or {}), list(row.locks or [])) if row else ({}, [])
 
 
 def known_person(team_id: int, profile: dict[str, Any]) -> Person | None:
@@ -68,11 +60,13 @@ def preview_enrolment(user: User, campaign: Campaign, conn: Connection, profile:
     assert campaign.team_id == user.team_id == conn.team_id
     provider_cls = get_provider(conn.provider_key)
     spec = ProviderSpec.from_provider(provider_cls)
-    team_values, locks = _layer_values(user.team_id, None, conn.provider_key)
-    user_values, _ = _layer_values(user.team_id, user.id, conn.provider_key)
-    settings = resolve(definitions_for(spec),
-                       {"team": team_values, "user": user_values, "campaign": campaign.sync_override or {}},
-                       locks)
+    # The sync job's own layer query and cached definitions (services/sync/context.py), so the
+    # preview cannot drift from what the worker will resolve.
+    team_layer, user_layer = _layers(user.team_id, user.id, conn.provider_key)
+    settings = resolve(_definitions(spec), {"team": team_layer.values if team_layer else {},
+                                            "user": user_layer.values if user_layer else {},
+                                            "campaign": campaign.sync_override or {}},
+                       (team_layer.locks or ()) if team_layer else ())
     target = resolve_target(campaign.sync_as, campaign.sync_options or {}, sync_as, None, spec.record_types)
     person = PersonInfo(**{k: profile.get(k) for k in PERSON_FIELDS})
     link = _existing_link(user.team_id, conn, target.record_type, profile) if target.record_type else None
