@@ -58,3 +58,5 @@ def test_pages_load_only_local_scripts_and_no_eval():
 
 def test_panel_css_copies_match():
     assert (EXTENSION / "panel.css").read_text() == (STATIC / "panel.css").read_text()
+    # One source: the server's copy is a link to the extension's file, not a second copy to keep in step.
+    assert (STATIC / "panel.css").resolve() == (EXTENSION / "panel.css").resolve()
