@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from config import Config, merged
-from extensions import csrf, db, htmx, init_redis, login_manager, migrate
+from extensions import csrf, db, htmx, init_redis, login_manager, migrate, tune_sqlite
 
 
 def create_app(config: Mapping[str, Any] | type | None = None, instance_path: str | None = None) -> Flask:
@@ -17,6 +17,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     load_dev_credentials_key(app)
 
     db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
     # Batch mode so ALTERs work on SQLite, the embedded default.
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -11,6 +11,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -23,6 +25,23 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+
+
+def tune_sqlite(engine: Engine) -> None:
+    """SQLite only (PostgreSQL is left as configured): WAL, so the web process's reads don't block
+    a worker's writes; synchronous=NORMAL, so a commit is an append to the WAL rather than an fsync
+    (still durable if the process dies; the last commits may be lost only if the machine itself
+    crashes); and a busy timeout, so two processes writing at once wait instead of failing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:   # noqa: ANN001 (DBAPI objects)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
 
 
 def init_redis(app: Flask) -> None:

@@ -12,6 +12,7 @@ recorder that keeps every CRM request so the same calls can be replayed by a bar
 (c) HTTP calls per push: a new person, a person already in the CRM, a note;
 (d) event → CRM-record latency, p50/p95, with an idle `flask worker` process waiting.
 The last line printed is one JSON object with every figure. Nothing here asserts on time.
+`--only a` (or e.g. `--only a,c`) runs just those sections, for iterating on one figure.
 """
 from __future__ import annotations
 
@@ -277,36 +278,47 @@ def latency(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    only = set("abcd")
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].replace(",", ""))
     sb = Sandbox()
     try:
         with tempfile.TemporaryDirectory(prefix="shoal-bench-") as instance:
             shoal = Shoal(sb, instance)
             figures: dict = {}
-            a0 = throughput(shoal, sb, 40 if quick else 200, 0.0)
-            print(f"(a) no latency: Shoal {a0['shoal_pushes_per_s']:.1f} pushes/s, bare requests "
-                  f"{a0['bare_pushes_per_s']:.1f}/s, ratio {a0['ratio']:.2f} (target >= 0.5); "
-                  f"Shoal CPU {a0['cpu_ms_per_push']:.1f} ms/push", flush=True)
-            a50 = throughput(shoal, sb, 10 if quick else 40, 0.05)
-            print(f"(a) 50 ms/call: Shoal {a50['shoal_pushes_per_s']:.2f} pushes/s, bare "
-                  f"{a50['bare_pushes_per_s']:.2f}/s, ratio {a50['ratio']:.2f} (target >= 0.95)", flush=True)
-            figures["a"] = {"no_latency": a0, "latency_50ms": a50}
-            c = calls_per_push(shoal, sb)
-            print(f"(c) HTTP calls per push: new person {c['new_person']}, existing person "
-                  f"{c['existing_person']}, note {c['note']}", flush=True)
-            figures["c"] = c
-            d = latency(shoal, sb, 10 if quick else 40)
-            print(f"(d) event -> CRM record with an idle worker: p50 {d['p50_ms']:.0f} ms, "
-                  f"p95 {d['p95_ms']:.0f} ms (target p95 < 1000)", flush=True)
-            figures["d"] = d
-            b = drain(shoal, sb, 30 if quick else 160)
-            print(f"(b) backlog under {BUDGET_PER_MIN}/min: {b['calls_per_min']:.0f} calls/min = "
-                  f"{b['fraction_of_budget']:.2f} of the budget (target >= 0.9), {b['crm_429s']} 429s "
-                  f"(target 0)", flush=True)
-            figures["b"] = b
+            if "a" in only:
+                _section_a(shoal, sb, quick, figures)
+            if "c" in only:
+                c = calls_per_push(shoal, sb)
+                print(f"(c) HTTP calls per push: new person {c['new_person']}, existing person "
+                      f"{c['existing_person']}, note {c['note']}", flush=True)
+                figures["c"] = c
+            if "d" in only:
+                d = latency(shoal, sb, 10 if quick else 40)
+                print(f"(d) event -> CRM record with an idle worker: p50 {d['p50_ms']:.0f} ms, "
+                      f"p95 {d['p95_ms']:.0f} ms (target p95 < 1000)", flush=True)
+                figures["d"] = d
+            if "b" in only:
+                b = drain(shoal, sb, 30 if quick else 160)
+                print(f"(b) backlog under {BUDGET_PER_MIN}/min: {b['calls_per_min']:.0f} calls/min = "
+                      f"{b['fraction_of_budget']:.2f} of the budget (target >= 0.9), {b['crm_429s']} 429s "
+                      f"(target 0)", flush=True)
+                figures["b"] = b
             shoal.ctx.pop()
     finally:
         sb.stop()
     print(json.dumps(figures, sort_keys=True))
+
+
+def _section_a(shoal: Shoal, sb: Sandbox, quick: bool, figures: dict) -> None:
+        a0 = throughput(shoal, sb, 40 if quick else 200, 0.0)
+        print(f"(a) no latency: Shoal {a0['shoal_pushes_per_s']:.1f} pushes/s, bare requests "
+              f"{a0['bare_pushes_per_s']:.1f}/s, ratio {a0['ratio']:.2f} (target >= 0.5); "
+              f"Shoal CPU {a0['cpu_ms_per_push']:.1f} ms/push", flush=True)
+        a50 = throughput(shoal, sb, 10 if quick else 40, 0.05)
+        print(f"(a) 50 ms/call: Shoal {a50['shoal_pushes_per_s']:.2f} pushes/s, bare "
+              f"{a50['bare_pushes_per_s']:.2f}/s, ratio {a50['ratio']:.2f} (target >= 0.95)", flush=True)
+        figures["a"] = {"no_latency": a0, "latency_50ms": a50}
 
 
 if __name__ == "__main__":

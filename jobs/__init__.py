@@ -24,10 +24,13 @@ def intent_job_id(intent_id: int) -> str:
 
 
 def enqueue(func: Callable[..., Any], *args: Any, queue: str = SYNC, job_id: str | None = None,
-            delay: float | None = None, **kwargs: Any):
-    """Enqueue `func(*args)`; with `delay` seconds, through RQ's scheduler (never a sleeping worker)."""
+            delay: float | None = None, result_ttl: int = 3600, **kwargs: Any):
+    """Enqueue `func(*args)`; with `delay` seconds, through RQ's scheduler (never a sleeping worker).
+
+    `result_ttl=0` drops the job and its result as soon as it succeeds: for a sync intent the
+    intent row is the record, and keeping results costs Redis writes on every job."""
     q = get_queue(queue)
-    opts: dict[str, Any] = {"job_id": job_id, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+    opts: dict[str, Any] = {"job_id": job_id, "result_ttl": result_ttl, "failure_ttl": 7 * 86400}
     if delay and delay > 0:
         return q.enqueue_in(timedelta(seconds=delay), func, *args, **opts, **kwargs)
     return q.enqueue(func, *args, **opts, **kwargs)

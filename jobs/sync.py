@@ -1,12 +1,26 @@
 """The RQ job for one sync intent (job id `intent-<id>`, see jobs.intent_job_id).
 
 Thin on purpose: only the intent id travels through Redis (never credentials or person data);
-`flask worker` already runs jobs inside the app context, and all the work is in the service."""
+`flask worker` already runs jobs inside the app context, and all the work is in the service.
+
+Intent jobs are enqueued with `result_ttl=0` (the intent row is the record), so RQ deletes the job
+when it succeeds. A run that re-enqueued its own intent (retry, lock busy, run again) has just
+written a new job under this same id; deleting "this" job would delete that one, so such a run
+keeps RQ's ordinary result TTL instead."""
 from __future__ import annotations
+
+KEEP_WHEN_REQUEUED = 3600
 
 
 def run_intent(intent_id: int) -> str:
     """Process one sync intent; returns its final state (shown in RQ's job result)."""
+    from rq import get_current_job
+
     from services.sync_runner import run_intent as run
 
-    return run(int(intent_id))
+    state = run(int(intent_id))
+    if state in ("queued", "pending"):
+        job = get_current_job()
+        if job is not None:
+            job.result_ttl = KEEP_WHEN_REQUEUED
+    return state

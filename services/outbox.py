@@ -89,7 +89,7 @@ def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
     n = 0
     for intent_id in intent_ids:
         try:
-            enqueue(run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay)
+            enqueue(run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay, result_ttl=0)
         except Exception:  # Redis down: the row is the source of truth, the sweeper retries
             log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
             continue

@@ -7,6 +7,12 @@ For every operation that calls the CRM (`sync.types.CRM_OPS`):
    whether it happened (find the person; list the notes; has a CV) before acting again;
 3. otherwise `started` is committed *before* the call and `done` right after it.
 
+Commits are shared, never skipped: an operation's `done`, its audit row and its link are written
+in the same commit as the next operation's `started` (still before that next CRM call), and the
+last operation's in the runner's settle commit (with the intent's final state). A process that
+dies between a call and that commit leaves `started` without `done`, which is case 2. Refusals,
+skips and links are pending until the next of those commits too; a failure's audit row commits.
+
 Every operation (and every failure) writes an AuditEntry: rule, fields before/after, result and a
 short summary of what the CRM answered. Credentials never reach an audit row or a log line.
 """
@@ -62,12 +68,13 @@ class Executor:
         for op in ops:
             if op.kind == OP_LINK:
                 self.remote_id = op.remote_id or self.remote_id
-                self._link(op.record_type, self.remote_id, op)
+                self._link(op.record_type, self.remote_id, op, commit=False)
             elif op.kind in CRM_OPS:
                 self._crm_op(op)
             elif op.kind in (OP_REFUSE, OP_BLOCK, OP_SKIP):
                 # Refusals and deliberate non-writes are audited too: the log says why nothing happened.
-                self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule)
+                self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule,
+                           commit=False)
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
               record_type: str | None = None, remote_id: str | None = None, commit: bool = True) -> None:
@@ -89,15 +96,15 @@ class Executor:
                 self.remote_id = str(row.result["remote_id"])
                 self._link(op.record_type, self.remote_id, op)
             return
-        if row is not None and self._happened(op, rid):
-            row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
-            self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
-                       remote_id=self.remote_id if op.kind == OP_CREATE else rid)
-            return
-        if row is None:
-            row = self._start(op)
+        if row is not None:
+            db.session.commit()   # earlier operations' pending rows are durable before we ask the CRM
+            if self._happened(op, rid):
+                row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
+                self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
+                           remote_id=self.remote_id if op.kind == OP_CREATE else rid)
+                return
         else:
-            db.session.commit()
+            row = self._start(op)   # commits the previous operation's `done` with this `started`
         try:
             summary, result = self._call(op, rid)
         except ProviderError as exc:
@@ -105,18 +112,27 @@ class Executor:
             self.audit(op, "retry" if exc.__class__.__name__ in ("Unavailable", "RateLimited") else "failed",
                        f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
             raise
-        # `done`, its audit row and (for a create) the link land in one commit.
+        # `done`, its audit row and (for a create) the link land in one commit: the next `started`
+        # or the runner's settle, whichever comes first.
         row.state, row.result = "done", result
         self.applied += 1
-        self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid)
+        self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid, commit=False)
 
     def _start(self, op: Operation) -> AppliedOperation:
         row = AppliedOperation(team_id=self.ids["team_id"], key=op.key[:200], intent_id=self.ids["intent_id"])
+        # What the previous operations left pending (their `done`, audit rows, link): true facts
+        # that must survive if this insert loses a race and its transaction is rolled back.
+        pending_new = [o for o in db.session.new]
+        pending_done = [(r, r.state, r.result) for r in db.session.dirty if isinstance(r, AppliedOperation)]
         db.session.add(row)
         try:
             db.session.commit()   # must be durable before the CRM sees the call
         except IntegrityError:
             db.session.rollback()
+            db.session.add_all(pending_new)
+            for done, state, result in pending_done:
+                done.state, done.result = state, result
+            db.session.commit()
             row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key)).one()
         return row
 
@@ -194,7 +210,8 @@ class Executor:
         if commit:
             db.session.commit()
         if op.kind == OP_LINK:
-            self.audit(op, "ok", f"linked to existing {record_type} {remote_id}", remote_id=str(remote_id))
+            self.audit(op, "ok", f"linked to existing {record_type} {remote_id}", remote_id=str(remote_id),
+                       commit=commit)
 
 
 def _norm(text: str) -> str:
