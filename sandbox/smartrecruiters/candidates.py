@@ -2,7 +2,8 @@
 PATCH, keyword search, delete, and the candidate × job assignment with its status (AF §2.2–2.3).
 
 Candidates are stored in the camelCase `CandidateInput` shape with a UUID `uid`; reads add `id`,
-`createdOn`, `updatedOn`, `averageRating`, `primaryAssignment`, `secondaryAssignments` and `actions`.
+`createdOn`, `updatedOn`, `averageRating`, `primaryAssignment`, `secondaryAssignments` and `actions`,
+and keep `tags` (list rows too: the tag picker is built from them).
 Unknown top-level keys are refused with 400 (a Jackson-style strict reader), so an adapter that
 misnames a field finds out. Tags, attachments, properties and consent live in
 `sandbox.smartrecruiters.extras`.
@@ -81,6 +82,9 @@ def render(store: Store, cand: dict[str, Any], summary: bool = False) -> dict[st
         "id": cand["uid"], "internal": cand.get("internal", False), "firstName": cand.get("firstName"),
         "lastName": cand.get("lastName"), "email": cand.get("email"), "phoneNumber": cand.get("phoneNumber"),
         "location": cand.get("location") or {}, "web": cand.get("web") or {},
+        # `tags` is on every candidate read, list rows included (SRPY's Candidate model, the type of
+        # `Candidates.content`, has it; AF §2.3: a read adds to CandidateInput, which has tags).
+        "tags": list(cand.get("tags") or []),
         "averageRating": cand.get("averageRating", 0.0), "createdOn": cand["createdOn"],
         "updatedOn": cand["updatedOn"], "primaryAssignment": apps[0] if apps else None,
         "secondaryAssignments": apps[1:],

@@ -135,6 +135,14 @@ def test_free_text_tags_are_added_not_replaced(crm, unique: str) -> None:
         assert [r.remote_id for r in adapter.search("candidate", {"tag": tag}).items] == [rec.remote_id]
 
 
+def test_tag_picker_offers_the_tags_on_recent_candidates(crm, unique: str) -> None:
+    adapter = crm.adapter()
+    rec = adapter.create("candidate", person_fields(unique))
+    adapter.apply_tags("candidate", rec.remote_id, [f"picker-{unique}"])
+    names = [t.name for t in adapter.list_tags("candidate")]
+    assert f"picker-{unique}" in names and names == sorted(set(names), key=str.lower)
+
+
 def test_job_status_whitelist_filters_jobs(crm) -> None:
     adapter = crm.adapter()
     jobs = adapter.list_jobs()

@@ -172,6 +172,7 @@ def test_create_returns_full_candidate_then_get_patch_and_keyword_search(sr):
     found = api("GET", f"{sr}/candidates", params={"q": "ADA@example.com"}).json()
     assert [c["id"] for c in found["content"]] == [made["id"]] and found["totalFound"] == 1
     assert found["content"][0]["consent"]["status"] == "REQUIRED"
+    assert found["content"][0]["tags"] == ["python"] and got["tags"] == ["python"]
     assert api("GET", f"{sr}/candidates", params={"q": "zzz-nobody"}).json()["totalFound"] == 0
     assert api("GET", f"{sr}/candidates/{made['id']}x").status_code == 404
 
