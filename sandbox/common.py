@@ -9,7 +9,8 @@ headers. Admin routes live under `/__sandbox/` (never a path a real CRM uses):
                                    "delay": 2.0, "seed": 1} — `count` next requests or a random `rate`
 - POST /__sandbox/latency         {"seconds": 0.05} added to every CRM call
 - POST /__sandbox/rate_limit      {"calls": 500, "seconds": 3600} (0 calls = unlimited)
-- POST /__sandbox/reset           empty the store, clear faults and counters
+- POST /__sandbox/reset           empty the store, clear faults and counters, restore the rate
+                                  window make_app was given, then re-seed (`set_seed`)
 
 This module must never import from `providers/` (and providers never import the sandbox), so a
 misreading of a wire format in one is caught by the other.
@@ -136,6 +137,7 @@ class Sandbox:
         self.store = Store()
         self.faults = Faults()
         self.rate = rate or RateWindow()
+        self.initial_rate = (self.rate.calls, self.rate.seconds)   # what /__sandbox/reset restores
         self.requests = 0
         self.lock = threading.Lock()
         # How an injected fault is rendered; a sandbox replaces this to use its CRM's error body.
@@ -150,6 +152,22 @@ def default_error_response(status: int, message: str) -> Response:
 
 def sandbox_of(app: Flask) -> Sandbox:
     return app.extensions["sandbox"]
+
+
+def set_seed(app: Flask, seed: Callable[[], None]) -> None:
+    """Seed the reference data now, and again on every /__sandbox/reset (after the store is
+    emptied and the rate window restored). `seed` also restores any option a test may change."""
+    app.seed_sandbox = seed  # type: ignore[attr-defined]
+    seed()
+
+
+def answer_routing_errors(app: Flask, not_found: str = "Not Found",
+                          not_allowed: str = "Method Not Allowed") -> None:
+    """An unknown path (404) or a wrong method (405) answered in the CRM's own error body (the
+    sandbox's `error_response`), as the real API does, rather than Flask's HTML page."""
+    sb = sandbox_of(app)
+    app.register_error_handler(404, lambda _exc: sb.error_response(404, not_found))
+    app.register_error_handler(405, lambda _exc: sb.error_response(405, not_allowed))
 
 
 def make_app(name: str, rate: RateWindow | None = None) -> Flask:
@@ -218,6 +236,8 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
         sb.store.reset()
         sb.faults.mode, sb.faults.count, sb.faults.rate, sb.faults.latency = None, 0, 0.0, 0.0
         sb.rate.hits.clear()
+        # A test may have shrunk the budget through /__sandbox/rate_limit.
+        sb.rate.calls, sb.rate.seconds = sb.initial_rate
         sb.requests = sb.rate.rejected = sb.faults.injected = 0
         if hasattr(app, "seed_sandbox"):
             app.seed_sandbox()  # type: ignore[attr-defined]

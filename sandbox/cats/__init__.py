@@ -18,7 +18,7 @@ from flask import Blueprint, Flask
 
 from sandbox.cats import catalog, people
 from sandbox.cats.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, install
-from sandbox.common import RateWindow, make_app, sandbox_of
+from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 
 DEFAULT_CREDENTIALS = {"api_key": "cats-sandbox-key"}
 
@@ -39,11 +39,5 @@ def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS,
     install(app, bp)
     app.register_blueprint(bp)
 
-    def seed_sandbox() -> None:
-        # A test may have shrunk the budget through /__sandbox/rate_limit: reset restores it.
-        sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
-        catalog.seed(sb.store)
-
-    app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]
-    seed_sandbox()
+    set_seed(app, lambda: catalog.seed(sb.store))
     return app

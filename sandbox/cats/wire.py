@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import sandbox_of
+from sandbox.common import answer_routing_errors, sandbox_of
 
 API_ROOT = "/v3"
 
@@ -150,13 +150,7 @@ def install(app: Flask, bp: Blueprint) -> None:
     def _api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.message, exc.errors, **exc.extra)
 
-    @app.errorhandler(404)
-    def _not_found(exc: Exception) -> Response:
-        return error_response(404, "Not Found")
-
-    @app.errorhandler(405)
-    def _not_allowed(exc: Exception) -> Response:
-        return error_response(405, "Method Not Allowed")
+    answer_routing_errors(app)
 
 
 def now() -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from sandbox.common import RateWindow, make_app, sandbox_of
+from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.itris import catalog, people
 from sandbox.itris.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, TOKEN_SECONDS, install
 
@@ -51,10 +51,8 @@ def create_app(api_key: str | None = None, username: str | None = None, token_se
         return jsonify({"ok": True})
 
     def seed_sandbox() -> None:
-        sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
         app.config["ITRIS_TOKEN_SECONDS"] = float(token_seconds)
         catalog.seed(sb.store)
 
-    app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]
-    seed_sandbox()
+    set_seed(app, seed_sandbox)
     return app

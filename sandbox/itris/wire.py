@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import sandbox_of
+from sandbox.common import answer_routing_errors, sandbox_of
 
 API_ROOT = "/api/v2"
 
@@ -132,13 +132,7 @@ def install(app: Flask, bp: Blueprint) -> None:
     def _api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.message, exc.code, exc.details)
 
-    @app.errorhandler(404)
-    def _not_found(exc: Exception) -> Response:
-        return error_response(404, "Resource not found.")
-
-    @app.errorhandler(405)
-    def _not_allowed(exc: Exception) -> Response:
-        return error_response(405, "Method not allowed.")
+    answer_routing_errors(app, "Resource not found.", "Method not allowed.")
 
 
 def current_store() -> Any:

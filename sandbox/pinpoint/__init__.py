@@ -22,7 +22,7 @@ import base64
 
 from flask import Blueprint, Flask, Response
 
-from sandbox.common import RateWindow, make_app, sandbox_of
+from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.pinpoint import catalog, person_routes
 from sandbox.pinpoint.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, install
 
@@ -54,11 +54,5 @@ def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS, rate_se
                         return Response(base64.b64decode(doc["data"]), mimetype="application/octet-stream")
         return Response("Not Found", status=404, mimetype="text/plain")
 
-    def seed_sandbox() -> None:
-        # A test may have shrunk the budget through /__sandbox/rate_limit: reset restores it.
-        sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
-        catalog.seed(sb.store)
-
-    app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]
-    seed_sandbox()
+    set_seed(app, lambda: catalog.seed(sb.store))
     return app

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from sandbox.common import RateWindow, make_app, sandbox_of
+from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.smartrecruiters import candidates, catalog, extras, oauth
 from sandbox.smartrecruiters.wire import (API_ROOT, CONSENT_STATUSES, RATE_CALLS, RATE_SECONDS,
                                           TOKEN_LIFETIME, find, install, now)
@@ -80,11 +80,9 @@ def create_app(api_key: str | None = None, client_id: str | None = None, client_
         return jsonify({"ok": True})
 
     def seed_sandbox() -> None:
-        # Tests may shrink the budget or token lifetime: reset restores what create_app was given.
-        sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
+        # Tests may shorten the token lifetime: reset restores what create_app was given.
         app.config["SR_TOKEN_LIFETIME"] = float(token_lifetime)
         catalog.seed(sb.store)
 
-    app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]
-    seed_sandbox()
+    set_seed(app, seed_sandbox)
     return app

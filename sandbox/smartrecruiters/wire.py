@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import Store, sandbox_of
+from sandbox.common import Store, answer_routing_errors, sandbox_of
 
 API_ROOT = ""
 
@@ -210,10 +210,4 @@ def install(app: Flask) -> None:
     def _api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.message, exc.errors)
 
-    @app.errorhandler(404)
-    def _not_found(_exc: Exception) -> Response:
-        return error_response(404, "Not Found")
-
-    @app.errorhandler(405)
-    def _not_allowed(_exc: Exception) -> Response:
-        return error_response(405, "Method Not Allowed")
+    answer_routing_errors(app)

@@ -24,7 +24,7 @@ import secrets
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from sandbox.common import RateWindow, make_app, sandbox_of
+from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.tracker import catalog, records
 from sandbox.tracker.wire import API_ROOT, JWT_SECONDS, RATE_CALLS, RATE_SECONDS, install
 
@@ -67,11 +67,9 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
         return jsonify({"ok": True, "bearer_token": new})
 
     def seed_sandbox() -> None:
-        sb.rate.calls, sb.rate.seconds = rate_calls, rate_seconds
         app.config.update(TRACKER_JWT_SECONDS=float(jwt_seconds), TRACKER_IGNORE_SEARCH_TEXT=False,
                           TRACKER_BEARER=api_key or DEFAULT_CREDENTIALS["bearer_token"])
         catalog.seed(sb.store)
 
-    app.seed_sandbox = seed_sandbox  # type: ignore[attr-defined]
-    seed_sandbox()
+    set_seed(app, seed_sandbox)
     return app

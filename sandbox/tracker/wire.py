@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import sandbox_of
+from sandbox.common import answer_routing_errors, sandbox_of
 
 API_ROOT = ""
 
@@ -194,10 +194,4 @@ def install(app: Flask, bp: Blueprint) -> None:
     def _api_error(exc: ApiError) -> Response:
         return problem(exc.status, exc.title, exc.errors)
 
-    @app.errorhandler(404)
-    def _not_found(exc: Exception) -> Response:
-        return problem(404, "Not Found")
-
-    @app.errorhandler(405)
-    def _not_allowed(exc: Exception) -> Response:
-        return problem(405, "Method Not Allowed")
+    answer_routing_errors(app)
