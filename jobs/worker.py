@@ -55,7 +55,9 @@ def worker_command(burst: bool, sweep_every: float) -> None:
         threading.Thread(target=_sweep_forever, args=(app, sweep_every, stop), daemon=True).start()
     queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
     try:
-        Worker(queues, connection=get_redis()).work(burst=burst, with_scheduler=True)
+        # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own
+        # "shoal" logger above stays at INFO for what matters (retries, parks, failures).
+        Worker(queues, connection=get_redis()).work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
 

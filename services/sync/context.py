@@ -4,11 +4,13 @@ the adapter built for its connection (budgeted session, token refresh persisted 
 Credentials are decrypted here, in the worker, and live only inside the adapter object."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from sqlalchemy import and_, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
@@ -122,6 +124,21 @@ def _event_info(row: OutreachEvent | None) -> EventInfo:
                      channel=row.channel, data=dict(row.data or {}))
 
 
+_TRANSPORT: tuple[int, HTTPAdapter] | None = None
+
+
+def _transport() -> HTTPAdapter:
+    """One connection pool per worker process, shared by every job's session, so a kept-alive
+    connection (against a real CRM: its TLS session too) outlives the job that opened it instead
+    of one new connection per job. Keyed by process id: a forked work horse never reuses sockets
+    opened by its parent."""
+    global _TRANSPORT
+    pid = os.getpid()
+    if _TRANSPORT is None or _TRANSPORT[0] != pid:
+        _TRANSPORT = (pid, HTTPAdapter(pool_connections=16, pool_maxsize=4))
+    return _TRANSPORT[1]
+
+
 def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: float | None = None) -> Provider:
     """The adapter for one connection, its HTTP drawing on the connection's shared rate budget.
     `max_wait`: seconds a call may wait for its slot (default RATE_BUDGET_MAX_WAIT); a job that
@@ -132,6 +149,9 @@ def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: floa
         max_wait = float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT))
     budget = RateBudget(get_redis(), conn.id, pace, max_wait=max_wait)
     session = BudgetedSession(budget, read_timeout=cfg.get("SYNC_HTTP_TIMEOUT"))
+    transport = _transport()
+    session.mount("https://", transport)
+    session.mount("http://", transport)
     connection_id = conn.id
 
     def persist(new_credentials: dict[str, Any]) -> None:
