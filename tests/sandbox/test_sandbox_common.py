@@ -17,6 +17,10 @@ ROUTING = {
 }
 
 
+def _counts(tables: dict) -> dict[str, int]:
+    return {name: len(rows) for name, rows in tables.items()}
+
+
 @pytest.mark.parametrize("key", sorted(ROUTING))
 def test_routing_misses_come_back_in_the_crms_error_body(sandbox, key):
     server = sandbox(key)
@@ -41,6 +45,6 @@ def test_reset_restores_the_rate_window_and_reseeds(key):
         requests.post(f"{server.base}/__sandbox/reset", timeout=5).raise_for_status()
         assert (rate.calls, rate.seconds) == (7, 11)
         again = requests.get(f"{server.base}/__sandbox/state", timeout=5).json()["tables"]
-        assert seeded and {t: len(rows) for t, rows in again.items()} == {t: len(rows) for t, rows in seeded.items()}
+        assert seeded and _counts(again) == _counts(seeded)
     finally:
         server.stop()
