@@ -14,6 +14,12 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(merged(Config.from_env(app.instance_path), config))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A local file has no server to lose the connection to: pinging it on every checkout
+        # (several per sync job) is pure overhead. PostgreSQL keeps the configured options.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     load_dev_credentials_key(app)
 
     db.init_app(app)

@@ -156,6 +156,8 @@ def _process(intent: SyncIntent) -> str:
                           capabilities=ctx.capabilities, intent_key=key, crm_name=crm)
     executor = Executor(ctx, adapter)
     executor.remote_id = state.remote_id
+    if not state.linked_before:   # the lookup found no CrmLink row (or dropped a dead one)
+        executor.unlinked = state.record_type
     executor.apply(second.operations)
     final = _settle(executor, second)
     if final == "waiting" and not state.linked_before and _linked(intent):

@@ -58,6 +58,10 @@ class Executor:
         self.adapter = adapter
         self.remote_id: str | None = None
         self.applied = 0
+        # The record type the runner's lookup just found no CrmLink for (we hold the person's
+        # lock, so none appears meanwhile): its first link is inserted without reading again.
+        # Were the lock ever lost, the unique constraint still refuses a second link.
+        self.unlinked: str | None = None
         # Plain copies: every commit expires the ORM row, and re-reading it per audit row costs a query.
         i = ctx.intent
         self.ids = {"team_id": i.team_id, "connection_id": i.connection_id, "intent_id": i.id,
@@ -196,9 +200,12 @@ class Executor:
         if not remote_id or not record_type:
             return
         ids = self.ids
-        link = db.session.scalars(select(CrmLink).where(
-            CrmLink.person_id == ids["person_id"], CrmLink.connection_id == ids["connection_id"],
-            CrmLink.record_type == record_type)).first()
+        if record_type == self.unlinked:
+            link, self.unlinked = None, None
+        else:
+            link = db.session.scalars(select(CrmLink).where(
+                CrmLink.person_id == ids["person_id"], CrmLink.connection_id == ids["connection_id"],
+                CrmLink.record_type == record_type)).first()
         if link is not None and link.remote_id == str(remote_id):
             return
         if link is None:
