@@ -154,6 +154,20 @@ def sandbox_of(app: Flask) -> Sandbox:
     return app.extensions["sandbox"]
 
 
+def json_object(error: Exception) -> dict[str, Any]:
+    """The request's JSON body when it is an object; otherwise raise `error`, the CRM's own 400."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise error
+    return body
+
+
+def with_retry_after(resp: Response, retry: float, minimum: int = 1) -> Response:
+    """A 429 with `Retry-After` in whole seconds, rounded up so a client that waits it is let in."""
+    resp.headers["Retry-After"] = str(max(minimum, int(retry + 0.999)))
+    return resp
+
+
 def set_seed(app: Flask, seed: Callable[[], None]) -> None:
     """Seed the reference data now, and again on every /__sandbox/reset (after the store is
     emptied and the rate window restored). `seed` also restores any option a test may change."""

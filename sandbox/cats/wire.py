@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import answer_routing_errors, sandbox_of
+from sandbox.common import answer_routing_errors, json_object, sandbox_of, with_retry_after
 
 API_ROOT = "/v3"
 
@@ -58,10 +58,7 @@ def error_response(status: int, message: str, errors: dict[str, list[str]] | Non
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+    return json_object(ApiError(400, "Request body must be a JSON object"))
 
 
 def absolute(path: str) -> str:
@@ -129,9 +126,7 @@ def install(app: Flask, bp: Blueprint) -> None:
         allowed, remaining, retry = sb.rate.hit(g.rate_key)
         g.rate_remaining = remaining
         if not allowed:
-            resp = error_response(429, "Too Many Requests")
-            resp.headers["Retry-After"] = str(max(1, int(retry + 0.999)))
-            return resp
+            return with_retry_after(error_response(429, "Too Many Requests"), retry)
         return None
 
     @app.after_request

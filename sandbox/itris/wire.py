@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import answer_routing_errors, sandbox_of
+from sandbox.common import answer_routing_errors, json_object, sandbox_of, with_retry_after
 
 API_ROOT = "/api/v2"
 
@@ -49,10 +49,7 @@ def error_response(status: int, message: str, code: str | None = None,
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "The request body must be a JSON object.")
-    return body
+    return json_object(ApiError(400, "The request body must be a JSON object."))
 
 
 def now() -> str:
@@ -116,9 +113,7 @@ def install(app: Flask, bp: Blueprint) -> None:
         allowed, remaining, retry = sb.rate.hit(user)
         g.rate_remaining = remaining
         if not allowed:
-            resp = error_response(429, "Rate limit exceeded.")
-            resp.headers["Retry-After"] = str(max(1, int(retry + 0.999)))
-            return resp
+            return with_retry_after(error_response(429, "Rate limit exceeded."), retry)
         return None
 
     @bp.after_request

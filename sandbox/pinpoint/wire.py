@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 
-from sandbox.common import sandbox_of
+from sandbox.common import sandbox_of, with_retry_after
 
 API_ROOT = "/api/v1"
 MEDIA_TYPE = "application/vnd.api+json"
@@ -231,8 +231,7 @@ def install(app: Flask) -> None:
         g.pp_remaining = remaining
         if not allowed:
             resp = error_response(429, "Too Many Requests", [("Rate limit exceeded, retry later", None)])
-            resp.headers["Retry-After"] = str(max(RETRY_AFTER_MIN, int(retry + 0.999)))
-            return resp
+            return with_retry_after(resp, retry, RETRY_AFTER_MIN)
         return None
 
     @app.after_request

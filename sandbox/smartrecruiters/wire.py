@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import Store, answer_routing_errors, sandbox_of
+from sandbox.common import Store, answer_routing_errors, json_object, sandbox_of
 
 API_ROOT = ""
 
@@ -82,10 +82,7 @@ def bad_param(name: str, text: str) -> ApiError:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+    return json_object(ApiError(400, "Request body must be a JSON object"))
 
 
 def now() -> str:

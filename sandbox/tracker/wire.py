@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import answer_routing_errors, sandbox_of
+from sandbox.common import answer_routing_errors, json_object, sandbox_of, with_retry_after
 
 API_ROOT = ""
 
@@ -69,10 +69,7 @@ def _period() -> str:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "A non-empty JSON object request body is required.")
-    return body
+    return json_object(ApiError(400, "A non-empty JSON object request body is required."))
 
 
 def now() -> str:
@@ -171,9 +168,7 @@ def install(app: Flask, bp: Blueprint) -> None:
         allowed, remaining, retry = sb.rate.hit(subject)
         g.rate = (subject, remaining)
         if not allowed:
-            resp = problem(429, "quota exceeded")
-            resp.headers["Retry-After"] = str(max(1, int(retry + 0.999)))
-            return resp
+            return with_retry_after(problem(429, "quota exceeded"), retry)
         return None
 
     @bp.after_request
