@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from sandbox.cats.wire import (ALREADY_IN_PIPELINE, INVALID, ApiError, created, hal_list, json_body,
-                               no_content, now)
-from sandbox.common import Store, sandbox_of
+                               no_content, now, row_or_404, store)
+from sandbox.common import Store
 
 WORKFLOW_STATUSES = ("Contacted", "Qualifying", "Submitted", "Interviewing", "Offered", "Placed",
                      "Not in consideration")
@@ -24,17 +24,6 @@ JOBS = (("Senior Python Engineer", "Active", 0), ("Data Engineer", "Active", 3),
         ("Finance Manager", "OnHold", 4),
         ("Sales Director", "Upcoming", 1), ("Office Manager", "Closed", 5), ("Platform Engineer", "Full", 0),
         ("QA Lead", "Active", 4))
-
-
-def store() -> Store:
-    return sandbox_of(current_app).store
-
-
-def _row(table: str, row_id: Any) -> dict[str, Any]:
-    row = store().get(table, row_id)
-    if row is None:
-        raise ApiError(404, "Not Found")
-    return row
 
 
 def seed(st: Store) -> None:
@@ -91,7 +80,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/tags/<int:tid>")
     def tag(tid: int) -> Response:
-        return jsonify(_row("tags", tid))
+        return jsonify(row_or_404("tags", tid))
 
     for kind in ("candidate", "contact"):
         _register_lists(bp, kind)
@@ -108,7 +97,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/companies/<int:cid>")
     def company(cid: int) -> Response:
-        return jsonify(_row("companies", cid))
+        return jsonify(row_or_404("companies", cid))
 
     @bp.get("/jobs")
     def jobs() -> Response:
@@ -122,11 +111,11 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/jobs/<int:jid>")
     def job(jid: int) -> Response:
-        return jsonify(render_job(_row("jobs", jid)))
+        return jsonify(render_job(row_or_404("jobs", jid)))
 
     @bp.get("/jobs/<int:jid>/pipelines")
     def job_pipelines(jid: int) -> Response:
-        _row("jobs", jid)
+        row_or_404("jobs", jid)
         return hal_list("pipelines", store().all("pipelines", lambda p: p["job_id"] == jid), render_pipeline)
 
     @bp.post("/pipelines")
@@ -156,12 +145,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/pipelines/<int:pid>")
     def pipeline(pid: int) -> Response:
-        return jsonify(render_pipeline(_row("pipelines", pid)))
+        return jsonify(render_pipeline(row_or_404("pipelines", pid)))
 
     @bp.post("/pipelines/<int:pid>/status")
     def pipeline_status(pid: int) -> Response:
-        p = _row("pipelines", pid)
-        workflow_id = _row("jobs", p["job_id"])["workflow_id"]
+        p = row_or_404("pipelines", pid)
+        workflow_id = row_or_404("jobs", p["job_id"])["workflow_id"]
         status = store().get("pipeline_statuses", json_body().get("status_id"))
         if status is None or status["workflow_id"] != workflow_id:
             raise ApiError(INVALID, "Validation failed",
@@ -175,7 +164,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/pipelines/workflows/<int:wid>/statuses")
     def workflow_statuses(wid: int) -> Response:
-        _row("workflows", wid)
+        row_or_404("workflows", wid)
         return hal_list("statuses", store().all("pipeline_statuses", lambda s: s["workflow_id"] == wid),
                         lambda s: {"id": s["id"], "title": s["title"]})
 
@@ -186,7 +175,7 @@ def _register_lists(bp: Blueprint, kind: str) -> None:
     coll, key = f"{kind}s", f"{kind}_id"
 
     def _list(lid: int) -> dict[str, Any]:
-        row = _row("lists", lid)
+        row = row_or_404("lists", lid)
         if row["data_item_type"] != kind:
             raise ApiError(404, "Not Found")
         return row

@@ -11,7 +11,7 @@ import base64
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from sandbox.cats.catalog import render_pipeline
 from sandbox.cats.search import keyword_text, matches
@@ -27,8 +27,9 @@ from sandbox.cats.wire import (
     json_body,
     no_content,
     now,
+    row_or_404,
+    store,
 )
-from sandbox.common import sandbox_of
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KINDS = {"candidates": "candidate", "contacts": "contact"}
@@ -41,17 +42,6 @@ FIELDS = {
     "contacts": ("first_name", "last_name", "title", "company_id", "address", "notes", "owner_id",
                  "is_hot"),
 }
-
-
-def store():
-    return sandbox_of(current_app).store
-
-
-def _row(coll: str, row_id: int) -> dict[str, Any]:
-    row = store().get(coll, row_id)
-    if row is None:
-        raise ApiError(404, "Not Found")
-    return row
 
 
 def clean(coll: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -124,11 +114,11 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/attachments/<int:aid>")
     def get_attachment(aid: int) -> Response:
-        return jsonify(_attachment(_row("attachments", aid)))
+        return jsonify(_attachment(row_or_404("attachments", aid)))
 
     @bp.get("/activities/<int:aid>")
     def get_activity(aid: int) -> Response:
-        return jsonify(_row("activities", aid))
+        return jsonify(row_or_404("activities", aid))
 
 
 def _attachment(a: dict[str, Any]) -> dict[str, Any]:
@@ -158,10 +148,10 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return hal_list(coll, store().all(coll), lambda r: render(coll, r))
 
     def get(rid: int) -> Response:
-        return jsonify(render(coll, _row(coll, rid)))
+        return jsonify(render(coll, row_or_404(coll, rid)))
 
     def update(rid: int) -> Response:
-        row = _row(coll, rid)
+        row = row_or_404(coll, rid)
         changes = clean(coll, json_body(), creating=False)
         for nested in ("custom_fields", "emails", "phones", "address"):   # PUT is partial, key by key
             if nested in changes:
@@ -171,7 +161,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return no_content()
 
     def delete(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         store().delete(coll, rid)
         return no_content()
 
@@ -185,7 +175,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return hal_list(coll, [r for r in store().all(coll) if matches(r, flt)], lambda r: render(coll, r))
 
     def add_activity(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         body = json_body()
         errors = {}
         if body.get("type") not in ACTIVITY_TYPES:
@@ -203,12 +193,12 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return created(f"/activities/{row['id']}")
 
     def list_activities(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         rows = store().all("activities", lambda a: a["data_item"] == {"id": rid, "type": kind})
         return hal_list("activities", rows, lambda a: a)
 
     def upload_attachment(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         filename, data = request.args.get("filename", "").strip(), request.get_data()
         if not filename or not data:
             raise ApiError(400, "filename (query) and a non-empty file body are required")
@@ -219,19 +209,19 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return created(f"/attachments/{row['id']}")
 
     def list_attachments(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         rows = store().all("attachments", lambda a: a["data_item"] == {"id": rid, "type": kind})
         return hal_list("attachments", rows, _attachment)
 
     def custom_values(rid: int) -> Response:
-        row = _row(coll, rid)
+        row = row_or_404(coll, rid)
         defs = store().all("custom_field_defs", lambda d: d["data_item_type"] == kind)
         values = row.get("custom_fields", {})
         return hal_list("custom_fields", defs, lambda d: {"id": d["id"], "name": d["name"],
                                                           "value": values.get(str(d["id"]))})
 
     def set_custom_value(rid: int, field_id: int) -> Response:
-        row = _row(coll, rid)
+        row = row_or_404(coll, rid)
         if not store().all("custom_field_defs",
                            lambda d: d["id"] == field_id and d["data_item_type"] == kind):
             raise ApiError(404, "Not Found")
@@ -244,7 +234,7 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
         return no_content()
 
     def tags(rid: int) -> Response:
-        row = _row(coll, rid)
+        row = row_or_404(coll, rid)
         if request.method == "GET":
             return hal_list("tags", [store().get("tags", t) for t in row["tag_ids"]], lambda t: t)
         items = json_body().get("tags")
@@ -254,18 +244,18 @@ def _register_collection(bp: Blueprint, coll: str) -> None:
                            {"tags": ["must be a list of {id} of existing tags"]})
         ids = [int(t["id"]) for t in items]
         with store().lock:      # read-merge-write of the tag set must not interleave
-            current = _row(coll, rid)["tag_ids"]
+            current = row_or_404(coll, rid)["tag_ids"]
             merged = ids if request.method == "PUT" else current + [i for i in ids if i not in current]
             store().update(coll, rid, {"tag_ids": merged})
         return no_content()
 
     def untag(rid: int, tag_id: int) -> Response:
-        row = _row(coll, rid)
+        row = row_or_404(coll, rid)
         store().update(coll, rid, {"tag_ids": [t for t in row["tag_ids"] if t != tag_id]})
         return no_content()
 
     def pipelines(rid: int) -> Response:
-        _row(coll, rid)
+        row_or_404(coll, rid)
         rows = store().all("pipelines", lambda p: p["candidate_id"] == rid) if kind == "candidate" else []
         return hal_list("pipelines", rows, render_pipeline)
 

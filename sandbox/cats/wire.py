@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from sandbox.common import answer_routing_errors, json_object, sandbox_of, with_retry_after
+from sandbox.common import Store, answer_routing_errors, json_object, sandbox_of, with_retry_after
 
 API_ROOT = "/v3"
 
@@ -59,6 +59,18 @@ def error_response(status: int, message: str, errors: dict[str, list[str]] | Non
 
 def json_body() -> dict[str, Any]:
     return json_object(ApiError(400, "Request body must be a JSON object"))
+
+
+def store() -> Store:
+    return sandbox_of(current_app).store
+
+
+def row_or_404(table: str, row_id: Any) -> dict[str, Any]:
+    """A stored row, or CATS's plain 404 (no message naming the resource)."""
+    row = store().get(table, row_id)
+    if row is None:
+        raise ApiError(404, "Not Found")
+    return row
 
 
 def absolute(path: str) -> str:
