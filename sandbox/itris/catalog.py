@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store
-from sandbox.itris.wire import ApiError, created, current_store, invalid, json_body, now, paged, record_type
+from sandbox.itris.wire import (ApiError, created, current_store, found, invalid, json_body, now, paged,
+                               record_type)
 
 STATUSES = {"applicant": ("Active", "Available", "Placed", "Not Looking", "Do Not Use"),
             "contact": ("Active", "Prospect", "Client", "Left Company")}
@@ -106,10 +107,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/groups/<int:gid>/members")
     def add_member(gid: int) -> Response:
-        st = current_store()
-        group = st.get("groups", gid)
-        if group is None:
-            raise ApiError(404, f"Group {gid} was not found.")
+        st, group = current_store(), found("groups", gid, "Group")
         rid = json_body().get("recordId")
         if st.get(f"{group['recordType']}s", rid) is None:
             raise invalid({"recordId": f"Is not an existing {group['recordType']}."})
@@ -128,10 +126,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/companies/<int:cid>")
     def company(cid: int) -> Response:
-        row = current_store().get("companies", cid)
-        if row is None:
-            raise ApiError(404, f"Company {cid} was not found.")
-        return jsonify(_company(row))
+        return jsonify(_company(found("companies", cid, "Company")))
 
     @bp.get("/jobstatuses")
     def job_statuses() -> Response:
@@ -145,16 +140,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/jobs/<int:jid>")
     def job(jid: int) -> Response:
-        row = current_store().get("jobs", jid)
-        if row is None:
-            raise ApiError(404, f"Job {jid} was not found.")
-        return jsonify(_job(row))
+        return jsonify(_job(found("jobs", jid, "Job")))
 
     @bp.post("/jobs/<int:jid>/applicants")
     def add_to_job(jid: int) -> Response:
         st = current_store()
-        if st.get("jobs", jid) is None:
-            raise ApiError(404, f"Job {jid} was not found.")
+        found("jobs", jid, "Job")
         aid = json_body().get("applicantId")
         if st.get("applicants", aid) is None:
             raise invalid({"applicantId": "Is not an existing applicant."})
@@ -167,7 +158,6 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/jobs/<int:jid>/applicants")
     def job_applicants(jid: int) -> Response:
-        if current_store().get("jobs", jid) is None:
-            raise ApiError(404, f"Job {jid} was not found.")
+        found("jobs", jid, "Job")
         return paged([{"jobApplicantId": r["id"], **{k: v for k, v in r.items() if k != "id"}}
                       for r in current_store().all("job_applicants", lambda r: r["jobId"] == jid)])

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.itris.wire import ApiError, created, current_store, invalid, json_body, now, paged
+from sandbox.itris.wire import ApiError, created, current_store, found, invalid, json_body, now, paged
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TEXT = {"applicant": ("firstName", "lastName", "emailAddress", "phoneNumber", "mobileNumber", "webAddress",
@@ -31,10 +31,7 @@ def normalise_web(url: Any) -> str:
 
 
 def _get(kind: str, rid: Any) -> dict[str, Any]:
-    row = current_store().get(TABLE[kind], rid)
-    if row is None:
-        raise ApiError(404, f"{kind.title()} {rid} was not found.")
-    return row
+    return found(TABLE[kind], rid, kind.title())
 
 
 def clean(kind: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:

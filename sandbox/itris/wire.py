@@ -132,3 +132,11 @@ def install(app: Flask, bp: Blueprint) -> None:
 
 def current_store() -> Any:
     return sandbox_of(current_app).store
+
+
+def found(table: str, row_id: Any, what: str) -> dict[str, Any]:
+    """A stored row, or itris's 404 naming it ("Job 7 was not found.")."""
+    row = current_store().get(table, row_id)
+    if row is None:
+        raise ApiError(404, f"{what} {row_id} was not found.")
+    return row
