@@ -53,25 +53,22 @@ CONNECTION_PREFIX = "connection: "
 
 def run_intent(intent_id: int) -> str:
     """Process one intent. Returns its state afterwards (or "gone"/its state if nothing to do).
-
-    Inside the job the session keeps its rows across commits (`expire_on_commit` off): every row
-    the job reads is either its own (the claimed intent, its ledger rows) or read once by design,
-    so re-reading each after every commit was ~10 wasted queries per push. On the way out every
-    row is expired, so the caller's session (a worker's app context, a test) reads fresh data."""
+    Rows are not expired on commit inside the job (re-reading each after every commit was ~10
+    queries per push); on the way out all are, so the caller's session reads fresh data."""
     session = db.session()
-    expire_on_commit = session.expire_on_commit
-    session.expire_on_commit = False
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         return _run(intent_id)
     finally:
-        session.expire_on_commit = expire_on_commit
+        session.expire_on_commit = expire
         session.expire_all()
 
 
 def _run(intent_id: int) -> str:
-    # The intent and its connection in one query (the connection is used by every path below).
+    # The intent and its connection in one query, fresh even if the caller's session holds them.
     row = db.session.execute(select(SyncIntent, Connection).join(
-        Connection, Connection.id == SyncIntent.connection_id).where(SyncIntent.id == intent_id)).first()
+        Connection, Connection.id == SyncIntent.connection_id).where(SyncIntent.id == intent_id)
+        .execution_options(populate_existing=True)).first()
     if row is None:
         return "gone"
     intent = row[0]
@@ -91,10 +88,8 @@ def _run(intent_id: int) -> str:
             .values(state="running", updated_at=now).execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if not claimed:
-            db.session.expire(intent)
-            return intent.state
-        # The claim is ours: mirror it on the loaded row instead of reading the row back.
-        set_committed_value(intent, "state", "running")
+            return db.session.scalar(select(SyncIntent.state).where(SyncIntent.id == intent_id))
+        set_committed_value(intent, "state", "running")   # the claim is ours: no need to read it back
         set_committed_value(intent, "updated_at", now)
         return _run_claimed(intent)
     finally:
