@@ -22,13 +22,13 @@ import html
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import AppliedOperation, AuditEntry, CrmLink
 from providers.base import Provider
-from providers.errors import ProviderError
+from providers.errors import NotFound, ProviderError
 from services.sync.context import IntentContext
 from sync.types import (
     CRM_OPS,
@@ -157,7 +157,17 @@ class Executor:
             a.update(rt, rid, dict(op.fields))
             return f"updated {', '.join(sorted(op.fields)) or 'nothing'} on {rt} {rid}", {"remote_id": rid}
         if op.kind == OP_ADD_NOTE:
-            note_id = a.add_note(rt, rid, p["body"], p.get("note_type"))
+            try:
+                note_id = a.add_note(rt, rid, p["body"], p.get("note_type"))
+            except NotFound:
+                # The linked record is gone (a note trusts the link without reading the record):
+                # forget the link so the retry matches the person again, never writing to a ghost.
+                db.session.execute(delete(CrmLink).where(
+                    CrmLink.person_id == self.ctx.intent.person_id,
+                    CrmLink.connection_id == self.ctx.intent.connection_id,
+                    CrmLink.record_type == rt, CrmLink.remote_id == str(rid)))
+                db.session.commit()
+                raise
             return f"note {note_id} added to {rt} {rid}", {"note_id": note_id}
         if op.kind == OP_ADD_TO_JOB:
             ref = a.add_to_job(rt, rid, str(p["job_id"]), p.get("job_status"))

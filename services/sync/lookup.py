@@ -1,6 +1,6 @@
 """Phase 1's `lookup`, answered: what the CRM holds for this person (DESIGN §5 rule 2).
 
-Our CrmLink first (one `get`); if the linked record was deleted in the CRM the link is dropped and
+Our CrmLink first (one `get`; none at all for a note, which needs only the id); if the linked record was deleted in the CRM the link is dropped and
 the person re-matched; otherwise `find_person` by email, then LinkedIn URL, as the adapter allows.
 Off-limits and CV presence are only asked for when the plan needs them (each is an HTTP call)."""
 from __future__ import annotations
@@ -26,6 +26,13 @@ def crm_state(ctx: IntentContext, adapter: Provider, record_type: str, params: M
         CrmLink.record_type == record_type)).first()
     rec: CrmRecord | None = None
     matched_by: str | None = None
+    if link is not None and params.get("purpose") == "note":
+        # A note needs only the record's id, which the link holds: one HTTP call per note instead
+        # of two. If the record was deleted in the CRM, add_note answers NotFound, the executor
+        # drops the link and the retry re-matches the person.
+        remote_id = link.remote_id
+        db.session.commit()
+        return CrmState(record_type=record_type, remote_id=str(remote_id), linked_before=True, matched_by="link")
     if link is not None:
         remote_id = link.remote_id
         db.session.commit()

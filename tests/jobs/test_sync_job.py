@@ -223,3 +223,35 @@ def test_a_push_missing_mandatory_fields_waits_and_goes_once_they_are_filled(mak
     run_worker()
     assert intents()[0].state == "synced"
     assert len(candidates(server, "ada12@example.com")) == 1
+
+
+def test_a_note_on_a_linked_record_is_one_http_call(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(8))
+    run_worker()
+    before = sandbox_state(server)["requests"]
+    outbox.record_event(enrolment, "reply", channel="email", body="Call me next week")
+    run_worker()
+    after = sandbox_state(server)["requests"]
+    assert after - before == 1              # the note itself (admin routes are not counted)
+    assert [i.state for i in intents()] == ["synced", "synced"]
+
+
+def test_a_note_for_a_record_deleted_in_the_crm_drops_the_link_and_rematches(make_user, sandbox, run_worker):
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = outbox.enrol(user, campaign(user), profile(9))
+    run_worker()
+    [cand] = candidates(server, "ada9@example.com")
+    requests.delete(f"{server.base}/v3/candidates/{cand['id']}", headers=KEY, timeout=5).raise_for_status()
+    outbox.record_event(enrolment, "reply", channel="email", body="Still interested")
+    run_worker()
+    assert db.session.scalars(select(CrmLink).where(CrmLink.remote_id == str(cand["id"]))).first() is None
+    note_intent = intents()[-1]
+    # The person is no longer in CATS: the note can't go anywhere yet, and says so (never a loop).
+    assert note_intent.state in ("waiting", "skipped", "synced"), note_intent.reason
+    assert not [a for a in activities(server) if "Still interested" in str(a)
+                and str(cand["id"]) in str(a.get("data_item", a))]
