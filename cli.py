@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 import click
 import redis
@@ -37,6 +38,9 @@ def embedded_redis_command() -> None:
     conn.ping()
     click.echo(f"embedded Redis on {current_app.config['REDIS_STORAGE_URI']}")
     stop.wait()
+    # honcho stops every process at once: give the worker a moment to finish its warm shutdown
+    # (it still talks to Redis) before the server goes away under it.
+    time.sleep(1.5)
     try:
         conn.shutdown(save=True)
     except redis.ConnectionError:   # SHUTDOWN closes the connection it arrives on: that is success
