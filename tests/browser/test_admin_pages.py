@@ -4,30 +4,12 @@ search for CATS › enter the API key › Activate › the self-polling status t
 form with errors (422) is swapped in by htmx, which needs base.html's responseHandling config."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
+from browser_support import CHROMIUM, needs_chromium
 
 from sandbox import cats as cats_sandbox
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def site(app):
-    """The real app on a free loopback port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_worker, tmp_path):

@@ -5,31 +5,15 @@ candidate; the member's name leads to the person page, whose "Edit details" form
 place and then saves, and the manual edit appears on the timeline."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 
 import pytest
 import requests
+from browser_support import CHROMIUM, needs_chromium
 from sync_support import campaign, connect, profile
-from werkzeug.serving import make_server
 
 from services import outbox
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def site(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def test_record_a_reply_and_edit_details_in_the_browser(site, sandbox, make_user, run_worker, tmp_path):
