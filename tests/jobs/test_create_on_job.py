@@ -2,10 +2,11 @@
 the campaign's job inside the create call, so a push needs no default job and no second call."""
 from __future__ import annotations
 
+from sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state
+
 from extensions import db
 from models import SyncIntent
 from services import outbox
-from tests.sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state
 
 
 def _job_id(server, title: str) -> str:
