@@ -16,10 +16,9 @@ from extensions import db
 from models import Campaign, Connection, CrmLink, Person, User, team_query
 from providers import get_provider
 from services.people import linkedin_key
-from services.sync.context import PERSON_FIELDS, _definitions, _layers
+from services.sync.context import PERSON_FIELDS, resolve_settings
 from sync.planner import resolve_target
 from sync.preview import Preview, preview
-from sync.settings import resolve
 from sync.types import CrmState, PersonInfo, ProviderSpec
 
 
@@ -60,13 +59,8 @@ def preview_enrolment(user: User, campaign: Campaign, conn: Connection, profile:
     assert campaign.team_id == user.team_id == conn.team_id
     provider_cls = get_provider(conn.provider_key)
     spec = ProviderSpec.from_provider(provider_cls)
-    # The sync job's own layer query and cached definitions (services/sync/context.py), so the
-    # preview cannot drift from what the worker will resolve.
-    team_layer, user_layer = _layers(user.team_id, user.id, conn.provider_key)
-    settings = resolve(_definitions(spec), {"team": team_layer.values if team_layer else {},
-                                            "user": user_layer.values if user_layer else {},
-                                            "campaign": campaign.sync_override or {}},
-                       (team_layer.locks or ()) if team_layer else ())
+    # The sync job's own resolver, so the preview cannot drift from what the worker will write.
+    settings = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {})
     target = resolve_target(campaign.sync_as, campaign.sync_options or {}, sync_as, None, spec.record_types)
     person = PersonInfo(**{k: profile.get(k) for k in PERSON_FIELDS})
     link = _existing_link(user.team_id, conn, target.record_type, profile) if target.record_type else None

@@ -26,7 +26,7 @@ from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import ProviderError
 from services.outbox import active_connection
-from services.sync.context import _definitions, _layers
+from services.sync.context import settings_definitions, settings_layers
 from sync.schemas import ProviderOptions, settings_schema, validate_locks
 from sync.settings import SettingDef, resolve
 from sync.types import ProviderSpec, ResolvedSettings
@@ -62,7 +62,7 @@ class Scope:
 
     def definitions(self) -> dict[str, SettingDef]:
         """The settings of this CRM editable on this page (personal pages drop admin-only ones)."""
-        defs = _definitions(self.spec)
+        defs = settings_definitions(self.spec)
         if self.user_id is None:
             return dict(defs)
         return {k: d for k, d in defs.items() if d.name not in ADMIN_ONLY}
@@ -79,7 +79,7 @@ def scope_for(team_id: int, user_id: int | None) -> Scope | None:
 
 def layers(scope: Scope, user_id: int | None = None) -> tuple[SettingsLayer | None, SettingsLayer | None]:
     """(team layer, personal layer of `user_id` or of the scope's user), the runtime's own query."""
-    return _layers(scope.team_id, user_id if user_id is not None else scope.user_id, scope.provider.key)
+    return settings_layers(scope.team_id, user_id if user_id is not None else scope.user_id, scope.provider.key)
 
 
 def resolved(scope: Scope, user_id: int | None = None) -> ResolvedSettings:
@@ -87,7 +87,7 @@ def resolved(scope: Scope, user_id: int | None = None) -> ResolvedSettings:
     (default: the scope's user; for the team page, the team layer alone)."""
     team, mine = layers(scope, user_id)
     values = {"team": team.values if team else {}, "user": mine.values if mine else {}}
-    return resolve(_definitions(scope.spec), values, team.locks if team else ())
+    return resolve(settings_definitions(scope.spec), values, team.locks if team else ())
 
 
 # -- options from the CRM ------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def save(scope: Scope, submitted: Mapping[str, Any], shown: Iterable[str], locks
     Raises ValidationError {key: [messages]} and writes nothing if any key is unknown, unsupported
     by this CRM, admin-only on a personal page, locked by the admin, or not a value the CRM offers."""
     shown = list(dict.fromkeys(shown))
-    defs, all_defs = scope.definitions(), _definitions(scope.spec)
+    defs, all_defs = scope.definitions(), settings_definitions(scope.spec)
     team, mine = layers(scope)
     team_locks = set(team.locks if team else ())
     current = team if scope.user_id is None else mine

@@ -53,13 +53,8 @@ def load_context(intent: SyncIntent) -> IntentContext:
     provider_cls = get_provider(conn.provider_key)
     spec = ProviderSpec.from_provider(provider_cls)
 
-    team_layer, user_layer = _layers(team_id, enrolment.added_by_id if enrolment else None, conn.provider_key)
-    layers: dict[str, Any] = {
-        "team": team_layer.values if team_layer else {},
-        "user": user_layer.values if user_layer else {},
-        "campaign": (campaign.sync_override or {}) if campaign else {},
-    }
-    settings = resolve(_definitions(spec), layers, team_layer.locks if team_layer else ())
+    settings = resolve_settings(team_id, enrolment.added_by_id if enrolment else None, spec,
+                                (campaign.sync_override or {}) if campaign else {})
     target = planner.resolve_target(
         campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
         enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
@@ -92,8 +87,20 @@ def _rows(intent: SyncIntent) -> tuple[Person, OutreachEvent | None, Enrolment |
     return person, event, enrolment, campaign
 
 
+def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
+                     campaign_override: dict[str, Any] | None = None) -> ResolvedSettings:
+    """Every setting of the CRM with the layer it came from: provider defaults → team → the user's
+    personal defaults → the campaign's sync override, honouring the team's locks. The one resolver
+    the worker, the panel preview and the settings pages share, so they can't drift apart."""
+    team_layer, user_layer = settings_layers(team_id, user_id, spec.key)
+    layers: dict[str, Any] = {"team": team_layer.values if team_layer else {},
+                              "user": user_layer.values if user_layer else {},
+                              "campaign": campaign_override or {}}
+    return resolve(settings_definitions(spec), layers, team_layer.locks if team_layer else ())
+
+
 @lru_cache(maxsize=32)
-def _definitions(spec: ProviderSpec) -> dict:
+def settings_definitions(spec: ProviderSpec) -> dict:
     # A pure function of the provider's spec; computed once per worker, not once per intent.
     return definitions_for(spec)
 
@@ -105,7 +112,7 @@ def _owned(model: type, row_id: int, team_id: int) -> Any:
     return row
 
 
-def _layers(team_id: int, user_id: int | None, provider_key: str) -> tuple[SettingsLayer | None, SettingsLayer | None]:
+def settings_layers(team_id: int, user_id: int | None, provider_key: str) -> tuple[SettingsLayer | None, SettingsLayer | None]:
     """The team's layer and the user's personal layer for this provider, in one query."""
     who = SettingsLayer.user_id.is_(None)
     if user_id is not None:
