@@ -12,13 +12,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from browser_support import CHROMIUM, needs_chromium
 
 from sandbox import cats as cats_sandbox
 from crypto import encrypt_credentials
@@ -26,7 +25,6 @@ from extensions import db
 from models import Campaign, Connection, CrmLink
 from services.tokens import issue_token
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
 FIXTURE = ROOT / "tests" / "fixtures" / "linkedin_profile.html"
@@ -35,21 +33,7 @@ SCREENSHOT = ROOT / "docs" / "screenshot-panel.png"
 PROFILE_URL = "https://www.linkedin.com/in/ada-example/"
 ADA_EMAIL = "ada.example@example.com"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def live_app(app):
-    """The real app on a free loopback port, in a thread, for the browser to call."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -129,7 +113,7 @@ def serve_linkedin_fixture(context, page, body: bytes | None = None) -> None:
                                             "requestStage": "Request"}]})
 
 
-def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, worker_process, tmp_path):
+def test_add_from_linkedin_profile_syncs_to_cats(app, site, team_on_cats, worker_process, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     campaign_name = team_on_cats["campaign"].name
@@ -143,7 +127,7 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
             # Options page: the user pastes the server address and token, then tests them.
             options = context.new_page()
             options.goto(f"chrome-extension://{extension_id()}/options.html")
-            options.fill("#server-url", live_app)
+            options.fill("#server-url", site)
             options.fill("#token", team_on_cats["token"])
             options.click("button[type=submit]")
             expect(options.locator("#status")).to_have_text("Saved.")
@@ -192,7 +176,7 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, live_app, team_on_cats, wo
     assert link.record_type == "candidate" and link.remote_id == str(candidates[0]["id"])
 
 
-def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
+def test_panel_without_a_token_says_where_to_get_one(app, site, tmp_path):
     """A wrong token: the options page's Test says so, and the server's 401 fragment (readable
     cross-origin, swapped despite the 4xx) tells the recruiter what to do."""
     from playwright.sync_api import expect, sync_playwright
@@ -202,7 +186,7 @@ def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
         try:
             options = context.new_page()
             options.goto(f"chrome-extension://{extension_id()}/options.html")
-            options.fill("#server-url", live_app)
+            options.fill("#server-url", site)
             options.fill("#token", "shoal_not-a-real-token")
             options.click("button[type=submit]")
             options.click("#test")
@@ -217,7 +201,7 @@ def test_panel_without_a_token_says_where_to_get_one(app, live_app, tmp_path):
             context.close()
 
 
-def test_details_shown_later_reach_the_panel(app, live_app, make_user, tmp_path):
+def test_details_shown_later_reach_the_panel(app, site, make_user, tmp_path):
     """LinkedIn shows the email only in the contact-info overlay, after load: the panel gets it then."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -230,7 +214,7 @@ def test_details_shown_later_reach_the_panel(app, live_app, make_user, tmp_path)
         try:
             extension_worker(context).evaluate(
                 "([server, token]) => chrome.storage.local.set({serverUrl: server, token})",
-                [live_app, token])
+                [site, token])
             page = context.new_page()
             serve_linkedin_fixture(context, page, (html[:start] + html[end:]).encode())
             page.goto(PROFILE_URL)
@@ -270,7 +254,7 @@ def side_panel_text(context, page, wanted: str, timeout: float = 10.0) -> str:
     return text
 
 
-def test_side_panel_shows_the_profile_of_the_active_tab(app, live_app, make_user, tmp_path):
+def test_side_panel_shows_the_profile_of_the_active_tab(app, site, make_user, tmp_path):
     """"Side panel" moves the in-page panel into Chrome's side panel, which follows the active tab."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -280,7 +264,7 @@ def test_side_panel_shows_the_profile_of_the_active_tab(app, live_app, make_user
         try:
             worker = extension_worker(context)
             worker.evaluate("([server, token]) => chrome.storage.local.set({serverUrl: server, token})",
-                            [live_app, token])
+                            [site, token])
             page = context.new_page()
             serve_linkedin_fixture(context, page)
             page.goto(PROFILE_URL)
