@@ -24,6 +24,8 @@ class Config:
     # Seconds before a queued/running intent is considered lost and re-enqueued by the sweeper.
     SWEEP_AFTER_SECONDS: int = 300
     RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")
+    # Jobs one `flask worker` process runs at once (threads; a sync job mostly waits on its CRM).
+    WORKER_THREADS: int = 4
     ENABLED_PROVIDERS: tuple[str, ...] = (
         "providers.tracker",
         "providers.smartrecruiters",
@@ -47,6 +49,8 @@ class Config:
         for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET"):
             if env.get(key):
                 cfg[key] = env[key]
+        if env.get("SHOAL_WORKER_THREADS"):
+            cfg["WORKER_THREADS"] = int(env["SHOAL_WORKER_THREADS"])
         if env.get("SHOAL_EXTENSION_IDS"):
             cfg["EXTENSION_IDS"] = tuple(x.strip() for x in env["SHOAL_EXTENSION_IDS"].split(","))
         return cfg

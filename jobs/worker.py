@@ -1,6 +1,7 @@
-"""`flask worker`: an RQ worker (with RQ's scheduler, for delayed retries) running inside the app
-context, so jobs reach the database and Redis the app was configured with. `flask sweep` re-enqueues
-lost intents; the worker also sweeps every minute."""
+"""`flask worker`: an RQ worker (with RQ's scheduler, for delayed retries) that runs up to
+WORKER_THREADS jobs at once, each in its own app context (jobs.threaded), so jobs reach the
+database and Redis the app was configured with. `flask sweep` re-enqueues lost intents; the worker
+also sweeps every minute."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +10,10 @@ import threading
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rq import Worker
 
 from extensions import get_redis
 from jobs import get_queue
+from jobs.threaded import ThreadedWorker
 
 
 class JobLogFilter(logging.Filter):
@@ -41,8 +42,10 @@ def _sweep_forever(app, interval: float, stop: threading.Event) -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--sweep-every", default=60.0, show_default=True, help="Seconds between outbox sweeps (0: off).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Jobs run at once (default: WORKER_THREADS).")
 @with_appcontext
-def worker_command(burst: bool, sweep_every: float) -> None:
+def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None:
     """Run one RQ worker on the interactive and sync queues."""
     app = current_app._get_current_object()
     handler = logging.StreamHandler()
@@ -57,7 +60,9 @@ def worker_command(burst: bool, sweep_every: float) -> None:
     try:
         # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own
         # "shoal" logger above stays at INFO for what matters (retries, parks, failures).
-        Worker(queues, connection=get_redis()).work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        ThreadedWorker(queues, connection=get_redis(), app=app,
+                       threads=threads or app.config["WORKER_THREADS"]).work(
+            burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
 

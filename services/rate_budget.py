@@ -19,6 +19,7 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -143,9 +144,25 @@ class BudgetedSession(requests.Session):
         super().__init__()
         self.headers["User-Agent"] = USER_AGENT
         self.headers["Accept"] = "application/json"
+        # A CRM's credentials come from its connection only: a ~/.netrc on the worker's host must
+        # never add its own to CRM calls (requests looks one up for any request without auth).
+        self.auth = _no_netrc
         self.budget = budget
         self.read_timeout = read_timeout
         self.calls = 0
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict:
+        """requests re-reads the proxy and CA-bundle variables on every call (a copy of the whole
+        environment and a no_proxy match each time). A worker's environment doesn't change while
+        it runs, so each origin's answer is worked out once per process."""
+        if proxies or stream is not None or verify is not None or cert is not None or self.proxies \
+                or self.verify is not True or self.cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        origin = urlsplit(url)[:2]
+        found = _ENV_SETTINGS.get(origin)
+        if found is None:
+            found = _ENV_SETTINGS[origin] = super().merge_environment_settings(url, {}, None, None, None)
+        return {**found, "proxies": dict(found["proxies"])}
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         # The job's first call fails fast (nothing lost by rescheduling); later calls may wait.
@@ -154,6 +171,13 @@ class BudgetedSession(requests.Session):
             kwargs["timeout"] = _capped(kwargs.get("timeout"), self.read_timeout)
         self.calls += 1
         return super().request(method, url, *args, **kwargs)
+
+
+_ENV_SETTINGS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _capped(timeout: Any, cap: float) -> tuple[float, float]:

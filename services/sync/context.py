@@ -142,7 +142,7 @@ def _transport() -> HTTPAdapter:
     global _TRANSPORT
     pid = os.getpid()
     if _TRANSPORT is None or _TRANSPORT[0] != pid:
-        _TRANSPORT = (pid, HTTPAdapter(pool_connections=16, pool_maxsize=4))
+        _TRANSPORT = (pid, HTTPAdapter(pool_connections=16, pool_maxsize=16))
     return _TRANSPORT[1]
 
 
