@@ -59,7 +59,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
         campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
         enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
         spec.record_types)
-    event = _event_info(event_row)
+    event = event_info(event_row)
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
                         extra=dict(person_row.extra or {}))
     return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target)
@@ -124,7 +124,9 @@ def settings_layers(team_id: int, user_id: int | None, provider_key: str) -> tup
     return team, user
 
 
-def _event_info(row: OutreachEvent | None) -> EventInfo:
+def event_info(row: OutreachEvent | None) -> EventInfo:
+    """An OutreachEvent row as the planner's EventInfo (the runner's back-fill reads waiting
+    intents' events with it too, so a back-filled note is built exactly as its own run's)."""
     if row is None:   # an intent without an event is a plain push (e.g. re-sync from the panel)
         return EventInfo(kind="added", occurred_at=utcnow())
     return EventInfo(kind=row.kind, occurred_at=row.occurred_at, event_id=row.id, body=row.body,
