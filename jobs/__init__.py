@@ -23,12 +23,28 @@ def intent_job_id(intent_id: int) -> str:
     return f"intent-{intent_id}"
 
 
+# An intent job's RQ result is kept a minute (the intent row is the record). Keeping it briefly is
+# cheaper than RQ deleting the job on success (its delete path costs more round trips than the
+# result). Because a finished job's hash keeps that TTL, and a later run of the same intent reuses
+# the job id, every enqueue also sets a queued TTL, which resets the key's expiry: otherwise a job
+# waiting in a long backlog could lose its hash to the old TTL before a worker reaches it.
+INTENT_RESULT_TTL = 60
+INTENT_QUEUED_TTL = 30 * 86400
+
+
+def enqueue_intent(intent_id: int, delay: float | None = None):
+    """Enqueue the sync job of one intent (job id `intent-<id>`), after `delay` seconds if given."""
+    from jobs.sync import run_intent
+
+    return enqueue(run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay,
+                   result_ttl=INTENT_RESULT_TTL, ttl=INTENT_QUEUED_TTL)
+
+
 def enqueue(func: Callable[..., Any], *args: Any, queue: str = SYNC, job_id: str | None = None,
             delay: float | None = None, result_ttl: int = 3600, **kwargs: Any):
     """Enqueue `func(*args)`; with `delay` seconds, through RQ's scheduler (never a sleeping worker).
 
-    `result_ttl=0` drops the job and its result as soon as it succeeds: for a sync intent the
-    intent row is the record, and keeping results costs Redis writes on every job."""
+    Sync intents go through `enqueue_intent`, which sets their TTLs."""
     q = get_queue(queue)
     opts: dict[str, Any] = {"job_id": job_id, "result_ttl": result_ttl, "failure_ttl": 7 * 86400}
     if delay and delay > 0:

@@ -3,10 +3,11 @@
 Thin on purpose: only the intent id travels through Redis (never credentials or person data);
 `flask worker` already runs jobs inside the app context, and all the work is in the service.
 
-Intent jobs are enqueued with `result_ttl=0` (the intent row is the record), so RQ deletes the job
-when it succeeds. A run that re-enqueued its own intent (retry, lock busy, run again) has just
-written a new job under this same id; deleting "this" job would delete that one, so such a run
-keeps RQ's ordinary result TTL instead."""
+Intent jobs keep their result for `jobs.INTENT_RESULT_TTL` (a minute; the intent row is the record).
+A run that re-enqueued its own intent (retry, lock busy, run again) has just written a new job under
+this same id, maybe delayed by minutes; RQ's success handling sets the result TTL on that shared key,
+so such a run keeps KEEP_WHEN_REQUEUED instead (longer than any retry delay), or the delayed job
+would expire before it runs."""
 from __future__ import annotations
 
 KEEP_WHEN_REQUEUED = 3600

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from flask import current_app
 from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, get_redis
 from models import Campaign, Connection, Enrolment, OutreachEvent, SyncIntent, User, utcnow
 from services.people import find_or_create_person
 
@@ -83,13 +83,12 @@ def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
     """Enqueue a job per intent (job id derived from the intent). Returns how many were enqueued.
 
     If Redis is unreachable the intents stay `pending` and the sweeper picks them up later."""
-    from jobs import enqueue, intent_job_id
-    from jobs.sync import run_intent
+    from jobs import enqueue_intent
 
     n = 0
     for intent_id in intent_ids:
         try:
-            enqueue(run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay, result_ttl=0)
+            enqueue_intent(intent_id, delay)
         except Exception:  # Redis down: the row is the source of truth, the sweeper retries
             log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
             continue
@@ -102,14 +101,40 @@ def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
 
 
 def sweep(older_than: float | None = None) -> int:
-    """Re-enqueue intents stuck in pending/queued/running past the timeout (Redis lost, worker died)."""
+    """Re-enqueue intents stuck in pending/queued/running past the timeout (Redis lost, worker died).
+
+    An intent whose job is still waiting in Redis (queued, scheduled) is not stuck, only behind a
+    backlog: re-enqueueing it would add a duplicate job per intent on every sweep."""
     seconds = older_than if older_than is not None else current_app.config["SWEEP_AFTER_SECONDS"]
     cutoff = utcnow() - timedelta(seconds=seconds)
     now = utcnow()
     stuck = db.session.scalars(select(SyncIntent.id).where(
         SyncIntent.state.in_(("pending", "queued", "running")), SyncIntent.updated_at <= cutoff,
         (SyncIntent.next_attempt_at.is_(None)) | (SyncIntent.next_attempt_at <= now))).all()
+    waiting = _jobs_waiting(stuck)
+    stuck = [i for i in stuck if i not in waiting]
     if stuck:
         db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(stuck)).values(state="pending"))
         db.session.commit()
     return dispatch(stuck)
+
+
+def _jobs_waiting(intent_ids: list[int]) -> set[int]:
+    """The intents whose RQ job is still queued or scheduled (one pipelined round trip). A job
+    `started` long ago belongs to a worker that died, so it doesn't count; with Redis unreachable
+    nothing counts and dispatch() leaves the intents for the next sweep."""
+    if not intent_ids:
+        return set()
+    from rq.job import Job
+
+    from jobs import intent_job_id
+
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            for intent_id in intent_ids:
+                pipe.hget(Job.key_for(intent_job_id(intent_id)), "status")
+            statuses = pipe.execute()
+    except Exception:   # Redis down
+        log.warning("could not read job states for the sweep", exc_info=True)
+        return set()
+    return {i for i, status in zip(intent_ids, statuses) if status in (b"queued", b"scheduled", b"deferred")}

@@ -87,3 +87,27 @@ def test_sweeper_leaves_recent_and_final_intents_alone(make_user):
     db.session.execute(SyncIntent.__table__.update().values(state="synced"))
     db.session.commit()
     assert outbox.sweep(older_than=0) == 0
+
+
+def test_sweeper_leaves_an_intent_whose_job_is_still_queued_behind_a_backlog(make_user):
+    user, campaign = _setup(make_user)
+    outbox.enrol(user, campaign, PROFILE)
+    intent = db.session.scalars(select(SyncIntent)).one()
+    # Old enough to look stuck, but its job is still waiting in the queue: not lost, only late.
+    assert outbox.sweep(older_than=0) == 0
+    assert get_queue("sync").job_ids == [f"intent-{intent.id}"]   # no duplicate job
+
+
+def test_sweeper_re_enqueues_a_running_intent_whose_worker_died(make_user):
+    from rq.job import Job
+
+    user, campaign = _setup(make_user)
+    outbox.enrol(user, campaign, PROFILE)
+    intent = db.session.scalars(select(SyncIntent)).one()
+    # A worker took the job (RQ marks it started) and died mid-run, leaving the row `running`.
+    job_id = get_queue("sync").pop_job_id()
+    get_redis().hset(Job.key_for(job_id), "status", "started")
+    intent.state = "running"
+    db.session.commit()
+    assert outbox.sweep(older_than=0) == 1
+    assert get_queue("sync").job_ids == [f"intent-{intent.id}"]
