@@ -94,21 +94,19 @@ class Executor:
     # -- one CRM operation -------------------------------------------------------------------
     def _crm_op(self, op: Operation) -> None:
         rid = op.remote_id or self.remote_id
-        row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key)).first()
-        if row is not None and row.state == "done":
+        # Insert `started` first (committing the previous operation's `done` with it); only if the
+        # key is already in the ledger — a repeat, rare — do we read the row to see how far it got.
+        row, fresh = self._start(op)
+        if not fresh and row.state == "done":
             if op.kind == OP_CREATE and row.result.get("remote_id"):
                 self.remote_id = str(row.result["remote_id"])
                 self._link(op.record_type, self.remote_id, op)
             return
-        if row is not None:
-            db.session.commit()   # earlier operations' pending rows are durable before we ask the CRM
-            if self._happened(op, rid):
-                row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
-                self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
-                           remote_id=self.remote_id if op.kind == OP_CREATE else rid)
-                return
-        else:
-            row = self._start(op)   # commits the previous operation's `done` with this `started`
+        if not fresh and self._happened(op, rid):   # `started` by an attempt that died mid-call
+            row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
+            self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
+                       remote_id=self.remote_id if op.kind == OP_CREATE else rid)
+            return
         try:
             summary, result = self._call(op, rid)
         except ProviderError as exc:
@@ -122,7 +120,8 @@ class Executor:
         self.applied += 1
         self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid, commit=False)
 
-    def _start(self, op: Operation) -> AppliedOperation:
+    def _start(self, op: Operation) -> tuple[AppliedOperation, bool]:
+        """The operation's ledger row, and whether this call inserted it (`started`, committed)."""
         row = AppliedOperation(team_id=self.ids["team_id"], key=op.key[:200], intent_id=self.ids["intent_id"])
         # What the previous operations left pending (their `done`, audit rows, link): true facts
         # that must survive if this insert loses a race and its transaction is rolled back.
@@ -137,8 +136,9 @@ class Executor:
             for done, state, result in pending_done:
                 done.state, done.result = state, result
             db.session.commit()
-            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key)).one()
-        return row
+            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key[:200])).one()
+            return row, False
+        return row, True
 
     def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:
         a, rt, p = self.adapter, op.record_type or self.ctx.target.record_type or "", op.params
