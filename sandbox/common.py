@@ -4,7 +4,8 @@ window, an inspection route, and a loopback server thread.
 A sandbox module builds its app with `make_app(name)` and adds the CRM's own routes, auth and
 headers. Admin routes live under `/__sandbox/` (never a path a real CRM uses):
 
-- GET  /__sandbox/state           read-only: every table and the request log counts
+- GET  /__sandbox/state           read-only: every table, the request counts, and `in_flight` /
+                                  `peak_in_flight`: CRM calls being served now / at most at once
 - POST /__sandbox/faults          {"mode": "401|429|500|503|slow|timeout", "count": N, "rate": 0.2,
                                    "delay": 2.0, "seed": 1} — `count` next requests or a random `rate`
 - POST /__sandbox/latency         {"seconds": 0.05} added to every CRM call
@@ -26,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.serving import make_server
 
 
@@ -139,6 +140,9 @@ class Sandbox:
         self.rate = rate or RateWindow()
         self.initial_rate = (self.rate.calls, self.rate.seconds)   # what /__sandbox/reset restores
         self.requests = 0
+        # CRM calls served right now / at most at once since the last reset: how a test sees a
+        # worker keep several calls in flight without timing anything.
+        self.in_flight = self.peak_in_flight = 0
         self.lock = threading.Lock()
         # How an injected fault is rendered; a sandbox replaces this to use its CRM's error body.
         self.error_response: Callable[[int, str], Response] = default_error_response
@@ -195,6 +199,9 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
             return None
         with sb.lock:
             sb.requests += 1
+            sb.in_flight += 1
+            sb.peak_in_flight = max(sb.peak_in_flight, sb.in_flight)
+        g.sandbox_counted = True   # teardown_request runs even when a fault or an error answers
         if sb.faults.latency:
             time.sleep(sb.faults.latency)
         mode = sb.faults.next_fault()
@@ -213,12 +220,21 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
             resp.headers["Retry-After"] = "1"
         return resp
 
+    @app.teardown_request
+    def _done(_exc: BaseException | None) -> None:
+        if g.pop("sandbox_counted", False):
+            with sb.lock:
+                sb.in_flight -= 1
+
     @app.get("/__sandbox/state")
     def _state() -> Response:
         with sb.store.lock:
             tables = {t: list(rows.values()) for t, rows in sb.store.tables.items()}
+        with sb.lock:
+            in_flight, peak = sb.in_flight, sb.peak_in_flight
         return jsonify({"name": name, "requests": sb.requests, "rate_limited": sb.rate.rejected,
-                        "faults_injected": sb.faults.injected, "tables": tables})
+                        "faults_injected": sb.faults.injected, "in_flight": in_flight,
+                        "peak_in_flight": peak, "tables": tables})
 
     @app.post("/__sandbox/faults")
     def _faults() -> Response:
@@ -253,6 +269,8 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
         # A test may have shrunk the budget through /__sandbox/rate_limit.
         sb.rate.calls, sb.rate.seconds = sb.initial_rate
         sb.requests = sb.rate.rejected = sb.faults.injected = 0
+        with sb.lock:   # a call still being served keeps counting down; the peak starts from it
+            sb.peak_in_flight = sb.in_flight
         if hasattr(app, "seed_sandbox"):
             app.seed_sandbox()  # type: ignore[attr-defined]
         return jsonify({"ok": True})

@@ -1,7 +1,10 @@
 """What `sandbox.common` gives every simulator, checked over sockets on each of them: routing misses
-answered in the CRM's own error body (not Flask's HTML page), and /__sandbox/reset restoring the
-rate window create_app was given after a test shrank it."""
+answered in the CRM's own error body (not Flask's HTML page), /__sandbox/reset restoring the
+rate window create_app was given after a test shrank it, and the count of CRM calls in flight."""
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 import requests
@@ -48,3 +51,30 @@ def test_reset_restores_the_rate_window_and_reseeds(key):
         assert seeded and _counts(again) == _counts(seeded)
     finally:
         server.stop()
+
+
+def test_state_counts_crm_calls_in_flight_and_their_peak_until_reset(sandbox):
+    """Three CRM calls held open by the sandbox's latency are in flight together; the admin routes
+    polled meanwhile are not counted; the peak outlives the calls and a reset clears it."""
+    server = sandbox("cats")
+    state = f"{server.base}/__sandbox/state"
+    requests.post(f"{server.base}/__sandbox/latency", json={"seconds": 2.0}, timeout=5).raise_for_status()
+    calls = [threading.Thread(target=requests.get, args=(f"{server.base}/v3/site",),
+                              kwargs={"headers": {"Authorization": "Token cats-sandbox-key"}, "timeout": 10})
+             for _ in range(3)]
+    for t in calls:
+        t.start()
+    deadline = time.monotonic() + 10   # a safety net, not an assertion: the calls are all held open
+    while requests.get(state, timeout=5).json()["in_flight"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    during = requests.get(state, timeout=5).json()
+    for t in calls:
+        t.join()
+    after = requests.get(state, timeout=5).json()
+    assert (during["in_flight"], during["peak_in_flight"]) == (3, 3)
+    assert (after["in_flight"], after["peak_in_flight"], after["requests"]) == (0, 3, 3)
+    requests.post(f"{server.base}/__sandbox/reset", timeout=5).raise_for_status()
+    assert requests.get(state, timeout=5).json()["peak_in_flight"] == 0
+    requests.get(f"{server.base}/v3/site", headers={"Authorization": "Token wrong"}, timeout=5)
+    counted = requests.get(state, timeout=5).json()
+    assert (counted["in_flight"], counted["peak_in_flight"]) == (0, 1)   # a refused call counts too
