@@ -64,12 +64,14 @@ class _Watchdog:
         while True:
             time.sleep(0.5)
             now = time.monotonic()
+            # Raise while holding the lock: once `disarm` has returned, no exception can still be on
+            # its way to that thread. Raised after the job ended, it would land in RQ's bookkeeping
+            # or in the thread's own loop, failing a finished job or killing a pool thread.
             with self._lock:
-                late = [(t, exc) for t, (at, exc) in self._deadlines.items() if at <= now]
-                for t, _ in late:
-                    del self._deadlines[t]
-            for t, exc in late:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(t), ctypes.py_object(exc))
+                for t, (at, exc) in list(self._deadlines.items()):
+                    if at <= now:
+                        del self._deadlines[t]
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(t), ctypes.py_object(exc))
 
 
 _WATCHDOG = _Watchdog()
@@ -77,7 +79,9 @@ _WATCHDOG = _Watchdog()
 
 class WatchdogDeathPenalty(BaseDeathPenalty):
     """RQ's job timeout for a job running on one of our threads (SIGALRM reaches only the main
-    thread, so RQ's default can't be used here)."""
+    thread, so RQ's default can't be used here). The exception lands when the thread next runs
+    Python code: a job blocked in a socket read stops when the read returns or times out, which
+    every CRM call's read timeout bounds."""
 
     def __init__(self, timeout: float, exception: type[BaseException] = JobTimeoutException, **kwargs: Any):
         super().__init__(timeout, exception, **kwargs)
