@@ -3,12 +3,14 @@
 `run_intent(id)` claims the intent (an atomic pending|queued → running update, so a duplicated job
 or a second worker does nothing), holds a short per-person lock (two intents of one person never
 race to create the record), plans in two phases with the pure planner, applies the writes through
-`services.sync.executor`, and settles the intent: synced | skipped | waiting | parked.
+`services.sync.executor`, and settles the intent: synced | skipped | waiting | parked. A push that
+creates or links the record back-fills the notes waiting for it before its own (`services.sync.backfill`).
 
-Failures, by type (providers.errors):
+Failures, by type (providers.errors; the handling lives in `services.sync.failures`):
 - Unavailable (5xx, timeout): retried via RQ's scheduler after `sync.retry.backoff` (jittered,
   capped); parked after SYNC_MAX_ATTEMPTS.
-- RateLimited: re-enqueued for after Retry-After (or our own budget's next slot); never slept on.
+- RateLimited: re-enqueued for after Retry-After, never slept on. A CRM 429 counts as an attempt,
+  parked after SYNC_MAX_RATE_LIMITED; our own budget's pacing (the next slot) never counts.
 - AuthError: parked ("auth: …") and the connection goes needs_attention at once;
   `resume_parked(connection_id)` re-dispatches them after a reconnect.
 - Rejected / NotSupported: parked with the CRM's message, shown where the user acted.
@@ -18,7 +20,7 @@ Nothing is dropped silently: parked intents keep their reason and `retry_intent`
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from typing import Iterable
 
 from flask import current_app
 from redis.exceptions import LockError
@@ -27,28 +29,28 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto import CredentialsKeyMissing
 from extensions import db, get_redis
-from models import AuditEntry, Connection, CrmLink, SyncIntent, utcnow
+from models import Connection, CrmLink, SyncIntent, utcnow
 from providers.errors import (
     AuthError,
     NotFound,
     NotSupported,
-    ProviderError,
     RateLimited,
     Rejected,
     Unavailable,
 )
 from services.outbox import dispatch
+from services.sync import backfill
 from services.sync.context import build_adapter, load_context
 from services.sync.executor import Executor
+from services.sync.failures import (AUTH_PREFIX, CONNECTION_PREFIX, audit_failure, auth_failed,
+                                    crm_rate_limited, enqueue, failed_attempt, park, reschedule)
 from services.sync.lookup import crm_state
-from sync import planner, retry
+from sync import planner
 from sync.types import BLOCKED, NOTE, PUSH, REFUSED, SKIPPED, WAIT
 
 log = logging.getLogger("shoal.sync")
 
 FINAL = ("synced", "skipped", "parked")
-AUTH_PREFIX = "auth: "
-CONNECTION_PREFIX = "connection: "
 
 
 def run_intent(intent_id: int) -> str:
@@ -79,7 +81,7 @@ def _run(intent_id: int) -> str:
                             timeout=float(cfg.get("SYNC_LOCK_SECONDS", 60)), blocking=False)
     if not lock.acquire():
         # Another intent of this person is running: come back shortly, leave the row alone.
-        _enqueue(intent_id, float(cfg.get("SYNC_LOCK_RETRY_DELAY", 1.0)))
+        enqueue(intent_id, float(cfg.get("SYNC_LOCK_RETRY_DELAY", 1.0)))
         return intent.state
     try:
         now = utcnow()
@@ -104,33 +106,34 @@ def _run_claimed(intent: SyncIntent) -> str:
     try:
         return _process(intent)
     except RateLimited as exc:
-        if exc.status == 429:   # the CRM said so (our own budget's pacing is not a failure)
-            _audit_failure(intent_id, exc, "retry")
-        return _reschedule(intent_id, max(exc.retry_after, 0.05), f"rate limited: {exc.message}", count=False)
+        if exc.status is not None:   # the CRM said so: an attempt (our own budget's pacing is not)
+            audit_failure(intent_id, exc, "retry")
+            return crm_rate_limited(intent_id, exc)
+        return reschedule(intent_id, max(exc.retry_after, 0.05), f"rate limited: {exc.message}", count=False)
     except (Unavailable, NotFound) as exc:
-        _audit_failure(intent_id, exc, "retry")
-        return _failed_attempt(intent_id, f"{exc.__class__.__name__}: {exc.message or exc}",
-                               immediate=isinstance(exc, NotFound))
+        audit_failure(intent_id, exc, "retry")
+        return failed_attempt(intent_id, f"{exc.__class__.__name__}: {exc.message or exc}",
+                              immediate=isinstance(exc, NotFound))
     except AuthError as exc:
-        return _auth_failed(intent_id, exc.message or str(exc))
+        return auth_failed(intent_id, exc.message or str(exc))
     except CredentialsKeyMissing as exc:
-        return _auth_failed(intent_id, str(exc))
+        return auth_failed(intent_id, str(exc))
     except (Rejected, NotSupported) as exc:
         fields = getattr(exc, "field_errors", None) or {}
         detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
-        return _park(intent_id, f"{exc.message or exc}" + (f" ({detail})" if detail else ""))
+        return park(intent_id, f"{exc.message or exc}" + (f" ({detail})" if detail else ""))
     except Exception as exc:   # a bug or a bad row: retried like an outage, then parked, never lost
         db.session.rollback()
         log.exception("intent %s failed unexpectedly", intent_id)
-        return _failed_attempt(intent_id, f"internal error: {exc.__class__.__name__}: {exc}"[:300])
+        return failed_attempt(intent_id, f"internal error: {exc.__class__.__name__}: {exc}"[:300])
 
 
 def _process(intent: SyncIntent) -> str:
     conn = db.session.get(Connection, intent.connection_id)
     if conn.status == "needs_attention":
-        return _park(intent.id, AUTH_PREFIX + (conn.last_error or "the connection needs attention"))
+        return park(intent.id, AUTH_PREFIX + (conn.last_error or "the connection needs attention"))
     if conn.status != "connected" or not conn.active:
-        return _park(intent.id, CONNECTION_PREFIX + f"the {conn.provider_key} connection is {conn.status}")
+        return park(intent.id, CONNECTION_PREFIX + f"the {conn.provider_key} connection is {conn.status}")
     ctx = load_context(intent)
     key = intent.idempotency_key
     crm = ctx.provider_cls.display_name
@@ -153,7 +156,11 @@ def _process(intent: SyncIntent) -> str:
     executor.remote_id = state.remote_id
     if not state.linked_before:   # the lookup found no CrmLink row (or dropped a dead one)
         executor.unlinked = state.record_type
-    executor.apply(second.operations)
+    # Rule 5: notes waiting for this record go before the trigger's own note (event order).
+    waiting = backfill.waiting_intents(intent) if second.backfill else None
+    ops, filled = backfill.with_waiting_notes(ctx, second, waiting or [], state.remote_id)
+    executor.apply(ops)
+    backfill.mark_backfilled(filled, intent.id)
     final = _settle(executor, second)
     if final == "waiting" and not state.linked_before and _linked(intent):
         # The record appeared while we looked (another intent of this person created it):
@@ -161,7 +168,7 @@ def _process(intent: SyncIntent) -> str:
         _requeue([intent.id])
         return "queued"
     if (second.backfill and final == "synced") or ctx.event.kind == "manual_update":
-        _wake_waiting(intent)
+        _wake_waiting(intent, waiting, filled)
     return final
 
 
@@ -181,14 +188,15 @@ def _linked(intent: SyncIntent) -> bool:
         CrmLink.person_id == intent.person_id, CrmLink.connection_id == intent.connection_id)).first() is not None
 
 
-def _wake_waiting(intent: SyncIntent) -> None:
-    """Back-fill: re-run this person's waiting intents (notes waiting for their record, pushes
-    waiting for mandatory fields) in the order they happened."""
-    ids = db.session.scalars(select(SyncIntent.id).where(
-        SyncIntent.person_id == intent.person_id, SyncIntent.connection_id == intent.connection_id,
-        SyncIntent.team_id == intent.team_id, SyncIntent.state == "waiting", SyncIntent.id != intent.id)
-        .order_by(SyncIntent.id)).all()
-    _requeue(ids)
+def _wake_waiting(intent: SyncIntent, waiting: list[backfill.Waiting] | None = None,
+                  filled: Iterable[SyncIntent] = ()) -> None:
+    """Re-run this person's waiting intents (pushes waiting for mandatory fields, notes the
+    back-fill didn't cover) in the order they happened. `waiting`: the rows the back-fill already
+    read (no second query); `filled`: the intents it just synced, left alone."""
+    if waiting is None:
+        waiting = backfill.waiting_intents(intent)
+    done = {row.id for row in filled}
+    _requeue([w.intent.id for w in waiting if w.intent.id not in done])
 
 
 def _requeue(ids: list[int]) -> None:
@@ -198,78 +206,6 @@ def _requeue(ids: list[int]) -> None:
                        .values(state="pending", next_attempt_at=None))
     db.session.commit()
     dispatch(ids)
-
-
-# -- failure handling ------------------------------------------------------------------------------
-
-def _reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool) -> str:
-    db.session.rollback()
-    values = {"state": "queued", "next_attempt_at": utcnow() + timedelta(seconds=delay)}
-    if reason is not None:
-        values["reason"] = reason
-    if count:
-        values["attempts"] = SyncIntent.attempts + 1
-    db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id).values(**values))
-    db.session.commit()
-    _enqueue(intent_id, delay)
-    return "queued"
-
-
-def _enqueue(intent_id: int, delay: float) -> None:
-    from jobs import enqueue, intent_job_id
-    from jobs.sync import run_intent as job
-
-    try:
-        enqueue(job, intent_id, job_id=intent_job_id(intent_id), delay=delay, result_ttl=0)
-    except Exception:   # Redis down: the row says when, the sweeper re-enqueues it
-        log.warning("could not schedule intent %s; the sweeper will", intent_id, exc_info=True)
-
-
-def _audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:
-    """Audit a failure outside an operation (the lookup); the executor audits its own."""
-    if getattr(exc, "audited", False):
-        return
-    db.session.rollback()
-    intent = db.session.get(SyncIntent, intent_id)
-    db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
-                              person_id=intent.person_id, operation="lookup", rule="rule 2: match before create",
-                              record_type=intent.record_type, result=result,
-                              summary=f"{exc.__class__.__name__}: {exc.message or exc}"[:1000]))
-    db.session.commit()
-
-
-def _failed_attempt(intent_id: int, reason: str, *, immediate: bool = False) -> str:
-    db.session.rollback()
-    intent = db.session.get(SyncIntent, intent_id)
-    cfg = current_app.config
-    attempt = intent.attempts + 1
-    if attempt >= int(cfg.get("SYNC_MAX_ATTEMPTS", retry.MAX_ATTEMPTS)):
-        intent.attempts = attempt
-        db.session.commit()
-        return _park(intent_id, f"gave up after {attempt} attempts: {reason}")
-    delay = 0.0 if immediate else retry.backoff(attempt, base=float(cfg.get("SYNC_BACKOFF_BASE", 2.0)),
-                                                cap=float(cfg.get("SYNC_BACKOFF_CAP", 600.0)))
-    return _reschedule(intent_id, delay, f"retrying (attempt {attempt}): {reason}", count=True)
-
-
-def _auth_failed(intent_id: int, message: str) -> str:
-    db.session.rollback()
-    intent = db.session.get(SyncIntent, intent_id)
-    db.session.execute(update(Connection).where(Connection.id == intent.connection_id)
-                       .values(status="needs_attention", last_error=message[:1000], last_checked_at=utcnow()))
-    db.session.commit()
-    return _park(intent_id, AUTH_PREFIX + message)
-
-
-def _park(intent_id: int, reason: str) -> str:
-    db.session.rollback()
-    intent = db.session.get(SyncIntent, intent_id)
-    intent.state, intent.reason, intent.next_attempt_at = "parked", reason[:2000], None
-    db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
-                              person_id=intent.person_id, operation="park", record_type=intent.record_type,
-                              result="failed", summary=reason[:1000]))
-    db.session.commit()
-    return "parked"
 
 
 # -- user actions ----------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from sync.fields import decide_updates, field_label, is_blank, missing_mandatory
 from sync.ops import (cv_ops, is_note_event, note_op, op_key, record_label, skip_op, status_ops,
                       target_area_ops)
 from sync.settings import trigger_label
-from sync.types import (BLOCKED, EVENT_KINDS, NOTE, OP_BLOCK, OP_CREATE, OP_LINK, OP_LOOKUP, OP_REFUSE,
-                        OP_UPDATE, OP_WAIT, PUSH, REFUSED, SEND, SKIPPED, WAIT, CrmState, EventInfo,
-                        Operation, PersonInfo, Plan, ResolvedSettings, SyncOptions, Target, WaitingNote,
-                        capability_set)
+from sync.types import (BLOCKED, EVENT_KINDS, NOTE, OP_ADD_NOTE, OP_BLOCK, OP_CREATE, OP_LINK, OP_LOOKUP,
+                        OP_REFUSE, OP_UPDATE, OP_WAIT, PUSH, REFUSED, SEND, SKIPPED, WAIT, CrmState,
+                        EventInfo, Operation, PersonInfo, Plan, ResolvedSettings, SyncOptions, Target,
+                        WaitingNote, capability_set)
 
 # Which event kinds fire each "Add <record type> to CRM" trigger. Any response counts as a reply;
 # "interested" is also a reply, so a person marked interested straight away still fires "reply".
@@ -237,11 +237,25 @@ def backfill_notes(waiting: Iterable[WaitingNote], settings: ResolvedSettings, r
                    remote_id: str | None, *, capabilities: Iterable[Any]) -> list[Operation]:
     """Rule 5 back-fill: once the record exists, the note ops for the person's waiting note events,
     oldest first. Each op's key is the one the event's own run would use, so a note is never made
-    twice whichever run gets there first. Events whose kind no longer creates notes are dropped."""
+    twice whichever run gets there first. Events whose kind no longer creates notes are dropped.
+    `remote_id` None = the record is created in this run (the executor uses the id create returns)."""
     caps = capability_set(capabilities)
     ordered = sorted(waiting, key=lambda w: (w.event.occurred_at, w.event.event_id or 0))
     return [note_op(w.intent_key, w.event, settings, caps, record_type, remote_id, "rule 5: back-filled note")
             for w in ordered if is_note_event(w.event, settings, caps)]
+
+
+def with_backfill(operations: Iterable[Operation], backfill: Iterable[Operation]) -> tuple[Operation, ...]:
+    """A push plan's operations with the back-filled notes slotted in before the trigger's own note,
+    so the CRM receives the notes in the order the events happened (the waiting ones are older).
+    Without a note of its own, the back-fill goes last. Example::
+
+        [op.kind for op in with_backfill(push.operations, notes)]
+        # ["create", "set_status", "add_note" (waiting, oldest), ..., "add_note" (the trigger's)]
+    """
+    ops = tuple(operations)
+    at = next((i for i, op in enumerate(ops) if op.kind == OP_ADD_NOTE), len(ops))
+    return ops[:at] + tuple(backfill) + ops[at:]
 
 
 def email_step(settings: ResolvedSettings, person: PersonInfo, record_type: str | None,

@@ -20,6 +20,7 @@ Public functions (signatures are the contract; bodies land in the named modules)
                       crm_state: CrmState | None, *, capabilities, intent_key: str) -> Plan
     sync.planner.backfill_notes(waiting: list[WaitingNote], settings, record_type: str,
                                 remote_id: str | None, *, capabilities) -> list[Operation]
+    sync.planner.with_backfill(operations, backfill) -> tuple[Operation, ...]   # before the own note
     sync.planner.email_step(settings, person, record_type, crm_state | None, *, capabilities,
                             intent_key) -> Plan
     sync.preview.preview(...)  ·  sync.retry.backoff(attempt, ...) / MAX_ATTEMPTS
@@ -265,8 +266,9 @@ class Operation:
 class Plan:
     """The planner's answer. `reason` is a sentence for users (panel, campaign page, audit log).
 
-    `backfill` = the record now exists (create/link ops): the runtime should run
-    planner.backfill_notes for this person's waiting note events after applying this plan."""
+    `backfill` = the record now exists (create/link ops): the runtime runs planner.backfill_notes
+    for this person's waiting note events and applies them with this plan, before its own note
+    (planner.with_backfill), so the notes reach the CRM in the order the events happened."""
     outcome: str
     reason: str
     operations: tuple[Operation, ...] = ()

@@ -6,9 +6,16 @@ from __future__ import annotations
 import requests
 from people_support import TOKEN, candidates, count, edit, intent_of, notes_on, record, start
 from sqlalchemy import func, select
+from sync_support import campaign, profile
 
 from extensions import db
-from models import OutreachEvent, Person, SyncIntent
+from models import AuditEntry, OutreachEvent, Person, SyncIntent
+from services.outbox import dispatch
+
+
+def in_order(bodies, *texts):
+    """The notes are exactly `texts`, one each, in this order."""
+    return len(bodies) == len(texts) and all(text in body for body, text in zip(bodies, texts))
 
 
 def test_reply_trigger_creates_the_candidate_with_the_reply_note(logged_in, sandbox, run_worker):
@@ -56,8 +63,8 @@ def test_interested_trigger_waits_for_interest_and_back_fills_the_reply(logged_i
     assert intent_of("reply", enrolment.person_id).state == "synced"
     [cand] = candidates(server, "ada2@example.com")
     bodies = [n["notes"] for n in notes_on(server, cand)]
-    # The trigger's own note goes with the create; the waiting reply is back-filled right after.
-    assert len(bodies) == 2 and "Yes, let's do it" in bodies[0] and "Tell me more" in bodies[1]
+    # The waiting reply is back-filled before the trigger's own note: the order they happened in.
+    assert len(bodies) == 2 and "Tell me more" in bodies[0] and "Yes, let's do it" in bodies[1]
 
 
 def test_email_sent_is_one_activity_on_the_linked_candidate(logged_in, sandbox, run_worker):
@@ -86,13 +93,71 @@ def test_only_notes_to_synced_records_wait_and_are_back_filled_in_order(logged_i
     run_worker()
     [cand] = candidates(server, "ada4@example.com")
     bodies = [n["notes"] for n in notes_on(server, cand)]
-    assert len(bodies) == 3
-    # The waiting notes are back-filled in the order they happened (after the trigger's own note,
-    # which the runtime writes with the create).
-    order = [next(i for i, b in enumerate(bodies) if text in b) for text in ("First touch", "Second touch")]
-    assert order[0] < order[1] and sum("Third: a reply" in b for b in bodies) == 1
+    # The waiting notes are back-filled in the order they happened, before the trigger's own note.
+    assert in_order(bodies, "First touch", "Second touch", "Third: a reply")
     kinds = ("email_sent", "linkedin_sent", "reply")
     assert {intent_of(k, enrolment.person_id).state for k in kinds} == {"synced"}
+
+
+def test_three_waiting_notes_and_the_trigger_are_four_notes_in_event_order(logged_in, sandbox, run_worker):
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 5, add_when="reply")
+    touches = (("email_sent", "One: an email"), ("linkedin_sent", "Two: a message"),
+               ("call", "Three: a call"))
+    for kind, text in touches:
+        record(b, enrolment, kind, text)
+    run_worker()
+    assert {intent_of(kind, enrolment.person_id).state for kind, _ in touches} == {"waiting"}
+
+    record(b, enrolment, "reply", "Four: the reply")
+    run_worker()
+    [cand] = candidates(server, "ada5@example.com")
+    texts = [text for _, text in touches] + ["Four: the reply"]
+    assert in_order([n["notes"] for n in notes_on(server, cand)], *texts)
+    reply = intent_of("reply", enrolment.person_id)
+    assert reply.state == "synced"
+    for kind, _ in touches:
+        waited = intent_of(kind, enrolment.person_id)
+        assert (waited.state, waited.reason) == ("synced", f"Note back-filled with intent {reply.id}")
+    # Each back-filled note has its audit row, written by the run that made it.
+    notes = db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "add_note")
+                               .order_by(AuditEntry.id)).all()
+    assert [a.intent_id for a in notes] == [reply.id] * 4 and {a.result for a in notes} == {"ok"}
+    assert [a.rule.startswith("rule 5: back-filled note") for a in notes] == [True, True, True, False]
+
+    # Had the process died before the back-fill settled, the waiting intents would run again: their
+    # own note is the back-filled one (same ledger key), so the CRM still has exactly one of each.
+    again = intent_of("email_sent", enrolment.person_id)
+    again.state = "pending"
+    db.session.commit()
+    dispatch([again.id])
+    run_worker()
+    assert intent_of("email_sent", enrolment.person_id).state == "synced"
+    assert in_order([n["notes"] for n in notes_on(server, cand)], *texts)
+
+
+def test_a_push_waiting_for_mandatory_fields_is_woken_not_back_filled(logged_in, sandbox, run_worker):
+    # Campaign A fires on a reply and needs a phone; campaign B adds people straight away.
+    server, b, enrolment = start(logged_in, sandbox, run_worker, 6, add_when="reply")
+    enrolment.campaign.sync_override = {**enrolment.campaign.sync_override,
+                                        "mandatory_fields.candidate": ["phone"]}
+    db.session.commit()
+    record(b, enrolment, "reply", "Sounds good")
+    run_worker()
+    refused = intent_of("reply", enrolment.person_id)
+    assert refused.state == "waiting" and "Phone" in refused.reason
+
+    other = campaign(b.user)
+    added = b.post(f"/campaigns/{other.id}/members", profile(6), page=f"/campaigns/{other.id}")
+    assert added.status_code == 303
+    run_worker()
+    [cand] = candidates(server, "ada6@example.com")
+    # B's push created the record; A's reply is a push of its own (still missing the phone), not a
+    # note to back-fill: it was run again, refused again, and wrote nothing to the CRM.
+    assert notes_on(server, cand) == []
+    assert intent_of("reply", enrolment.person_id).state == "waiting"
+    refusals = db.session.scalars(select(AuditEntry).where(AuditEntry.intent_id == refused.id,
+                                                          AuditEntry.operation == "refuse")).all()
+    assert len(refusals) == 2
 
 
 def test_a_double_submit_is_one_event_and_one_note(logged_in, sandbox, run_worker):
