@@ -1,6 +1,7 @@
 """Failure handling of the sync runtime, against the CATS sandbox's fault switches: outages retried
-with backoff then parked, 429s rescheduled through RQ's scheduler, auth failures parking everything
-and marking the connection, rejected data parked with the CRM's message, retry and resume."""
+with backoff then parked, 429s rescheduled through RQ's scheduler (and parked if the CRM never lets
+up), auth failures parking everything and marking the connection, rejected data parked with the
+CRM's message, retry and resume."""
 from __future__ import annotations
 
 import time
@@ -94,8 +95,8 @@ def test_a_429_is_rescheduled_after_retry_after_and_then_succeeds(make_user, san
     run_worker()
     [intent] = intents()
     # Deferred, not slept on: the job ended with the intent due again after Retry-After (1 s),
-    # its job waiting in RQ's scheduled registry.
-    assert intent.state == "queued" and intent.attempts == 0 and intent.reason.startswith("rate limited")
+    # its job waiting in RQ's scheduled registry. The CRM's 429 counts as an attempt.
+    assert intent.state == "queued" and intent.attempts == 1 and intent.reason.startswith("rate limited")
     assert (intent.next_attempt_at - before).total_seconds() >= 1.0
     registry = ScheduledJobRegistry(queue=get_queue("sync"))
     assert intent_job_id(intent.id) in registry.get_job_ids()
@@ -107,6 +108,32 @@ def test_a_429_is_rescheduled_after_retry_after_and_then_succeeds(make_user, san
     assert sandbox_state(server)["requests"] == 1
     assert drain(run_worker, lambda: intents()[0].state == "synced")
     assert len(candidates(server, "ada4@example.com")) == 1
+
+
+def test_a_crm_that_keeps_answering_429_parks_the_intent_at_its_own_ceiling(
+        app, make_user, sandbox, run_worker, monkeypatch):
+    # 429s have their own ceiling, above the outages' one: being rate-limited now and then is normal.
+    monkeypatch.setitem(app.config, "SYNC_MAX_RATE_LIMITED", 3)
+    monkeypatch.setitem(app.config, "SYNC_MAX_ATTEMPTS", 2)
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    faults(server, mode="429", rate=1.0)      # every call, each with Retry-After: 1
+    outbox.enrol(user, campaign(user), profile(9))
+    run_worker()
+    assert intents()[0].state == "queued" and intents()[0].attempts == 1
+    assert drain(run_worker, lambda: intents()[0].state == "parked")
+    [intent] = intents()
+    assert intent.attempts == 3 and intent.reason.startswith(
+        "the CRM kept answering 429 (rate limited) after 3 attempts: its budget may be shared")
+    assert "lower this connection's rate budget or retry later" in intent.reason
+    assert sandbox_state(server)["requests"] == 3   # one lookup per attempt, none after parking
+    audit = [(a.operation, a.result) for a in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert audit == [("lookup", "retry")] * 3 + [("park", "failed")]
+    faults(server, mode=None)
+    assert retry_intent(intent.id, user.team_id)
+    assert drain(run_worker, lambda: intents()[0].state == "synced")
+    assert len(candidates(server, "ada9@example.com")) == 1
 
 
 def test_auth_failure_parks_everything_marks_the_connection_and_resumes_after_reconnect(
