@@ -1,9 +1,11 @@
 """An RQ worker process for the chaos test: the app built from the test's config (same DB file,
-same Redis), and RQ's SimpleWorker with its scheduler on the app's queues.
+same Redis), and `jobs.threaded.ThreadedWorker` with RQ's scheduler on the app's queues.
 
-SimpleWorker runs jobs in this process instead of forking a work horse per job, which keeps a
-thousand-push run within minutes on two cores; the code path of each job is the same as under
-`flask worker`. Usage: python tests/chaos/chaos_worker.py '<json config>' <instance path>"""
+This is the code path `flask worker` runs (jobs/worker.py): one process, up to `THREADS` jobs at
+once, each on a thread with its own app context. So the chaos run also checks that intents of
+one worker running side by side (one person's two intents, retries landing while others run, a
+SIGKILL with several jobs in flight) still end synced exactly once.
+Usage: python tests/chaos/chaos_worker.py '<json config>' <instance path>"""
 from __future__ import annotations
 
 import json
@@ -13,18 +15,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from rq import SimpleWorker
-
 from app import create_app
 from extensions import get_redis
 from jobs import get_queue
+from jobs.threaded import ThreadedWorker
+
+THREADS = 4   # WORKER_THREADS' default, what `flask worker` runs
 
 
 def main() -> None:
     app = create_app(json.loads(sys.argv[1]), instance_path=sys.argv[2])
     with app.app_context():
         queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
-        SimpleWorker(queues, connection=get_redis()).work(with_scheduler=True, logging_level=logging.WARNING)
+        ThreadedWorker(queues, connection=get_redis(), app=app, threads=THREADS).work(
+            with_scheduler=True, logging_level=logging.WARNING)
 
 
 if __name__ == "__main__":
