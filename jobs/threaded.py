@@ -109,6 +109,7 @@ class ThreadedWorker(SimpleWorker):
         self._abandon = False
         self._pool: list[threading.Thread] = []
         self._last_beat = float("-inf")
+        self._last_suspension_check = float("-inf")
 
     # -- running jobs ------------------------------------------------------------------------
     def execute_job(self, job: Job, queue: Queue) -> None:
@@ -199,7 +200,16 @@ class ThreadedWorker(SimpleWorker):
         # running in threads it is busy (that is what `rq info` and a warm shutdown go by).
         if state == WorkerStatus.IDLE and self._in_flight:
             state = WorkerStatus.BUSY
+        if pipeline is None and state == self._state:
+            return   # RQ sets the state around every job; unchanged, it is a wasted round trip
         super().set_state(state, pipeline)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        # `rq suspend` is checked once a second rather than before every job (one round trip each).
+        at = time.monotonic()
+        if at - self._last_suspension_check >= 1.0:
+            self._last_suspension_check = at
+            super().check_for_suspension(burst)
 
     def _shutdown(self) -> None:
         """Warm shutdown: stop dequeuing; the jobs in flight finish in `teardown`."""
