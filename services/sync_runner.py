@@ -157,7 +157,7 @@ def _process(intent: SyncIntent) -> str:
     if not state.linked_before:   # the lookup found no CrmLink row (or dropped a dead one)
         executor.unlinked = state.record_type
     # Rule 5: notes waiting for this record go before the trigger's own note (event order).
-    waiting = backfill.waiting_intents(intent) if second.backfill else None
+    waiting = (backfill.waiting_intents(intent) if ctx.has_waiting else []) if second.backfill else None
     ops, filled = backfill.with_waiting_notes(ctx, second, waiting or [], state.remote_id)
     executor.apply(ops)
     backfill.mark_backfilled(filled, intent.id)

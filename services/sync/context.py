@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from requests.adapters import HTTPAdapter
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
 from extensions import db, get_redis
@@ -36,6 +36,9 @@ class IntentContext:
     event: EventInfo
     person: PersonInfo
     target: Target
+    # Whether the person had other intents `waiting` on this connection when the run began. Stable
+    # for the run: an intent only becomes waiting while it runs, under the person lock we hold.
+    has_waiting: bool = True
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -49,7 +52,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
     Two queries: the rows (one outer-joined select) and the settings layers."""
     team_id = intent.team_id
     conn = _owned(Connection, intent.connection_id, team_id)   # usually already in the session
-    person_row, event_row, enrolment, campaign = _rows(intent)
+    person_row, event_row, enrolment, campaign, has_waiting = _rows(intent)
     provider_cls = get_provider(conn.provider_key)
     spec = ProviderSpec.from_provider(provider_cls)
 
@@ -62,29 +65,33 @@ def load_context(intent: SyncIntent) -> IntentContext:
     event = event_info(event_row)
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
                         extra=dict(person_row.extra or {}))
-    return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target)
+    return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting)
 
 
-def _rows(intent: SyncIntent) -> tuple[Person, OutreachEvent | None, Enrolment | None, Campaign | None]:
-    """Person, event, enrolment and campaign in one query; each join is also on the team, so a
-    row of another team comes back as missing (LookupError), exactly like a deleted one."""
+def _rows(intent: SyncIntent) -> tuple[Person, OutreachEvent | None, Enrolment | None, Campaign | None, bool]:
+    """Person, event, enrolment, campaign and "has other waiting intents" in one query; each join is
+    also on the team, so a row of another team comes back as missing (LookupError), exactly like a
+    deleted one. The waiting flag spares most pushes the back-fill's own query."""
     team_id = intent.team_id
+    waiting = exists().where(SyncIntent.person_id == intent.person_id,
+                             SyncIntent.connection_id == intent.connection_id, SyncIntent.team_id == team_id,
+                             SyncIntent.state == "waiting", SyncIntent.id != intent.id)
     row = db.session.execute(
-        select(Person, OutreachEvent, Enrolment, Campaign).select_from(Person)
+        select(Person, OutreachEvent, Enrolment, Campaign, waiting).select_from(Person)
         .outerjoin(OutreachEvent, and_(OutreachEvent.id == intent.event_id, OutreachEvent.team_id == team_id))
         .outerjoin(Enrolment, and_(Enrolment.id == intent.enrolment_id, Enrolment.team_id == team_id))
         .outerjoin(Campaign, and_(Campaign.id == Enrolment.campaign_id, Campaign.team_id == team_id))
         .where(Person.id == intent.person_id, Person.team_id == team_id)).first()
     if row is None:
         raise LookupError(f"Person {intent.person_id} is missing")
-    person, event, enrolment, campaign = row
+    person, event, enrolment, campaign, has_waiting = row
     if intent.event_id and event is None:
         raise LookupError(f"OutreachEvent {intent.event_id} is missing")
     if intent.enrolment_id and enrolment is None:
         raise LookupError(f"Enrolment {intent.enrolment_id} is missing")
     if enrolment is not None and campaign is None:
         raise LookupError(f"Campaign {enrolment.campaign_id} is missing")
-    return person, event, enrolment, campaign
+    return person, event, enrolment, campaign, bool(has_waiting)
 
 
 def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
