@@ -24,7 +24,7 @@ from typing import Iterable
 
 from flask import current_app
 from redis.exceptions import LockError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto import CredentialsKeyMissing
@@ -66,11 +66,19 @@ def run_intent(intent_id: int) -> str:
         session.expire_all()
 
 
+# Built once, run with the intent id: every push runs both, and building a statement costs more
+# than executing its cached compiled form.
+# The intent and its connection in one query, fresh even if the caller's session holds them.
+_LOAD = (select(SyncIntent, Connection).join(Connection, Connection.id == SyncIntent.connection_id)
+         .where(SyncIntent.id == bindparam("intent_id")).execution_options(populate_existing=True))
+# The claim: atomic, so of two jobs for one intent only one gets a row count of 1.
+_CLAIM = (update(SyncIntent).where(SyncIntent.id == bindparam("intent_id"),
+                                   SyncIntent.state.in_(("pending", "queued")))
+          .values(state="running", updated_at=bindparam("now")).execution_options(synchronize_session=False))
+
+
 def _run(intent_id: int) -> str:
-    # The intent and its connection in one query, fresh even if the caller's session holds them.
-    row = db.session.execute(select(SyncIntent, Connection).join(
-        Connection, Connection.id == SyncIntent.connection_id).where(SyncIntent.id == intent_id)
-        .execution_options(populate_existing=True)).first()
+    row = db.session.execute(_LOAD, {"intent_id": intent_id}).first()
     if row is None:
         return "gone"
     intent = row[0]
@@ -85,9 +93,7 @@ def _run(intent_id: int) -> str:
         return intent.state
     try:
         now = utcnow()
-        claimed = db.session.execute(update(SyncIntent).where(
-            SyncIntent.id == intent_id, SyncIntent.state.in_(("pending", "queued")))
-            .values(state="running", updated_at=now).execution_options(synchronize_session=False)).rowcount
+        claimed = db.session.execute(_CLAIM, {"intent_id": intent_id, "now": now}).rowcount
         db.session.commit()
         if not claimed:
             return db.session.scalar(select(SyncIntent.state).where(SyncIntent.id == intent_id))

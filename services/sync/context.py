@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from requests.adapters import HTTPAdapter
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
 from extensions import db, get_redis
@@ -68,20 +68,32 @@ def load_context(intent: SyncIntent) -> IntentContext:
     return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting)
 
 
+def _rows_statement() -> Select:
+    """Built once: constructing this five-way select costs more than running it (SQLAlchemy caches
+    the compiled form, but not the Python construction). Parameters: person, event, enrolment,
+    connection, intent and team ids."""
+    team = bindparam("team_id")
+    waiting = exists().where(SyncIntent.person_id == bindparam("person_id"),
+                             SyncIntent.connection_id == bindparam("connection_id"), SyncIntent.team_id == team,
+                             SyncIntent.state == "waiting", SyncIntent.id != bindparam("intent_id"))
+    return (select(Person, OutreachEvent, Enrolment, Campaign, waiting).select_from(Person)
+            .outerjoin(OutreachEvent, and_(OutreachEvent.id == bindparam("event_id"), OutreachEvent.team_id == team))
+            .outerjoin(Enrolment, and_(Enrolment.id == bindparam("enrolment_id"), Enrolment.team_id == team))
+            .outerjoin(Campaign, and_(Campaign.id == Enrolment.campaign_id, Campaign.team_id == team))
+            .where(Person.id == bindparam("person_id"), Person.team_id == team))
+
+
+_ROWS = _rows_statement()
+
+
 def _rows(intent: SyncIntent) -> tuple[Person, OutreachEvent | None, Enrolment | None, Campaign | None, bool]:
     """Person, event, enrolment, campaign and "has other waiting intents" in one query; each join is
     also on the team, so a row of another team comes back as missing (LookupError), exactly like a
     deleted one. The waiting flag spares most pushes the back-fill's own query."""
-    team_id = intent.team_id
-    waiting = exists().where(SyncIntent.person_id == intent.person_id,
-                             SyncIntent.connection_id == intent.connection_id, SyncIntent.team_id == team_id,
-                             SyncIntent.state == "waiting", SyncIntent.id != intent.id)
-    row = db.session.execute(
-        select(Person, OutreachEvent, Enrolment, Campaign, waiting).select_from(Person)
-        .outerjoin(OutreachEvent, and_(OutreachEvent.id == intent.event_id, OutreachEvent.team_id == team_id))
-        .outerjoin(Enrolment, and_(Enrolment.id == intent.enrolment_id, Enrolment.team_id == team_id))
-        .outerjoin(Campaign, and_(Campaign.id == Enrolment.campaign_id, Campaign.team_id == team_id))
-        .where(Person.id == intent.person_id, Person.team_id == team_id)).first()
+    row = db.session.execute(_ROWS, {
+        "team_id": intent.team_id, "person_id": intent.person_id, "event_id": intent.event_id,
+        "enrolment_id": intent.enrolment_id, "connection_id": intent.connection_id,
+        "intent_id": intent.id}).first()
     if row is None:
         raise LookupError(f"Person {intent.person_id} is missing")
     person, event, enrolment, campaign, has_waiting = row
@@ -119,13 +131,16 @@ def _owned(model: type, row_id: int, team_id: int) -> Any:
     return row
 
 
+# With user_id None, `user_id = NULL` matches nothing: the same statement reads the team layer alone.
+_LAYERS = select(SettingsLayer).where(
+    SettingsLayer.team_id == bindparam("team_id"), SettingsLayer.provider_key == bindparam("provider_key"),
+    or_(SettingsLayer.user_id.is_(None), SettingsLayer.user_id == bindparam("user_id")))
+
+
 def settings_layers(team_id: int, user_id: int | None, provider_key: str) -> tuple[SettingsLayer | None, SettingsLayer | None]:
     """The team's layer and the user's personal layer for this provider, in one query."""
-    who = SettingsLayer.user_id.is_(None)
-    if user_id is not None:
-        who = who | (SettingsLayer.user_id == user_id)
-    rows = db.session.scalars(select(SettingsLayer).where(
-        SettingsLayer.team_id == team_id, SettingsLayer.provider_key == provider_key, who)).all()
+    rows = db.session.scalars(_LAYERS, {"team_id": team_id, "provider_key": provider_key,
+                                        "user_id": user_id}).all()
     team = next((r for r in rows if r.user_id is None), None)
     user = next((r for r in rows if r.user_id is not None), None)
     return team, user

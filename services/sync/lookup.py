@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from extensions import db
 from models import CrmLink
@@ -19,11 +19,16 @@ from services.sync.context import IntentContext
 from sync.types import CrmState
 
 
+# Built once (every push runs it; building a statement costs more than running its cached form).
+_LINK = select(CrmLink).where(CrmLink.person_id == bindparam("person_id"),
+                              CrmLink.connection_id == bindparam("connection_id"),
+                              CrmLink.record_type == bindparam("record_type"))
+
+
 def crm_state(ctx: IntentContext, adapter: Provider, record_type: str, params: Mapping[str, Any]) -> CrmState:
     intent = ctx.intent
-    link = db.session.scalars(select(CrmLink).where(
-        CrmLink.person_id == intent.person_id, CrmLink.connection_id == intent.connection_id,
-        CrmLink.record_type == record_type)).first()
+    link = db.session.scalars(_LINK, {"person_id": intent.person_id, "connection_id": intent.connection_id,
+                                      "record_type": record_type}).first()
     rec: CrmRecord | None = None
     matched_by: str | None = None
     if link is not None and params.get("purpose") == "note":
