@@ -4,9 +4,12 @@ Everything runs locally with embedded defaults: a temp instance dir (SQLite + em
 the CATS sandbox served in a *separate process* (so this process's CPU time is Shoal's own), with a
 recorder that keeps every CRM request so the same calls can be replayed by a bare `requests` loop.
 
-(a) pushes/s of one RQ worker (SimpleWorker, in this process) pushing new people, with no latency
-    and with 50 ms per call, each as a ratio to a bare `requests` loop replaying the same HTTP
-    calls; and Shoal's own CPU ms per push (this process's CPU time / pushes);
+(a) pushes/s of one RQ worker — the one `flask worker` runs (jobs.threaded.ThreadedWorker with
+    WORKER_THREADS threads), in this process — pushing new people, with no latency and with 50 ms
+    per call, each as a ratio to a bare `requests` loop replaying the same HTTP calls; the 50 ms
+    case also with one thread (Shoal's own overhead, nothing overlapped); and Shoal's own CPU ms
+    per push (this process's CPU time / pushes). The zero-latency case runs several alternating
+    Shoal/bare rounds and reports the median round (the machine is shared and noisy);
 (b) a backlog draining with the sandbox enforcing 300 calls/min and the connection set to the same
     budget: calls/min achieved as a fraction of the budget, and how many 429s the CRM returned;
 (c) HTTP calls per push: a new person, a person already in the CRM, a note;
