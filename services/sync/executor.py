@@ -2,16 +2,20 @@
 
 For every operation that calls the CRM (`sync.types.CRM_OPS`):
 
-1. its key is `done` in AppliedOperation → not repeated (a create hands back its remote id);
-2. its key is `started` without `done` → an earlier attempt died mid-call, so we ask the CRM
-   whether it happened (find the person; list the notes; has a CV) before acting again;
-3. otherwise `started` is committed *before* the call and `done` right after it.
+1. `started` is inserted and committed *before* the call, `done` written right after it;
+2. if the key is already in the ledger (the insert hits the unique key) and `done` → not repeated
+   (a create hands back its remote id);
+3. if it is `started` without `done` → an earlier attempt died mid-call, so we ask the CRM
+   whether it happened (find the person; list the notes; has a CV) before acting again.
 
 Commits are shared, never skipped: an operation's `done`, its audit row and its link are written
 in the same commit as the next operation's `started` (still before that next CRM call), and the
 last operation's in the runner's settle commit (with the intent's final state). A process that
-dies between a call and that commit leaves `started` without `done`, which is case 2. Refusals,
+dies between a call and that commit leaves `started` without `done`, which is case 3. Refusals,
 skips and links are pending until the next of those commits too; a failure's audit row commits.
+These writes are table-level statements run at once in the open transaction (half the Python
+work of the ORM's unit of work); when a ledger insert hits the unique key and its transaction is
+rolled back, the ones that transaction held are run again before the row is read back.
 
 Every operation (and every failure) writes an AuditEntry: rule, fields before/after, result and a
 short summary of what the CRM answered. Credentials never reach an audit row or a log line.
@@ -22,11 +26,11 @@ import html
 import re
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import AppliedOperation, AuditEntry, CrmLink
+from models import AppliedOperation, AuditEntry, CrmLink, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError
 from services.sync.context import IntentContext
@@ -49,6 +53,15 @@ from sync.types import (
 
 _TAGS = re.compile(r"<[^>]+>")
 
+# Table-level statements for the writes every push makes (audit rows, ledger rows, links): half
+# the Python work of the ORM's unit of work, and built once.
+_AUDIT = AuditEntry.__table__.insert()
+_LINK = CrmLink.__table__.insert()
+_LEDGER_START = AppliedOperation.__table__.insert()
+_LEDGER_DONE = (AppliedOperation.__table__.update()
+                .where(AppliedOperation.__table__.c.key == bindparam("op_key"))
+                .values(state="done", result=bindparam("result")))
+
 
 class Executor:
     """Applies operations for one intent; `remote_id` tracks the record a create or link produced."""
@@ -66,6 +79,10 @@ class Executor:
         i = ctx.intent
         self.ids = {"team_id": i.team_id, "connection_id": i.connection_id, "intent_id": i.id,
                     "person_id": i.person_id}
+        # Table-level writes run in the session's open transaction, each with that transaction:
+        # if a ledger insert loses a race and the transaction is rolled back, the ones it held are
+        # true facts (an operation's `done`, its audit row, a link) and are written again.
+        self._writes: list[tuple[Any, Any, dict[str, Any]]] = []
 
     # -- public ------------------------------------------------------------------------------
     def apply(self, ops: tuple[Operation, ...] | list[Operation]) -> None:
@@ -82,14 +99,20 @@ class Executor:
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
               record_type: str | None = None, remote_id: str | None = None, commit: bool = True) -> None:
-        db.session.add(AuditEntry(
-            **self.ids, operation=(operation or (op.kind if op else "sync"))[:40],
-            rule=(op.rule if op else "")[:80], record_type=record_type or (op.record_type if op else None),
-            remote_id=remote_id or (op.remote_id if op else None) or self.remote_id,
-            fields_before=dict(op.fields_before) if op else {}, fields_after=dict(op.fields) if op else {},
-            result=result, summary=summary[:1000]))
+        self._write(_AUDIT, {
+            **self.ids, "operation": (operation or (op.kind if op else "sync"))[:40],
+            "rule": (op.rule if op else "")[:80], "record_type": record_type or (op.record_type if op else None),
+            "remote_id": remote_id or (op.remote_id if op else None) or self.remote_id,
+            "fields_before": dict(op.fields_before) if op else {}, "fields_after": dict(op.fields) if op else {},
+            "result": result, "summary": summary[:1000], "created_at": utcnow()})
         if commit:
             db.session.commit()
+
+    def _write(self, statement: Any, params: dict[str, Any]) -> None:
+        db.session.execute(statement, params)
+        tx = db.session().get_transaction()
+        self._writes = [w for w in self._writes if w[0] is tx]   # older ones are committed
+        self._writes.append((tx, statement, params))
 
     # -- one CRM operation -------------------------------------------------------------------
     def _crm_op(self, op: Operation) -> None:
@@ -97,7 +120,7 @@ class Executor:
         # Insert `started` first (committing the previous operation's `done` with it); only if the
         # key is already in the ledger — a repeat, rare — do we read the row to see how far it got.
         row, fresh = self._start(op)
-        if not fresh and row.state == "done":
+        if not fresh and row is not None and row.state == "done":
             if op.kind == OP_CREATE and row.result.get("remote_id"):
                 self.remote_id = str(row.result["remote_id"])
                 self._link(op.record_type, self.remote_id, op)
@@ -116,29 +139,41 @@ class Executor:
             raise
         # `done`, its audit row and (for a create) the link land in one commit: the next `started`
         # or the runner's settle, whichever comes first.
-        row.state, row.result = "done", result
+        if row is None:
+            self._write(_LEDGER_DONE, {"op_key": op.key[:200], "result": result})
+        else:   # an interrupted attempt's row, read back
+            row.state, row.result = "done", result
         self.applied += 1
         self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid, commit=False)
 
-    def _start(self, op: Operation) -> tuple[AppliedOperation, bool]:
-        """The operation's ledger row, and whether this call inserted it (`started`, committed)."""
-        row = AppliedOperation(team_id=self.ids["team_id"], key=op.key[:200], intent_id=self.ids["intent_id"])
-        # What the previous operations left pending (their `done`, audit rows, link): true facts
-        # that must survive if this insert loses a race and its transaction is rolled back.
+    def _start(self, op: Operation) -> tuple[AppliedOperation | None, bool]:
+        """Insert the operation's ledger row `started` and commit it (with whatever the previous
+        operations left pending). Returns (None, True) when this call inserted it, or (the existing
+        row, False) when the key was already in the ledger: a repeat of this operation."""
+        key = op.key[:200]
+        # ORM changes still pending from earlier operations (rare paths): facts to keep too.
         pending_new = [o for o in db.session.new]
         pending_done = [(r, r.state, r.result) for r in db.session.dirty if isinstance(r, AppliedOperation)]
-        db.session.add(row)
         try:
+            db.session.execute(_LEDGER_START, {"team_id": self.ids["team_id"], "key": key,
+                                               "intent_id": self.ids["intent_id"], "state": "started",
+                                               "result": {}, "created_at": utcnow()})
             db.session.commit()   # must be durable before the CRM sees the call
         except IntegrityError:
+            failed = db.session().get_transaction()
             db.session.rollback()
+            for tx, statement, params in self._writes:
+                if tx is failed:
+                    db.session.execute(statement, params)
             db.session.add_all(pending_new)
             for done, state, result in pending_done:
                 done.state, done.result = state, result
             db.session.commit()
-            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == op.key[:200])).one()
+            self._writes = []
+            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == key)).one()
             return row, False
-        return row, True
+        self._writes = []
+        return None, True
 
     def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:
         a, rt, p = self.adapter, op.record_type or self.ctx.target.record_type or "", op.params
@@ -219,9 +254,9 @@ class Executor:
         if link is not None and link.remote_id == str(remote_id):
             return
         if link is None:
-            db.session.add(CrmLink(team_id=ids["team_id"], person_id=ids["person_id"],
-                                   connection_id=ids["connection_id"], record_type=record_type,
-                                   remote_id=str(remote_id)))
+            self._write(_LINK, {"team_id": ids["team_id"], "person_id": ids["person_id"],
+                                "connection_id": ids["connection_id"], "record_type": record_type,
+                                "remote_id": str(remote_id), "created_at": utcnow()})
         else:   # the old record was deleted in the CRM and the person was re-matched
             link.remote_id = str(remote_id)
         if commit:

@@ -255,3 +255,31 @@ def test_a_note_for_a_record_deleted_in_the_crm_drops_the_link_and_rematches(mak
     assert note_intent.state in ("waiting", "skipped", "synced"), note_intent.reason
     assert not [a for a in activities(server) if "Still interested" in str(a)
                 and str(cand["id"]) in str(a.get("data_item", a))]
+
+
+def test_a_ledger_key_already_taken_mid_run_keeps_what_the_run_already_did(make_user, sandbox):
+    """The run creates the record (its `done`, audit row and link pending), then finds the next
+    operation's key already in the ledger: that insert's transaction is rolled back, and what the
+    run had done is written again, not lost — the record stays linked, nothing is repeated."""
+    from sync.ops import op_key
+
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = outbox.enrol(user, campaign(user, sync_override={"add_candidate": "reply"}), profile(9))
+    event = outbox.record_event(enrolment, "reply", channel="email", body="Happy to talk")
+    reply = intents()[-1]
+    # As if another attempt had already written this reply's note.
+    db.session.add(AppliedOperation(team_id=user.team_id, key=op_key(reply.idempotency_key, "add_note",
+                                                                     "candidate", event.id),
+                                    intent_id=reply.id, state="done", result={"note_id": "n1"}))
+    db.session.commit()
+    assert run_intent(reply.id) == "synced"
+    [cand] = candidates(server, "ada9@example.com")
+    assert activities(server) == []   # the ledger said the note was made: not made again
+    link = db.session.scalars(select(CrmLink)).one()
+    assert link.remote_id == str(cand["id"])
+    create = db.session.scalars(select(AuditEntry).where(AuditEntry.operation == "create")).one()
+    assert create.result == "ok" and create.remote_id == str(cand["id"])
+    ledger = {row.key.split("-")[-2]: row.state for row in db.session.scalars(select(AppliedOperation))}
+    assert ledger == {"create": "done", "add_note": "done"}
