@@ -32,6 +32,7 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 from rq.timeouts import BaseDeathPenalty, JobTimeoutException
+from rq.utils import now
 from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
 
@@ -194,6 +195,14 @@ class ThreadedWorker(SimpleWorker):
                 return
             self._last_beat = at
         super().heartbeat(timeout, pipeline)
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        # RQ refreshes the job's heartbeat here (a round trip) so that a success or failure
+        # callback may take its time; a job without callbacks goes straight on to be finished.
+        if job._success_callback_name or job._failure_callback_name:
+            super().handle_execution_ended(job, queue, heartbeat_ttl)
+        else:
+            job.ended_at = now()
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
         # The main loop marks the worker idle while it waits for the next job; with jobs still
