@@ -19,8 +19,11 @@ def get_queue(name: str = SYNC, app: Flask | None = None) -> Queue:
     return Queue(name, connection=get_redis(app), default_timeout=120)
 
 
+INTENT_JOB_PREFIX = "intent-"
+
+
 def intent_job_id(intent_id: int) -> str:
-    return f"intent-{intent_id}"
+    return f"{INTENT_JOB_PREFIX}{intent_id}"
 
 
 # An intent job's RQ result is kept a minute (the intent row is the record). Keeping it briefly is

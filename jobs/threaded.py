@@ -29,12 +29,15 @@ from typing import Any
 
 from flask import Flask
 from rq import SimpleWorker
-from rq.job import Job
+from rq.exceptions import StopRequested
+from rq.job import Job, JobStatus
 from rq.queue import Queue
+from rq.rate_limit import release_slot
 from rq.timeouts import BaseDeathPenalty, JobTimeoutException
 from rq.utils import now
-from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
+
+from jobs import INTENT_JOB_PREFIX
 
 log = logging.getLogger("shoal.worker")
 
@@ -195,6 +198,30 @@ class ThreadedWorker(SimpleWorker):
                 return
             self._last_beat = at
         super().heartbeat(timeout, pipeline)
+
+    def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Any) -> None:
+        """RQ's success handling, without its dependents step for sync intent jobs.
+
+        RQ WATCHes and reads each finished job's dependents set (two round trips) to release jobs
+        waiting on it. Nothing can wait on an intent job: `jobs.enqueue_intent` is their only
+        producer, it passes no dependencies, and the id is reused by every run of the intent, so it
+        can't name one run to depend on. Every other job takes RQ's own path."""
+        if not job.id.startswith(INTENT_JOB_PREFIX) or job.repeats_left:
+            return super().handle_job_success(job, queue, started_job_registry, execution)
+        with self.connection.pipeline() as pipeline:
+            pipeline.multi()
+            self.increment_successful_job_count(pipeline=pipeline)
+            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
+            result_ttl = job.get_result_ttl(self.default_result_ttl)
+            if result_ttl != 0:
+                job._handle_success(result_ttl, pipeline=pipeline, worker_name=self.name,
+                                    execution_id=execution.id, execution_started_at=execution.created_at,
+                                    execution_ended_at=job.ended_at)
+            job.cleanup(result_ttl, pipeline=pipeline, remove_from_queue=False)
+            job._status = JobStatus.FINISHED
+            self.cleanup_execution(job, pipeline=pipeline, execution=execution)
+            pipeline.execute()
+        release_slot(job)
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
         # RQ refreshes the job's heartbeat here (a round trip) so that a success or failure

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -68,42 +69,62 @@ def load_context(intent: SyncIntent) -> IntentContext:
     return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting)
 
 
+# The columns the context needs, per table (plain rows: loading four ORM entities per push cost
+# more than the query itself).
+_COLUMNS = {
+    "person": ("id",) + PERSON_FIELDS + ("extra",),
+    "event": ("id", "kind", "occurred_at", "body", "channel", "data"),
+    "enrolment": ("id", "added_by_id", "sync_as", "sync_options", "campaign_id"),
+    "campaign": ("id", "sync_as", "sync_options", "sync_override"),
+}
+
+
 def _rows_statement() -> Select:
     """Built once: constructing this five-way select costs more than running it (SQLAlchemy caches
     the compiled form, but not the Python construction). Parameters: person, event, enrolment,
     connection, intent and team ids."""
     team = bindparam("team_id")
+    tables = {"person": Person.__table__, "event": OutreachEvent.__table__, "enrolment": Enrolment.__table__,
+              "campaign": Campaign.__table__}
+    p, e, n, c = tables.values()
     waiting = exists().where(SyncIntent.person_id == bindparam("person_id"),
                              SyncIntent.connection_id == bindparam("connection_id"), SyncIntent.team_id == team,
                              SyncIntent.state == "waiting", SyncIntent.id != bindparam("intent_id"))
-    return (select(Person, OutreachEvent, Enrolment, Campaign, waiting).select_from(Person)
-            .outerjoin(OutreachEvent, and_(OutreachEvent.id == bindparam("event_id"), OutreachEvent.team_id == team))
-            .outerjoin(Enrolment, and_(Enrolment.id == bindparam("enrolment_id"), Enrolment.team_id == team))
-            .outerjoin(Campaign, and_(Campaign.id == Enrolment.campaign_id, Campaign.team_id == team))
-            .where(Person.id == bindparam("person_id"), Person.team_id == team))
+    columns = [tables[t].c[name].label(f"{t}_{name}") for t, names in _COLUMNS.items() for name in names]
+    return (select(*columns, waiting.label("has_waiting")).select_from(p)
+            .outerjoin(e, and_(e.c.id == bindparam("event_id"), e.c.team_id == team))
+            .outerjoin(n, and_(n.c.id == bindparam("enrolment_id"), n.c.team_id == team))
+            .outerjoin(c, and_(c.c.id == n.c.campaign_id, c.c.team_id == team))
+            .where(p.c.id == bindparam("person_id"), p.c.team_id == team))
 
 
 _ROWS = _rows_statement()
 
 
-def _rows(intent: SyncIntent) -> tuple[Person, OutreachEvent | None, Enrolment | None, Campaign | None, bool]:
-    """Person, event, enrolment, campaign and "has other waiting intents" in one query; each join is
-    also on the team, so a row of another team comes back as missing (LookupError), exactly like a
-    deleted one. The waiting flag spares most pushes the back-fill's own query."""
+def _part(row: Any, table: str) -> SimpleNamespace | None:
+    values = {name: row[f"{table}_{name}"] for name in _COLUMNS[table]}
+    return SimpleNamespace(**values) if values["id"] is not None else None
+
+
+def _rows(intent: SyncIntent) -> tuple[Any, Any, Any, Any, bool]:
+    """Person, event, enrolment and campaign (each the columns the context needs, or None) and
+    "has other waiting intents", in one query. Each join is also on the team, so a row of another
+    team comes back as missing (LookupError), exactly like a deleted one. The waiting flag spares
+    most pushes the back-fill's own query."""
     row = db.session.execute(_ROWS, {
         "team_id": intent.team_id, "person_id": intent.person_id, "event_id": intent.event_id,
         "enrolment_id": intent.enrolment_id, "connection_id": intent.connection_id,
-        "intent_id": intent.id}).first()
+        "intent_id": intent.id}).mappings().first()
     if row is None:
         raise LookupError(f"Person {intent.person_id} is missing")
-    person, event, enrolment, campaign, has_waiting = row
+    person, event, enrolment, campaign = (_part(row, t) for t in _COLUMNS)
     if intent.event_id and event is None:
         raise LookupError(f"OutreachEvent {intent.event_id} is missing")
     if intent.enrolment_id and enrolment is None:
         raise LookupError(f"Enrolment {intent.enrolment_id} is missing")
     if enrolment is not None and campaign is None:
         raise LookupError(f"Campaign {enrolment.campaign_id} is missing")
-    return person, event, enrolment, campaign, bool(has_waiting)
+    return person, event, enrolment, campaign, bool(row["has_waiting"])
 
 
 def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
@@ -146,9 +167,10 @@ def settings_layers(team_id: int, user_id: int | None, provider_key: str) -> tup
     return team, user
 
 
-def event_info(row: OutreachEvent | None) -> EventInfo:
-    """An OutreachEvent row as the planner's EventInfo (the runner's back-fill reads waiting
-    intents' events with it too, so a back-filled note is built exactly as its own run's)."""
+def event_info(row: Any) -> EventInfo:
+    """An OutreachEvent (row or the context's plain columns) as the planner's EventInfo (the
+    runner's back-fill reads waiting intents' events with it too, so a back-filled note is built
+    exactly as its own run's)."""
     if row is None:   # an intent without an event is a plain push (e.g. re-sync from the panel)
         return EventInfo(kind="added", occurred_at=utcnow())
     return EventInfo(kind=row.kind, occurred_at=row.occurred_at, event_id=row.id, body=row.body,

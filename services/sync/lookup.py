@@ -20,14 +20,14 @@ from sync.types import CrmState
 
 
 # Built once (every push runs it; building a statement costs more than running its cached form).
-_LINK = select(CrmLink).where(CrmLink.person_id == bindparam("person_id"),
+_LINK = select(CrmLink.id, CrmLink.remote_id).where(CrmLink.person_id == bindparam("person_id"),
                               CrmLink.connection_id == bindparam("connection_id"),
                               CrmLink.record_type == bindparam("record_type"))
 
 
 def crm_state(ctx: IntentContext, adapter: Provider, record_type: str, params: Mapping[str, Any]) -> CrmState:
     intent = ctx.intent
-    link = db.session.scalars(_LINK, {"person_id": intent.person_id, "connection_id": intent.connection_id,
+    link = db.session.execute(_LINK, {"person_id": intent.person_id, "connection_id": intent.connection_id,
                                       "record_type": record_type}).first()
     rec: CrmRecord | None = None
     matched_by: str | None = None

@@ -178,3 +178,22 @@ def test_sigterm_lets_the_job_in_flight_finish_then_the_worker_exits(app, make_u
     [intent] = intents()
     assert (code, intent.state) == (0, "synced"), log.read_text()[-3000:]
     assert len(candidates(server, "ada1@example.com")) == 1
+
+
+def test_a_finished_intent_job_is_recorded_like_any_rq_job(app, make_user, sandbox):
+    """Intent jobs take a shorter success path (no dependents to release): RQ still sees each one
+    finished, its result kept for a minute, and nothing left in the started registry."""
+    from rq.registry import FinishedJobRegistry, StartedJobRegistry
+
+    server, user, camp = on_cats(make_user, sandbox)
+    for n in range(2):
+        outbox.enrol(user, camp, profile(n))
+    work(app, threads=2)
+    assert [i.state for i in intents()] == ["synced"] * 2
+    queue = get_queue("sync")
+    for intent in intents():
+        job = Job.fetch(f"intent-{intent.id}", connection=get_redis(app))
+        assert job.get_status() == "finished" and job.return_value() == "synced"
+        assert 0 < get_redis(app).ttl(job.key) <= 60
+    assert sorted(FinishedJobRegistry(queue=queue).get_job_ids()) == sorted(f"intent-{i.id}" for i in intents())
+    assert StartedJobRegistry(queue=queue).get_job_ids() == []
