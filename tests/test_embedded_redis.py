@@ -43,7 +43,8 @@ def test_the_owner_stops_its_embedded_redis_even_with_clients_still_connected(tm
     from app import create_app
     from extensions import get_redis, stop_embedded_redis
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}, instance_path=str(tmp_path))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "REDIS_URL": None},
+                     instance_path=str(tmp_path))   # embedded even when CI sets REDIS_URL
     conn = get_redis(app)
     assert conn.ping()
     socket = conn.connection_pool.connection_kwargs["path"]
