@@ -143,6 +143,7 @@ class Sandbox:
         # CRM calls served right now / at most at once since the last reset: how a test sees a
         # worker keep several calls in flight without timing anything.
         self.in_flight = self.peak_in_flight = 0
+        self.generation = 0   # bumped by reset: calls begun before it no longer count
         self.lock = threading.Lock()
         # How an injected fault is rendered; a sandbox replaces this to use its CRM's error body.
         self.error_response: Callable[[int, str], Response] = default_error_response
@@ -201,7 +202,7 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
             sb.requests += 1
             sb.in_flight += 1
             sb.peak_in_flight = max(sb.peak_in_flight, sb.in_flight)
-        g.sandbox_counted = True   # teardown_request runs even when a fault or an error answers
+            g.sandbox_counted = sb.generation   # teardown_request runs even when a fault answers
         if sb.faults.latency:
             time.sleep(sb.faults.latency)
         mode = sb.faults.next_fault()
@@ -222,9 +223,11 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
 
     @app.teardown_request
     def _done(_exc: BaseException | None) -> None:
-        if g.pop("sandbox_counted", False):
+        generation = g.pop("sandbox_counted", None)
+        if generation is not None:
             with sb.lock:
-                sb.in_flight -= 1
+                if generation == sb.generation:
+                    sb.in_flight -= 1
 
     @app.get("/__sandbox/state")
     def _state() -> Response:
@@ -269,8 +272,9 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
         # A test may have shrunk the budget through /__sandbox/rate_limit.
         sb.rate.calls, sb.rate.seconds = sb.initial_rate
         sb.requests = sb.rate.rejected = sb.faults.injected = 0
-        with sb.lock:   # a call still being served keeps counting down; the peak starts from it
-            sb.peak_in_flight = sb.in_flight
+        with sb.lock:   # calls begun before (a 35 s "timeout" fault, say) no longer count
+            sb.generation += 1
+            sb.in_flight = sb.peak_in_flight = 0
         if hasattr(app, "seed_sandbox"):
             app.seed_sandbox()  # type: ignore[attr-defined]
         return jsonify({"ok": True})

@@ -53,10 +53,22 @@ def test_reset_restores_the_rate_window_and_reseeds(key):
         server.stop()
 
 
-def test_state_counts_crm_calls_in_flight_and_their_peak_until_reset(sandbox):
+def test_state_counts_crm_calls_in_flight_and_their_peak_until_reset():
     """Three CRM calls held open by the sandbox's latency are in flight together; the admin routes
-    polled meanwhile are not counted; the peak outlives the calls and a reset clears it."""
-    server = sandbox("cats")
+    polled meanwhile are not counted; the peak outlives the calls and a reset clears it.
+
+    A sandbox of its own: the session's shared one may still be serving an earlier test's slow
+    call (a fault that holds the answer past the client's timeout), which would count here."""
+    from sandbox import cats
+
+    server = serve_in_thread(cats.create_app())
+    try:
+        _count_calls_in_flight(server)
+    finally:
+        server.stop()
+
+
+def _count_calls_in_flight(server) -> None:
     state = f"{server.base}/__sandbox/state"
     requests.post(f"{server.base}/__sandbox/latency", json={"seconds": 2.0}, timeout=5).raise_for_status()
     calls = [threading.Thread(target=requests.get, args=(f"{server.base}/v3/site",),
@@ -78,3 +90,14 @@ def test_state_counts_crm_calls_in_flight_and_their_peak_until_reset(sandbox):
     requests.get(f"{server.base}/v3/site", headers={"Authorization": "Token wrong"}, timeout=5)
     counted = requests.get(state, timeout=5).json()
     assert (counted["in_flight"], counted["peak_in_flight"]) == (0, 1)   # a refused call counts too
+    # A call still being served when the sandbox is reset (an earlier test's) stops counting.
+    requests.post(f"{server.base}/__sandbox/latency", json={"seconds": 1.0}, timeout=5).raise_for_status()
+    old = threading.Thread(target=requests.get, args=(f"{server.base}/v3/site",),
+                           kwargs={"headers": {"Authorization": "Token cats-sandbox-key"}, "timeout": 10})
+    old.start()
+    while requests.get(state, timeout=5).json()["in_flight"] < 1:
+        time.sleep(0.02)
+    requests.post(f"{server.base}/__sandbox/reset", timeout=5).raise_for_status()
+    old.join()
+    fresh = requests.get(state, timeout=5).json()
+    assert (fresh["in_flight"], fresh["peak_in_flight"]) == (0, 0)
