@@ -2,7 +2,8 @@
 notes that waited for that record go in the same run, *before* the trigger's own note, so the CRM
 receives the notes in the order the events happened.
 
-The runner calls, for a plan with `backfill=True`:
+The runner calls, for a plan with `backfill=True` when the context says the person has other
+waiting intents (`IntentContext.has_waiting`, an EXISTS in the context query):
 
     waiting = waiting_intents(intent)                    # the one SELECT (also used to wake the rest)
     ops, filled = with_waiting_notes(ctx, plan, waiting, state.remote_id)
@@ -12,8 +13,8 @@ The runner calls, for a plan with `backfill=True`:
 Each back-filled note has the key its own intent's run would use (`sync.ops.note_op`), so if the
 process dies before the settle commit and those intents run again, the ledger makes their own
 note a no-op. Waiting intents the back-fill doesn't cover (a push refused for mandatory fields, a
-note waiting for another record type) are re-dispatched by the runner from the same rows, so a
-push for a person with nothing waiting costs exactly the one SELECT it always did.
+note waiting for another record type) are re-dispatched by the runner from the same rows; a push
+for a person with nothing waiting reads no waiting rows at all.
 
 Which waiting intents are notes: the planner's only `wait` outcome is a note waiting for its record
 (rule 5); the other way to be `waiting` is a refused push (rule 4), whose run wrote a `refuse` audit

@@ -119,13 +119,13 @@ class Executor:
         rid = op.remote_id or self.remote_id
         # Insert `started` first (committing the previous operation's `done` with it); only if the
         # key is already in the ledger — a repeat, rare — do we read the row to see how far it got.
-        row, fresh = self._start(op)
-        if not fresh and row is not None and row.state == "done":
+        row = self._start(op)   # None: inserted now; else the row an earlier attempt left
+        if row is not None and row.state == "done":
             if op.kind == OP_CREATE and row.result.get("remote_id"):
                 self.remote_id = str(row.result["remote_id"])
                 self._link(op.record_type, self.remote_id, op)
             return
-        if not fresh and self._happened(op, rid):   # `started` by an attempt that died mid-call
+        if row is not None and self._happened(op, rid):   # `started` by an attempt that died mid-call
             row.state, row.result = "done", {"remote_id": self.remote_id, "verified": True}
             self.audit(op, "ok", "already applied by an interrupted attempt (verified in the CRM)",
                        remote_id=self.remote_id if op.kind == OP_CREATE else rid)
@@ -146,10 +146,10 @@ class Executor:
         self.applied += 1
         self.audit(op, "ok", summary, remote_id=self.remote_id if op.kind == OP_CREATE else rid, commit=False)
 
-    def _start(self, op: Operation) -> tuple[AppliedOperation | None, bool]:
+    def _start(self, op: Operation) -> AppliedOperation | None:
         """Insert the operation's ledger row `started` and commit it (with whatever the previous
-        operations left pending). Returns (None, True) when this call inserted it, or (the existing
-        row, False) when the key was already in the ledger: a repeat of this operation."""
+        operations left pending). Returns None when this call inserted it, or the existing row
+        when the key was already in the ledger: a repeat of this operation."""
         key = op.key[:200]
         # ORM changes still pending from earlier operations (rare paths): facts to keep too.
         pending_new = [o for o in db.session.new]
@@ -170,10 +170,9 @@ class Executor:
                 done.state, done.result = state, result
             db.session.commit()
             self._writes = []
-            row = db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == key)).one()
-            return row, False
+            return db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == key)).one()
         self._writes = []
-        return None, True
+        return None
 
     def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:
         a, rt, p = self.adapter, op.record_type or self.ctx.target.record_type or "", op.params
