@@ -4,8 +4,9 @@ Wire format: ../shared/providers/API-FACTS.md §3 (sources: PipedreamHQ/pipedrea
 vanman2024/cats-mcp-server, MindCloud CATS docs; vendor reference https://docs.catsone.com/api/v3/)
 and, for what those mark [inferred]/[not found], docs/assumptions.md "CATS" (gathered in
 providers/cats/assumed.py; the error envelope in client.py). Calls per push: new person = 1 search
-+ 1 create; existing = 1 search + 1 PUT (+1 GET when a phone, city or LinkedIn URL changes, to keep
-the values we don't own); note = 1."""
++ 1 create; existing = 1 search + 1 PUT (a PUT that writes a phone, city or LinkedIn URL merges
+into the row the search just returned; it reads the record first only when this adapter hasn't);
+note = 1."""
 from __future__ import annotations
 
 from typing import Any
@@ -54,6 +55,10 @@ class CatsProvider(Provider):
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
         self.client = CatsClient(self.base_url, str(credentials.get("api_key") or ""), self.session)
+        # Whole rows this adapter read, by (record type, id), each used by at most one update: the
+        # sync engine builds an adapter per job and updates right after its lookup, so the PUT's
+        # merge can use the row the search returned instead of reading the record again.
+        self._read: dict[tuple[str, str], dict[str, Any]] = {}
 
     def _path(self, record_type: str) -> str:
         self.record_type(record_type)
@@ -101,6 +106,8 @@ class CatsProvider(Provider):
         return self._record(record_type, self.client.get(f"/{self._path(record_type)}/{remote_id}"))
 
     def _record(self, record_type: str, row: dict[str, Any]) -> CrmRecord:
+        if row.get("id") is not None:
+            self._read[(record_type, str(row["id"]))] = row
         company = None
         if record_type == "contact" and row.get("company_id"):
             # A contact names its company only by id; one lookup keeps "company" comparable.
@@ -134,12 +141,13 @@ class CatsProvider(Provider):
         return None
 
     def update(self, record_type: str, remote_id: str, fields: dict[str, Any]) -> None:
-        """PUT the given fields. Writing a phone, city or LinkedIn URL reads the record first, so
-        the other phones, address parts and social URLs survive (one extra call, only then)."""
+        """PUT the given fields. Writing a phone, city or LinkedIn URL merges into the record as last
+        read (by this adapter, else read now), so the other phones, address parts and social URLs survive."""
         path = f"/{self._path(record_type)}/{remote_id}"
         body = self._body(record_type, fields)
+        current = self._read.pop((record_type, str(remote_id)), None)
         if any(k in body for k in mappers.MERGED_ON_UPDATE):
-            body = mappers.merge_for_update(body, self.client.get(path) or {})
+            body = mappers.merge_for_update(body, current if current is not None else self.client.get(path) or {})
         if body:
             self.client.put(path, body)
 

@@ -296,6 +296,29 @@ def test_update_keeps_other_social_urls_phones_and_address_parts(cats):
     assert row["address"]["street"] == "1 Analytical Way" and row["address"]["city"] == "Leeds"
 
 
+def test_update_after_a_lookup_merges_into_the_row_just_read(cats):
+    """A push's lookup then update: the PUT merges into the search row (no second read), keeps what
+    we don't own, and the row serves one update only (the next one reads the record again)."""
+    rec = cats.create("candidate", ADA)
+    path = f"/candidates/{rec.remote_id}"
+    cats.client.put(path, {"social_media_urls": ["https://twitter.com/ada", ADA["linkedin_url"]],
+                           "phones": {"home": "0113 000", "cell": ADA["phone"]}})
+    start = cats.client.calls
+    found = cats.find_person("candidate", email=ADA["email"])
+    cats.update("candidate", found.remote_id, {"linkedin_url": "https://www.linkedin.com/in/ada-new",
+                                               "phone": "07700 111"})
+    assert cats.client.calls - start == 2
+    row = cats.client.get(path)
+    assert sorted(row["social_media_urls"]) == ["https://twitter.com/ada", "https://www.linkedin.com/in/ada-new"]
+    assert row["phones"] == {**row["phones"], "home": "0113 000", "cell": "07700 111"}
+    cats.client.put(path, {"social_media_urls": ["https://github.com/ada", "https://www.linkedin.com/in/ada-new"]})
+    start = cats.client.calls
+    cats.update("candidate", found.remote_id, {"linkedin_url": "https://www.linkedin.com/in/ada-3"})
+    assert cats.client.calls - start == 2   # read again: the search row was used up
+    assert sorted(cats.client.get(path)["social_media_urls"]) == ["https://github.com/ada",
+                                                                 "https://www.linkedin.com/in/ada-3"]
+
+
 def test_merge_for_update_is_pure_and_keeps_what_we_do_not_own():
     body = {"social_media_urls": ["https://linkedin.com/in/new"], "phones": {"cell": "2"}, "title": "X"}
     current = {"social_media_urls": ["https://linkedin.com/in/old", "https://github.com/a"],
