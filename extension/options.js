@@ -15,9 +15,14 @@ function readForm() {
   return { serverUrl: server, token: form.elements.token.value.trim() };
 }
 
+// The stored values arrive asynchronously: a field the user has already typed into keeps what
+// they typed (filling it afterwards would silently swap their address back to the default).
 chrome.storage.local.get(["serverUrl", "token"]).then((stored) => {
-  form.elements.serverUrl.value = stored.serverUrl || DEFAULT_SERVER;
-  form.elements.token.value = stored.token || "";
+  const fill = (field, value) => {
+    if (!field.value) field.value = value;
+  };
+  fill(form.elements.serverUrl, stored.serverUrl || DEFAULT_SERVER);
+  fill(form.elements.token, stored.token || "");
 });
 
 form.addEventListener("submit", async (event) => {

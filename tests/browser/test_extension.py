@@ -281,3 +281,42 @@ def test_side_panel_shows_the_profile_of_the_active_tab(app, site, make_user, tm
             assert "Ada Example" in side_panel_text(context, page, "Ada Example")
         finally:
             context.close()
+
+
+def test_options_keep_what_the_user_typed_before_the_stored_values_arrived(tmp_path):
+    """chrome.storage answers asynchronously: values typed before it does are kept, not swapped
+    for the stored ones (once a silent switch back to the default address, and a failed Test)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        context = launch(pw, tmp_path / "chrome-profile")
+        try:
+            extension_worker(context).evaluate(
+                "() => chrome.storage.local.set({serverUrl: 'https://old.example', token: 'shoal_old'})")
+            # Storage as slow as it can be on a busy machine: its answer comes after the typing.
+            context.add_init_script("""(() => {
+                const local = globalThis.chrome && chrome.storage && chrome.storage.local;
+                if (!local) return;
+                const get = local.get.bind(local);
+                local.get = (keys) => new Promise((resolve) => {
+                    // Resolves once the page's own callback has run (a task after the answer).
+                    window.__releaseStorage = () => get(keys).then((stored) => {
+                        resolve(stored);
+                        return new Promise((done) => setTimeout(done, 50));
+                    });
+                });
+            })()""")
+            options = context.new_page()
+            options.goto(f"chrome-extension://{extension_id()}/options.html")
+            options.fill("#server-url", "http://127.0.0.1:5999")
+            options.fill("#token", "shoal_typed")
+            options.evaluate("() => window.__releaseStorage()")
+            expect(options.locator("#server-url")).to_have_value("http://127.0.0.1:5999")
+            expect(options.locator("#token")).to_have_value("shoal_typed")
+            fresh = context.new_page()   # untouched fields do show what is stored
+            fresh.goto(f"chrome-extension://{extension_id()}/options.html")
+            fresh.evaluate("() => window.__releaseStorage()")
+            expect(fresh.locator("#server-url")).to_have_value("https://old.example")
+            expect(fresh.locator("#token")).to_have_value("shoal_old")
+        finally:
+            context.close()
