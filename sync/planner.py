@@ -238,11 +238,13 @@ def backfill_notes(waiting: Iterable[WaitingNote], settings: ResolvedSettings, r
     """Rule 5 back-fill: once the record exists, the note ops for the person's waiting note events,
     oldest first. Each op's key is the one the event's own run would use, so a note is never made
     twice whichever run gets there first. Events whose kind no longer creates notes are dropped.
+    A note with settings of its own (`WaitingNote.settings`) is made under those, else under `settings`.
     `remote_id` None = the record is created in this run (the executor uses the id create returns)."""
     caps = capability_set(capabilities)
     ordered = sorted(waiting, key=lambda w: (w.event.occurred_at, w.event.event_id or 0))
-    return [note_op(w.intent_key, w.event, settings, caps, record_type, remote_id, "rule 5: back-filled note")
-            for w in ordered if is_note_event(w.event, settings, caps)]
+    return [note_op(w.intent_key, w.event, w.settings or settings, caps, record_type, remote_id,
+                    "rule 5: back-filled note")
+            for w in ordered if is_note_event(w.event, w.settings or settings, caps)]
 
 
 def with_backfill(operations: Iterable[Operation], backfill: Iterable[Operation]) -> tuple[Operation, ...]:

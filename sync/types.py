@@ -287,6 +287,9 @@ class Plan:
 
 @dataclass(frozen=True)
 class WaitingNote:
-    """A note event that waited for its record (rule 5), with the key of the intent it belongs to."""
+    """A note event that waited for its record (rule 5), with the key of the intent it belongs to
+    and, when they differ from the back-filling push's, the settings its own run would resolve
+    (another recruiter's personal "Create new notes from", say): the note is made as its run would."""
     intent_key: str
     event: EventInfo
+    settings: ResolvedSettings | None = None

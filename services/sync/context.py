@@ -40,6 +40,9 @@ class IntentContext:
     # Whether the person had other intents `waiting` on this connection when the run began. Stable
     # for the run: an intent only becomes waiting while it runs, under the person lock we hold.
     has_waiting: bool = True
+    # Whose settings these are: (the enrolling user, the campaign). A back-filled note of another
+    # enrolment is made under that enrolment's own settings (services.sync.backfill).
+    settings_source: tuple[int | None, int | None] = (None, None)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -66,7 +69,8 @@ def load_context(intent: SyncIntent) -> IntentContext:
     event = event_info(event_row)
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
                         extra=dict(person_row.extra or {}))
-    return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting)
+    source = (enrolment.added_by_id if enrolment else None, campaign.id if campaign else None)
+    return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting, source)
 
 
 # The columns the context needs, per table (plain rows: loading four ORM entities per push cost

@@ -48,3 +48,16 @@ def test_without_a_note_of_its_own_the_back_fill_goes_last():
     backfill = backfill_notes(waiting_notes(), s, rt, None, capabilities=spec.capabilities)
     assert with_backfill(push.operations, backfill) == push.operations + tuple(backfill)
     assert with_backfill(push.operations, []) == push.operations
+
+
+def test_a_waiting_note_with_settings_of_its_own_is_made_under_them():
+    """Another recruiter's waiting note: made (or not) under the settings its own run resolves."""
+    spec = NOTES[0]
+    rt = spec.record_types[0]
+    push_settings = settings_for(spec, {"note_sources": ["call"]})
+    theirs = settings_for(spec, {"note_sources": ["email_sent", "linkedin_sent"]})
+    notes = [WaitingNote(n.intent_key, n.event, theirs if n.event.kind != "call" else None)
+             for n in waiting_notes()]
+    made = backfill_notes(notes, push_settings, rt, "7", capabilities=spec.capabilities)
+    assert [op.params["event_kind"] for op in made] == ["email_sent", "linkedin_sent", "call"]
+    assert backfill_notes(waiting_notes(), theirs, rt, "7", capabilities=spec.capabilities) == made[:2]
