@@ -15,12 +15,19 @@ def personal(user, values):
     db.session.commit()
 
 
-def test_a_waiting_note_is_back_filled_under_its_own_recruiters_settings(make_user, sandbox, run_worker):
+def two_recruiters(make_user, sandbox):
+    """Ann and Bob of one team on CATS; records are created on "interested", and notes from before
+    wait for the record."""
     server = sandbox("cats")
     ann = make_user("recruiter")
     bob = make_user("recruiter", team=ann.team)
     connect(ann, "cats", server)
     team_settings(ann, "cats", {"add_candidate": "interested", "only_notes_to_synced": True})
+    return server, ann, bob
+
+
+def test_a_waiting_note_is_back_filled_under_its_own_recruiters_settings(make_user, sandbox, run_worker):
+    server, ann, bob = two_recruiters(make_user, sandbox)
     personal(ann, {"note_sources": ["call", "reply"]})
     personal(bob, {"note_sources": ["reply"]})   # Bob's own calls make no note; Ann's still do
 
@@ -43,11 +50,7 @@ def test_a_waiting_note_is_back_filled_under_its_own_recruiters_settings(make_us
 
 
 def test_a_waiting_note_its_own_settings_no_longer_make_is_left_to_its_own_run(make_user, sandbox, run_worker):
-    server = sandbox("cats")
-    ann = make_user("recruiter")
-    bob = make_user("recruiter", team=ann.team)
-    connect(ann, "cats", server)
-    team_settings(ann, "cats", {"add_candidate": "interested", "only_notes_to_synced": True})
+    server, ann, bob = two_recruiters(make_user, sandbox)
     enrolment, _ = outbox.enrol(ann, campaign(ann), profile(2))
     outbox.record_event(enrolment, "call", channel="phone", body="Ann called again")
     run_worker()
