@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 # Settings layers, lowest precedence first (DESIGN §4). "person" = the override from the extension.
@@ -82,6 +83,13 @@ OUTCOMES: tuple[str, ...] = (PUSH, NOTE, WAIT, REFUSED, SKIPPED, BLOCKED, SEND)
 
 def capability_set(capabilities: Iterable[Any]) -> frozenset[str]:
     """Normalise Capability enum members (or plain strings) to their string values."""
+    if isinstance(capabilities, frozenset):   # a CRM's set, planned with on every push: once each
+        return _normalised(capabilities)
+    return frozenset(str(getattr(c, "value", c)) for c in capabilities)
+
+
+@lru_cache(maxsize=64)
+def _normalised(capabilities: frozenset[Any]) -> frozenset[str]:
     return frozenset(str(getattr(c, "value", c)) for c in capabilities)
 
 

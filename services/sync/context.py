@@ -58,7 +58,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
     conn = _owned(Connection, intent.connection_id, team_id)   # usually already in the session
     person_row, event_row, enrolment, campaign, has_waiting = _rows(intent)
     provider_cls = get_provider(conn.provider_key)
-    spec = ProviderSpec.from_provider(provider_cls)
+    spec = provider_spec(provider_cls)
 
     settings = resolve_settings(team_id, enrolment.added_by_id if enrolment else None, spec,
                                 (campaign.sync_override or {}) if campaign else {})
@@ -141,6 +141,12 @@ def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
                               "user": user_layer.values if user_layer else {},
                               "campaign": campaign_override or {}}
     return resolve(settings_definitions(spec), layers, team_layer.locks if team_layer else ())
+
+
+@lru_cache(maxsize=32)
+def provider_spec(provider_cls: type[Provider]) -> ProviderSpec:
+    # A registered adapter class is fixed for the life of the process.
+    return ProviderSpec.from_provider(provider_cls)
 
 
 @lru_cache(maxsize=32)
