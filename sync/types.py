@@ -83,13 +83,12 @@ OUTCOMES: tuple[str, ...] = (PUSH, NOTE, WAIT, REFUSED, SKIPPED, BLOCKED, SEND)
 
 def capability_set(capabilities: Iterable[Any]) -> frozenset[str]:
     """Normalise Capability enum members (or plain strings) to their string values."""
-    if isinstance(capabilities, frozenset):   # a CRM's set, planned with on every push: once each
-        return _normalised(capabilities)
-    return frozenset(str(getattr(c, "value", c)) for c in capabilities)
+    return _normalised(frozenset(capabilities))   # frozenset() of a frozenset is the same object
 
 
 @lru_cache(maxsize=64)
 def _normalised(capabilities: frozenset[Any]) -> frozenset[str]:
+    # Every plan normalises its CRM's set: once per set and process, not once per push.
     return frozenset(str(getattr(c, "value", c)) for c in capabilities)
 
 
