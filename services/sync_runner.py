@@ -166,8 +166,11 @@ def _process(intent: SyncIntent) -> str:
     executor.remote_id = state.remote_id
     if not state.linked_before:   # the lookup found no CrmLink row (or dropped a dead one)
         executor.unlinked = state.record_type
-    # Rule 5: notes waiting for this record go before the trigger's own note (event order).
-    waiting = (backfill.waiting_intents(intent) if ctx.has_waiting else []) if second.backfill else None
+    # Rule 5: notes waiting for this record go before the trigger's own note (event order). Without
+    # a back-fill they aren't read here (None: `_wake_waiting` reads them if it needs them).
+    waiting = None
+    if second.backfill:
+        waiting = backfill.waiting_intents(intent) if ctx.has_waiting else []
     ops, filled = backfill.with_waiting_notes(ctx, second, waiting or [], state.remote_id)
     executor.apply(ops)
     backfill.mark_backfilled(filled, intent.id)
