@@ -23,7 +23,7 @@ class Config:
     EXTENSION_IDS: tuple[str, ...] = ("ljbclocmbliiojkaaeejoblleboapmpg",)
     # Seconds before a queued/running intent is considered lost and re-enqueued by the sweeper.
     SWEEP_AFTER_SECONDS: int = 300
-    SYNC_MAX_RATE_LIMITED: int = 30   # attempts before an intent the CRM keeps answering 429 is parked
+    SYNC_MAX_RATE_LIMITED: int = 30   # 429s from the CRM (SyncIntent.rate_limited) before the intent is parked
     RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")
     # Jobs one `flask worker` process runs at once (threads; a sync job mostly waits on its CRM).
     WORKER_THREADS: int = 4

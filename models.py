@@ -182,6 +182,9 @@ class SyncIntent(TeamOwned, db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # How many of those attempts the CRM answered 429: its own ceiling (SYNC_MAX_RATE_LIMITED) counts
+    # these alone, so outages before a 429 don't make it park as "the CRM kept answering 429".
+    rate_limited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     record_type: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -234,7 +234,7 @@ def resume_parked(connection_id: int) -> int:
         .order_by(SyncIntent.id)).all()
     if ids:
         db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids))
-                           .values(state="pending", attempts=0, reason=None))
+                           .values(state="pending", attempts=0, rate_limited=0, reason=None))
         db.session.commit()
         dispatch(ids)
     return len(ids)
@@ -246,7 +246,8 @@ def retry_intent(intent_id: int, team_id: int) -> bool:
         SyncIntent.id == intent_id, SyncIntent.team_id == team_id)).first()
     if intent is None or intent.state != "parked":
         return False
-    intent.state, intent.attempts, intent.reason, intent.next_attempt_at = "pending", 0, None, None
+    intent.state, intent.reason, intent.next_attempt_at = "pending", None, None
+    intent.attempts = intent.rate_limited = 0
     db.session.commit()
     dispatch([intent_id])
     return True

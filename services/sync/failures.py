@@ -3,8 +3,9 @@ provider error to one of these): reschedule it through RQ's scheduler, count the
 it at its ceiling, or park it at once with the reason the user sees. Every park writes an audit row.
 
 Ceilings: outages (and unexpected errors) park after SYNC_MAX_ATTEMPTS attempts; a CRM that keeps
-answering 429 after SYNC_MAX_RATE_LIMITED (higher: being rate-limited now and then is normal). Both
-count in `SyncIntent.attempts`. Our own rate budget's pacing is rescheduled without counting."""
+answering 429 after SYNC_MAX_RATE_LIMITED 429s (higher: being rate-limited now and then is normal).
+Both count in `SyncIntent.attempts`; the 429s also in `SyncIntent.rate_limited`, which their ceiling
+goes by. Our own rate budget's pacing is rescheduled without counting."""
 from __future__ import annotations
 
 import logging
@@ -24,15 +25,18 @@ AUTH_PREFIX = "auth: "               # parked because of the connection's creden
 CONNECTION_PREFIX = "connection: "   # parked because the connection is off; both resume on reconnect
 
 
-def reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool) -> str:
+def reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool,
+               rate_limited: bool = False) -> str:
     """Queue the intent again in `delay` seconds (its row says when, RQ's scheduler holds the job);
-    `count` = this was a failed attempt. Returns "queued"."""
+    `count` = this was a failed attempt, `rate_limited` = one the CRM answered 429. Returns "queued"."""
     db.session.rollback()
     values = {"state": "queued", "next_attempt_at": utcnow() + timedelta(seconds=delay)}
     if reason is not None:
         values["reason"] = reason
     if count:
         values["attempts"] = SyncIntent.attempts + 1
+    if rate_limited:
+        values["rate_limited"] = SyncIntent.rate_limited + 1
     db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id).values(**values))
     db.session.commit()
     enqueue(intent_id, delay)
@@ -79,20 +83,20 @@ def failed_attempt(intent_id: int, reason: str, *, immediate: bool = False) -> s
 
 
 def crm_rate_limited(intent_id: int, exc: RateLimited) -> str:
-    """A 429 from the CRM counts as an attempt, against its own, higher ceiling
-    (SYNC_MAX_RATE_LIMITED): a busy CRM is normal, but one that answers 429 forever would otherwise
-    keep the intent queued forever. The retry comes after Retry-After, not our backoff."""
+    """A 429 from the CRM counts as an attempt, and the intent parks at its own, higher ceiling
+    (SYNC_MAX_RATE_LIMITED) of 429s alone: a busy CRM is normal, but one that answers 429 forever
+    would otherwise keep the intent queued forever. The retry comes after Retry-After, not our backoff."""
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
-    attempt = intent.attempts + 1
-    if attempt >= int(current_app.config["SYNC_MAX_RATE_LIMITED"]):
-        intent.attempts = attempt
+    attempt, limited = intent.attempts + 1, intent.rate_limited + 1
+    if limited >= int(current_app.config["SYNC_MAX_RATE_LIMITED"]):
+        intent.attempts, intent.rate_limited = attempt, limited
         db.session.commit()
-        return park(intent_id, f"the CRM kept answering 429 (rate limited) after {attempt} attempts: its "
+        return park(intent_id, f"the CRM kept answering 429 (rate limited) after {limited} attempts: its "
                      "budget may be shared with another integration; lower this connection's rate budget "
                      "or retry later")
     return reschedule(intent_id, max(exc.retry_after, 0.05),
-                       f"rate limited (attempt {attempt}): {exc.message}", count=True)
+                      f"rate limited (attempt {attempt}): {exc.message}", count=True, rate_limited=True)
 
 
 def auth_failed(intent_id: int, message: str) -> str:
