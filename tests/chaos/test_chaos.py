@@ -49,7 +49,11 @@ NOTE_EVERY = 3            # every third person also replies: a note event
 FAULT_MODES = [{"mode": "503", "rate": 0.2}, {"mode": "500", "rate": 0.2},
                {"mode": "slow", "rate": 0.2, "delay": 0.6}, {"mode": "429", "rate": 0.05}]
 WORKER_CONFIG = {
-    "SYNC_HTTP_TIMEOUT": 0.25,      # below the sandbox's slow delay: slow calls time out
+    # Below the sandbox's slow delay, so slow calls time out; with room for a real call on a loaded
+    # machine: a new person's Pinpoint lookup reads every application in one page (no LinkedIn
+    # filter), ~60 ms at 300 rows on an idle machine, and at 0.25 s such pages timed out under load
+    # until intents hit the attempt ceilings.
+    "SYNC_HTTP_TIMEOUT": 0.45,
     "SYNC_BACKOFF_BASE": 1.0,       # above the slow delay, so a retry comes after the late write landed
     "SYNC_BACKOFF_CAP": 2.0,
     "SYNC_MAX_ATTEMPTS": 40,        # at 20 % faults per call an intent may need many tries
