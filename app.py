@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from config import Config, merged
-from extensions import csrf, db, htmx, init_redis, login_manager, migrate, tune_sqlite
+from core import csrf, db, htmx, init_redis, login_manager, migrate, tune_sqlite
 
 
 def create_app(config: Mapping[str, Any] | type | None = None, instance_path: str | None = None) -> Flask:
@@ -34,6 +34,9 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
 
     from providers import load_providers
     load_providers(app.config["ENABLED_PROVIDERS"])
+
+    import jobs
+    jobs.install(app)   # the services.background seam: services ask for work, RQ runs it
 
     from blueprints import register_blueprints, register_error_pages
     register_blueprints(app)

@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from extensions import get_redis, stop_embedded_redis
+from core import get_redis, stop_embedded_redis
 
 
 @click.command("embedded-redis")

@@ -12,7 +12,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinar
                         UniqueConstraint, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from core import db
+from sync.types import IntentState  # noqa: F401 (re-exported: the states live with the pure rules)
 
 
 def utcnow() -> datetime:
@@ -173,7 +174,7 @@ class SyncIntent(TeamOwned, db.Model):
     Written in the same transaction as the event; a dispatcher enqueues it (job id derived from
     the id), a sweeper re-enqueues it if it is stuck. `state` moves
     pending → queued → running → synced | skipped | waiting | parked."""
-    STATES = ("pending", "queued", "running", "synced", "skipped", "waiting", "parked")
+    STATES = tuple(IntentState)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

@@ -112,7 +112,7 @@ class Shoal:
 
     def __init__(self, sandbox: Sandbox, instance: str) -> None:
         from app import create_app
-        from extensions import db
+        from core import db
 
         self.cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db", "TESTING": True}
         self.app = create_app(self.cfg, instance_path=instance)
@@ -139,7 +139,7 @@ class Shoal:
         db.session.commit()
 
     def set_budget(self, per_minute: int) -> None:
-        from extensions import db, get_redis
+        from core import db, get_redis
 
         self.conn.rate_limit_per_minute = per_minute
         db.session.commit()
@@ -151,14 +151,13 @@ class Shoal:
                 "email": f"grace{self.n}@example.com", "linkedin_url": f"https://linkedin.com/in/grace-{self.n}"}
 
     def enrol(self, profile: dict | None = None):
-        from services import outbox
-
-        enrolment, _ = outbox.enrol(self.user, self.campaign, profile or self.profile())
+        from services import enrolments
+        enrolment, _ = enrolments.enrol(self.user, self.campaign, profile or self.profile())
         return enrolment
 
     def work(self, threads: int | None = None) -> None:
         """Drain the queue with the worker `flask worker` runs (jobs.threaded), in burst mode."""
-        from extensions import get_redis
+        from core import get_redis
         from jobs import get_queue
         from jobs.threaded import ThreadedWorker
 
@@ -173,7 +172,7 @@ class Shoal:
             burst=True, with_scheduler=True, logging_level="ERROR")
 
     def intent_state(self, intent_id: int) -> str:
-        from extensions import db
+        from core import db
         from models import SyncIntent
 
         db.session.expire_all()
@@ -224,7 +223,7 @@ def drain(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
         shoal.work()
         from sqlalchemy import func, select
 
-        from extensions import db
+        from core import db
         from models import SyncIntent
 
         left = db.session.scalar(select(func.count()).select_from(SyncIntent).where(
@@ -256,10 +255,9 @@ def calls_per_push(shoal: Shoal, sb: Sandbox) -> dict:
     shoal.enrol(p)
     shoal.work()
     existing = sb.state()["requests"] - before
-    from services import outbox
-
+    from services import enrolments
     before = sb.state()["requests"]
-    outbox.record_event(enrolment, "reply", channel="email", body="Sounds good")
+    enrolments.record_event(enrolment, "reply", channel="email", body="Sounds good")
     shoal.work()
     note = sb.state()["requests"] - before
     return {"new_person": new, "existing_person": existing, "note": note}
@@ -276,7 +274,7 @@ def latency(shoal: Shoal, sb: Sandbox, pushes: int) -> dict:
         samples = []
         from sqlalchemy import select
 
-        from extensions import db
+        from core import db
         from models import SyncIntent
 
         for _ in range(pushes):
@@ -324,7 +322,7 @@ def main() -> None:
                       f"(target 0)", flush=True)
                 figures["b"] = b
             shoal.ctx.pop()
-            from extensions import stop_embedded_redis
+            from core import stop_embedded_redis
 
             stop_embedded_redis(shoal.app)
     finally:

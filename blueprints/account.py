@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields, validate
 
 from blueprints._htmx import hx_redirect, render_page_or_fragment
-from extensions import db
+from core import db
 from services import tokens
 
 bp = Blueprint("account", __name__, url_prefix="/account")

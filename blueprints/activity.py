@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from blueprints._htmx import is_htmx, render_fragment, render_page_or_fragment
-from extensions import db
+from core import db
 from models import AuditEntry, Person, SyncIntent, team_query
 
 bp = Blueprint("activity", __name__)
@@ -78,7 +78,7 @@ def intent_status(intent_id: int):
 def retry(intent_id: int):
     """Queue a parked intent again (after the cause was fixed)."""
     intent = _intent_or_404(intent_id)
-    from services.sync_runner import retry_intent
+    from services.push.runner import retry_intent
 
     if not retry_intent(intent.id, current_user.team_id):
         abort(409, description="Only a sync that needs attention can be retried; this one is "

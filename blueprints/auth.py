@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
 from blueprints._htmx import RESPONSE_HANDLING, hx_redirect, is_htmx, render_page_or_fragment
-from extensions import db, login_manager
+from core import db, login_manager
 from models import User
 from services import accounts
 

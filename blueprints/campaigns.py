@@ -11,12 +11,12 @@ from marshmallow import ValidationError
 
 from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
 from blueprints.panel_schemas import ProfileSchema
-from extensions import db
+from core import db
 from models import Campaign
 from services import campaigns as svc
 from services import crm_options
 from services.connections import active_connection
-from services.outbox import enrol
+from services.enrolments import enrol
 from sync.settings import TRIGGER_LABELS
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -117,7 +117,7 @@ def show(campaign_id: int):
 @bp.post("/<int:campaign_id>/members")
 @login_required
 def add_member(campaign_id: int):
-    """Add a person by hand (same path as the extension: services.outbox.enrol)."""
+    """Add a person by hand (same path as the extension: services.enrolments.enrol)."""
     campaign = _campaign_or_404(campaign_id)
     raw = {k: v for k, v in request.form.to_dict().items() if k in dict(PROFILE_INPUTS)}
     try:

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
 from blueprints.auth import admin_required
-from extensions import db
+from core import db
 from providers import all_providers, get_provider
 from providers.base import Provider
 from providers.errors import NotSupported, ProviderError

@@ -15,11 +15,12 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema,
                                       ProfileSchema, describe, split_form)
-from extensions import csrf, db, login_manager
+from core import csrf, db, login_manager
 from models import Campaign, CrmLink, Enrolment, SyncIntent, User, team_query
 from providers import get_provider
 from providers.errors import NotSupported
-from services.outbox import active_connection, enrol
+from services.connections import active_connection
+from services.enrolments import enrol
 from services.panel_preview import known_person, preview_enrolment
 from services.tokens import user_for_token
 

@@ -1,6 +1,6 @@
 """People: a person's page (captured details, campaigns, CRM links, a timeline of outreach events
 with their sync status) with an "Edit details" form, and the "Record activity" action of a campaign
-member row. Every state change goes through `services.people_edits` → `services.outbox`; the
+member row. Every state change goes through `services.people_edits` → `services.enrolments`; the
 response shows THE intent status fragment (activity/_intent_status.html), which polls itself.
 Team-scoped throughout: another team's person or enrolment is a 404."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from blueprints._htmx import is_htmx, render_page_or_fragment
 from blueprints.panel_schemas import FIELD_LABELS, ProfileSchema
-from extensions import db
+from core import db
 from models import Enrolment, Person
 from providers import get_provider
 from providers.errors import NotSupported

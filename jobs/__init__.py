@@ -1,17 +1,31 @@
-"""Queues and enqueue helpers. Jobs are enqueued by function reference with ids derived from the
-rows they work on (RQ ids allow only letters, digits, `_` and `-`)."""
+"""Everything that knows RQ: queues, job ids, the task table, and `RQBackground`, the implementation
+of the `services.background` seam that `create_app` installs.
+
+Jobs are thin (ids in, reload, call one service) and named in TASKS; services ask for a task by
+name through the seam and never import this package. Job ids derive from the rows they work on
+(RQ ids allow only letters, digits, `_` and `-`)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from flask import Flask, current_app
 from rq import Queue
+from rq.job import Job
 
-from extensions import get_redis
+from core import get_redis
+from jobs import connections, push, settings
+from services import background
+from services.background import INTERACTIVE, SYNC
 
-INTERACTIVE = "interactive"   # connection checks, panel-triggered previews
-SYNC = "sync"                 # one job per sync intent
+__all__ = ["INTERACTIVE", "SYNC", "TASKS", "RQBackground", "enqueue", "get_queue", "intent_job_id"]
+
+# The task names services may ask for (services.background.run), and the job each runs.
+TASKS: dict[str, Callable[..., Any]] = {
+    "check_connection": connections.check_connection,
+    "load_crm_options": connections.load_crm_options,
+    "load_settings_options": settings.load_settings_options,
+}
 
 
 def get_queue(name: str = SYNC, app: Flask | None = None) -> Queue:
@@ -36,10 +50,8 @@ INTENT_QUEUED_TTL = 30 * 86400
 
 
 def enqueue_intent(intent_id: int, delay: float | None = None):
-    """Enqueue the sync job of one intent (job id `intent-<id>`), after `delay` seconds if given."""
-    from jobs.sync import run_intent
-
-    return enqueue(run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay,
+    """Enqueue the push job of one intent (job id `intent-<id>`), after `delay` seconds if given."""
+    return enqueue(push.run_intent, intent_id, job_id=intent_job_id(intent_id), delay=delay,
                    result_ttl=INTENT_RESULT_TTL, ttl=INTENT_QUEUED_TTL)
 
 
@@ -53,3 +65,35 @@ def enqueue(func: Callable[..., Any], *args: Any, queue: str = SYNC, job_id: str
     if delay and delay > 0:
         return q.enqueue_in(timedelta(seconds=delay), func, *args, **opts, **kwargs)
     return q.enqueue(func, *args, **opts, **kwargs)
+
+
+class RQBackground:
+    """`services.background` on RQ (installed by create_app)."""
+
+    def push(self, intent_id: int, delay: float | None = None) -> None:
+        enqueue_intent(intent_id, delay)
+
+    def run(self, task: str, *args: Any, queue: str = INTERACTIVE, job_id: str | None = None,
+            delay: float | None = None) -> None:
+        try:
+            func = TASKS[task]
+        except KeyError:
+            raise ValueError(f"unknown background task {task!r}") from None
+        enqueue(func, *args, queue=queue, job_id=job_id, delay=delay)
+
+    def waiting_pushes(self, intent_ids: Iterable[int]) -> set[int]:
+        """The intents whose job is still queued or scheduled (one pipelined round trip). A job
+        `started` long ago belongs to a worker that died, so it doesn't count."""
+        ids = list(intent_ids)
+        with get_redis().pipeline(transaction=False) as pipe:
+            for intent_id in ids:
+                pipe.hget(Job.key_for(intent_job_id(intent_id)), "status")
+            statuses = pipe.execute()
+        return {i for i, status in zip(ids, statuses) if status in (b"queued", b"scheduled", b"deferred")}
+
+    def queue_depths(self) -> dict[str, int]:
+        return {name: get_queue(name).count for name in (SYNC, INTERACTIVE)}
+
+
+def install(app: Flask) -> None:
+    background.install(app, RQBackground())

@@ -11,17 +11,17 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from extensions import get_redis
+from core import get_redis
 from jobs import get_queue
 from jobs.threaded import ThreadedWorker
+from rq import get_current_job
+from services.push.dispatch import sweep
 
 
 class JobLogFilter(logging.Filter):
     """Adds job_id / job_func to every log record emitted inside a job."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from rq import get_current_job
-
         job = get_current_job()
         record.job_id = job.id if job else "-"
         record.job_func = job.func_name if job else "-"
@@ -29,8 +29,6 @@ class JobLogFilter(logging.Filter):
 
 
 def _sweep_forever(app, interval: float, stop: threading.Event) -> None:
-    from services.outbox import sweep
-
     while not stop.wait(interval):
         with app.app_context():
             try:
@@ -72,6 +70,4 @@ def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None
 @with_appcontext
 def sweep_command(older_than: float | None) -> None:
     """Re-enqueue sync intents stuck past the timeout."""
-    from services.outbox import sweep
-
     click.echo(f"re-enqueued {sweep(older_than)} intent(s)")

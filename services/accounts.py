@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from extensions import db
+from core import db
 from models import Invite, Team, User, utcnow
 
 INVITE_DAYS = 7

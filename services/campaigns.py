@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
-from extensions import db
+from core import db
 from models import Campaign, Enrolment, Person, SyncIntent, User, team_query
 from providers import get_provider
 from providers.base import Provider

@@ -1,6 +1,6 @@
 """Connecting a team to its CRM (the Integrations page): the connect form built from the provider's
 credentials schema, Activate (validate, store encrypted as `pending`, queue a check), the check
-itself (run by `jobs.connections.check_connection` in a worker), disconnect and SmartRecruiters'
+itself (run by the `check_connection` task in a worker), disconnect and SmartRecruiters'
 OAuth code exchange.
 
 A team has one active connection: activating a new one deactivates the previous one, which keeps
@@ -19,18 +19,24 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import select, update
 
 from crypto import CredentialsKeyMissing, decrypt_credentials, encrypt_credentials
-from extensions import db
+from core import db
 from models import Connection, User, utcnow
 from providers import get_provider
 from providers.base import Provider
 from providers.errors import AuthError, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
-from services.outbox import active_connection
+from services import background
 
 log = logging.getLogger("shoal.connections")
 
 # Token fields an OAuth flow fills in; typed in by hand only by someone who knows why (advanced).
 OAUTH_FIELDS = frozenset({"access_token", "refresh_token", "expires_at", "client_id", "client_secret",
                           "auth_base_url"})
+
+
+def active_connection(team_id: int) -> Connection | None:
+    """The team's one active CRM connection (None when it has none)."""
+    return db.session.scalars(select(Connection).where(
+        Connection.team_id == team_id, Connection.active.is_(True))).first()
 
 
 @dataclass(frozen=True)
@@ -148,10 +154,7 @@ def store(user: User, provider_cls: type[Provider], creds: dict[str, Any], base_
 
 
 def enqueue_check(connection_id: int) -> None:
-    from jobs import INTERACTIVE, enqueue
-    from jobs.connections import check_connection
-
-    enqueue(check_connection, connection_id, queue=INTERACTIVE, job_id=f"check_connection-{connection_id}")
+    background.run("check_connection", connection_id, job_id=f"check_connection-{connection_id}")
 
 
 def secret_label(provider_cls: type[Provider]) -> str:
@@ -177,7 +180,7 @@ def run_check(connection_id: int) -> str:
     name = provider_cls.display_name
     status, error, account = "needs_attention", None, None
     try:
-        from services.sync.context import build_adapter
+        from services.push.context import build_adapter
         info = build_adapter(conn, provider_cls).check_connection()
         status, account = "connected", getattr(info, "name", None)
     except AuthError:
@@ -213,7 +216,7 @@ def _record(conn: Connection, status: str, error: str | None, account: str | Non
 
 
 def _resume_parked(connection_id: int) -> None:
-    from services.sync_runner import resume_parked
+    from services.push.runner import resume_parked
 
     resume_parked(connection_id)
 

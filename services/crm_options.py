@@ -1,7 +1,7 @@
 """Pick-lists for a campaign's sync options (jobs, tags, lists, statuses), read from the team's CRM.
 
 A web request never calls the CRM: the create-campaign form asks `options_for`, which answers from
-a short-lived Redis cache or queues `jobs.connections.load_crm_options` (once, on the interactive
+a short-lived Redis cache or queues the `load_crm_options` task (once, on the interactive
 queue) and returns None; the form's fragment polls until the options are there. A CRM error is
 cached briefly too, so the form falls back to text inputs with the reason instead of spinning.
 
@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from extensions import db, get_redis
+from core import db, get_redis
 from models import Connection, SettingsLayer
 from providers import get_provider
 from providers.base import Capability
 from providers.errors import ProviderError
+from services import background
 from sync.schemas import ProviderOptions, filter_jobs
 
 CACHE_SECONDS = 600
@@ -41,11 +42,8 @@ def options_for(conn: Connection, record_type: str) -> dict[str, Any] | None:
     if found is not None:
         return found
     if get_redis().set(_key(conn.id, record_type) + ":loading", "1", nx=True, ex=LOADING_SECONDS):
-        from jobs import INTERACTIVE, enqueue
-        from jobs.connections import load_crm_options
-
-        enqueue(load_crm_options, conn.id, record_type, queue=INTERACTIVE,
-                job_id=f"crm_options-{conn.id}-{record_type}")
+        background.run("load_crm_options", conn.id, record_type,
+                       job_id=f"crm_options-{conn.id}-{record_type}")
     return None
 
 
@@ -59,7 +57,7 @@ def _whitelist(conn: Connection) -> list[str] | None:
 
 def load(connection_id: int, record_type: str) -> dict[str, Any]:
     """Read the pick-lists from the CRM (in a worker) and cache them."""
-    from services.sync.context import build_adapter
+    from services.push.context import build_adapter
 
     conn = db.session.get(Connection, connection_id)
     if conn is None or not conn.active:

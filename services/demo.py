@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import Campaign, Connection, Team, User
 
 DEMO_PASSWORD = "shoal-demo-password"

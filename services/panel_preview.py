@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from extensions import db
+from core import db
 from models import Campaign, Connection, CrmLink, Person, User, team_query
 from providers import get_provider
 from services.people import linkedin_key
-from services.sync.context import PERSON_FIELDS, resolve_settings
+from services.push.context import PERSON_FIELDS, resolve_settings
 from sync.planner import resolve_target
 from sync.preview import Preview, preview
 from sync.types import CrmState, PersonInfo, ProviderSpec

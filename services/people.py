@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from extensions import db
+from core import db
 from models import Person, team_query
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")

@@ -1,6 +1,6 @@
 """What a user does to a person from the campaign and person pages: record that an outreach
 activity happened (a reply, a call, ...) and edit the person's details. Both go through the outbox
-(`services.outbox.record_event`), so each is one OutreachEvent + its SyncIntent in one transaction,
+(`services.enrolments.record_event`), so each is one OutreachEvent + its SyncIntent in one transaction,
 and the sync planner decides what it means for the CRM (DESIGN §5 rules 1, 4, 5, 8).
 
 Also the read side of the person page: their campaigns, CRM links and a timeline of events with the
@@ -14,10 +14,10 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import or_
 
-from extensions import db, get_redis
+from core import db, get_redis
 from models import (Campaign, Connection, CrmLink, Enrolment, OutreachEvent, Person, SyncIntent, User,
                     team_query)
-from services.outbox import record_event
+from services.enrolments import record_event
 from services.people import PROFILE_FIELDS, linkedin_key
 
 log = logging.getLogger("shoal.people")
@@ -182,7 +182,7 @@ def edit_person(user: User, person: Person, values: dict[str, Any]) -> EditResul
 
     The planner sends those fields only when "Sync manual contact updates" is on (rule 8). Either
     way the runtime wakes this person's intents waiting on mandatory fields once the edit is
-    processed (`services.sync_runner._wake_waiting`), so a push that waited for a phone number
+    processed (`services.push.runner._wake_waiting`), so a push that waited for a phone number
     goes as soon as it is filled (rule 4). Raises ValidationError on a duplicate email/LinkedIn."""
     assert person.team_id == user.team_id
     new = _normalised(values)

@@ -1,11 +1,11 @@
 """The Integration settings pages' service: what to show for the team's active CRM, where each value
 comes from, and saving a team or personal layer atomically after the CRM's own schema checked it.
 
-Values are resolved exactly as the sync runtime does (`services.sync.context` reads the layers,
+Values are resolved exactly as the sync runtime does (`services.push.context` reads the layers,
 `sync.settings.resolve` layers them), so what a page shows is what a push will use.
 
 What the CRM offers (fields, statuses, note types, job statuses) is never read in a web request:
-`options_for` answers from a Redis cache or queues `jobs.settings.load_settings_options` once and
+`options_for` answers from a Redis cache or queues the `load_settings_options` task once and
 returns None; `load_options` runs in the worker. A CRM error is cached briefly so the page can say
 so and still let admins edit the settings that need no options.
 
@@ -20,13 +20,14 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import ValidationError
 
-from extensions import db, get_redis
+from core import db, get_redis
 from models import Connection, SettingsLayer
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import ProviderError
-from services.outbox import active_connection
-from services.sync.context import settings_definitions, settings_layers
+from services import background
+from services.connections import active_connection
+from services.push.context import settings_definitions, settings_layers
 from sync.schemas import ProviderOptions, settings_schema, validate_locks
 from sync.settings import SettingDef, resolve
 from sync.types import ProviderSpec, ResolvedSettings
@@ -110,16 +111,13 @@ def options_for(conn: Connection, *, refresh: bool = False) -> dict[str, Any] | 
     if found is not None:
         return found
     if redis.set(_key(conn.id) + ":loading", "1", nx=True, ex=LOADING_SECONDS):
-        from jobs import INTERACTIVE, enqueue
-        from jobs.settings import load_settings_options
-
-        enqueue(load_settings_options, conn.id, queue=INTERACTIVE, job_id=f"settings_options-{conn.id}")
+        background.run("load_settings_options", conn.id, job_id=f"settings_options-{conn.id}")
     return None
 
 
 def load_options(connection_id: int) -> dict[str, Any]:
     """Read what the CRM offers through its adapter (in a worker) and cache it."""
-    from services.sync.context import build_adapter
+    from services.push.context import build_adapter
 
     conn = db.session.get(Connection, connection_id)
     if conn is None or not conn.active:

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from extensions import db
+from core import db
 from models import ExtensionToken, User, team_query, utcnow
 
 PREFIX = "shoal_"

@@ -1,6 +1,6 @@
 """The sync engine's vocabulary: plain dataclasses in, plain dataclasses out (DESIGN §4, §5).
 
-The runtime (services/sync_runner.py) loads rows, turns them into these types, and calls the
+The runtime (services/push/runner.py) loads rows, turns them into these types, and calls the
 planner twice per intent:
 
     plan1 = planner.plan(event, settings, person, target, None, capabilities=caps, intent_key=k)
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -69,6 +70,20 @@ OP_KINDS: tuple[str, ...] = (OP_LOOKUP, OP_CREATE, OP_UPDATE, OP_LINK, OP_ADD_NO
 # Ops that call the CRM (and so go through the AppliedOperation ledger); the rest are bookkeeping.
 CRM_OPS: frozenset[str] = frozenset({OP_CREATE, OP_UPDATE, OP_ADD_NOTE, OP_ADD_TO_JOB, OP_APPLY_TAGS,
                                      OP_ADD_TO_LIST, OP_SET_STATUS, OP_UPLOAD_CV})
+
+class IntentState(StrEnum):
+    """Where a sync intent stands (SyncIntent.state). Open: pending → queued → running; final:
+    synced | skipped | parked; `waiting` is open too (a trigger, a record or a field it waits for)."""
+    PENDING = "pending"      # written, not yet handed to the queue
+    QUEUED = "queued"        # a job is queued or scheduled for it
+    RUNNING = "running"      # a worker claimed it
+    SYNCED = "synced"
+    SKIPPED = "skipped"
+    WAITING = "waiting"
+    PARKED = "parked"        # gave up or refused for good; a person can retry it
+
+
+FINAL_STATES: frozenset[str] = frozenset({IntentState.SYNCED, IntentState.SKIPPED, IntentState.PARKED})
 
 # Plan outcomes → what the runtime does with the intent.
 PUSH = "push"          # record created/updated (+ target areas, notes): intent → synced

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from sqlalchemy import delete
 
 from app import create_app
-from extensions import db, get_redis, stop_embedded_redis
+from core import db, get_redis, stop_embedded_redis
 from jobs import get_queue
 from models import Team, User
 from sandbox.common import ServerThread, serve_in_thread

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select
 from sync_support import campaign, connect, profile, sandbox_state
 
-from extensions import db
+from core import db
 from models import Enrolment, OutreachEvent, SettingsLayer, SyncIntent
 
 TOKEN = re.compile(r'name="submission" value="([^"]+)"')

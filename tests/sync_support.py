@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import func, select
 
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import Campaign, Connection, SettingsLayer, SyncIntent, User
 
 RECORD_TYPE = {"tracker": "candidate", "smartrecruiters": "candidate", "cats": "candidate",

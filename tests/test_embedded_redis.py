@@ -41,7 +41,7 @@ def test_the_owner_stops_its_embedded_redis_even_with_clients_still_connected(tm
     from redis.retry import Retry
 
     from app import create_app
-    from extensions import get_redis, stop_embedded_redis
+    from core import get_redis, stop_embedded_redis
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "REDIS_URL": None},
                      instance_path=str(tmp_path))   # embedded even when CI sets REDIS_URL

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine
 
 from app import create_app
-from extensions import db
+from core import db
 
 
 def test_upgrade_from_empty_matches_models(tmp_path):

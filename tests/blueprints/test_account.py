@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from extensions import db
+from core import db
 from models import ExtensionToken
 from services.tokens import issue_token, token_hash, user_for_token
 

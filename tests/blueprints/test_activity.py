@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import AuditEntry, Campaign, Connection, Person, SyncIntent, Team, utcnow
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from extensions import db
+from core import db
 from models import Invite, Team, User, utcnow
 from services.accounts import sha256
 

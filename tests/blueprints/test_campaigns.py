@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from sqlalchemy import func, select
 
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import Campaign, Connection, Enrolment, Person, SyncIntent, Team
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crypto import decrypt_credentials, encrypt_credentials
-from extensions import db
+from core import db
 from models import Connection, Team
 from providers import all_providers
 

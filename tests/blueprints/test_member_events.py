@@ -8,9 +8,9 @@ from people_support import TOKEN, candidates, count, edit, intent_of, notes_on, 
 from sqlalchemy import func, select
 from sync_support import campaign, profile
 
-from extensions import db
+from core import db
 from models import AuditEntry, OutreachEvent, Person, SyncIntent
-from services.outbox import dispatch
+from services.push.dispatch import dispatch
 
 
 def in_order(bodies, *texts):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import Campaign, Connection, CrmLink, Enrolment, OutreachEvent, Person, SyncIntent, Team
 from services.tokens import issue_token, revoke_token
 

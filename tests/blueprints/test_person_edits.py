@@ -8,7 +8,7 @@ from people_support import candidates, count, edit, intent_of, set_team, start
 from sqlalchemy import select
 from sync_support import campaign, profile
 
-from extensions import db
+from core import db
 from models import AuditEntry, OutreachEvent, Person, SyncIntent
 
 

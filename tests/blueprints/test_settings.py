@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from crypto import encrypt_credentials
-from extensions import db, get_redis
+from core import db, get_redis
 from models import Campaign, Connection, Enrolment, Person, SettingsLayer, SyncIntent
-from services.sync.context import load_context
+from services.push.context import load_context
 
 TEAM = "/settings/team"
 MINE = "/settings/mine"

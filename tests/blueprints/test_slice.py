@@ -9,9 +9,9 @@ import re
 import requests
 from sqlalchemy import select
 
-from extensions import db
+from core import db
 from jobs import enqueue, intent_job_id
-from jobs.sync import run_intent
+from jobs.push import run_intent
 from models import AuditEntry, Campaign, CrmLink, SyncIntent
 from services.tokens import issue_token
 

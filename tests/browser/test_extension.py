@@ -21,7 +21,7 @@ from browser_support import CHROMIUM, needs_chromium
 
 from sandbox import cats as cats_sandbox
 from crypto import encrypt_credentials
-from extensions import db
+from core import db
 from models import Campaign, Connection, CrmLink
 from services.tokens import issue_token
 

@@ -11,8 +11,7 @@ import requests
 from browser_support import CHROMIUM, needs_chromium
 from sync_support import campaign, connect, profile
 
-from services import outbox
-
+from services import enrolments
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 
@@ -22,7 +21,7 @@ def test_record_a_reply_and_edit_details_in_the_browser(site, sandbox, make_user
     user = make_user("recruiter")
     connect(user, "cats", cats)
     camp = campaign(user, sync_override={"add_candidate": "reply"})
-    enrolment, _ = outbox.enrol(user, camp, profile(21))
+    enrolment, _ = enrolments.enrol(user, camp, profile(21))
     run_worker()                                   # "added" does not fire "when they reply"
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])

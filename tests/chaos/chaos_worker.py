@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app import create_app
-from extensions import get_redis
+from core import get_redis
 from jobs import get_queue
 from jobs.threaded import ThreadedWorker
 

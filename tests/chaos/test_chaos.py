@@ -34,13 +34,13 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 from sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state, team_settings
 
-from extensions import db, get_redis
+from core import db, get_redis
 from jobs import get_queue
 from models import SyncIntent
 from providers import get_provider
 from providers.errors import NotSupported
-from services import outbox
-
+from services import enrolments
+from services.push import dispatch as push_dispatch
 pytestmark = pytest.mark.chaos
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,16 +143,16 @@ def test_chaos(app, make_user, sandbox, tmp_path, monkeypatch):
         camp = campaign(user, sync_as=rt)
         for n in range(per_provider):
             p = profile(n, email=f"chaos-{key}-{n}@example.com", linkedin_url=f"https://linkedin.com/in/chaos-{key}-{n}")
-            enrolment, _ = outbox.enrol(user, camp, p)
+            enrolment, _ = enrolments.enrol(user, camp, p)
             people[p["email"]] = key
             if n % NOTE_EVERY == 0:
                 marker = f"[chaos-note-{key}-{n}]"
-                outbox.record_event(enrolment, "reply", channel="email", body=f"Reply {marker}")
+                enrolments.record_event(enrolment, "reply", channel="email", body=f"Reply {marker}")
                 notes[marker] = key
     ids = list(db.session.scalars(select(SyncIntent.id)))
     assert len(ids) >= TOTAL_PUSHES
     started = time.monotonic()
-    outbox.dispatch(ids)                                   # every job is now in the queue twice
+    push_dispatch.dispatch(ids)                                   # every job is now in the queue twice
 
     rotor = FaultRotor(list(servers.values()))
     rotor.start()
@@ -165,7 +165,7 @@ def test_chaos(app, make_user, sandbox, tmp_path, monkeypatch):
     print(f"chaos: worker killed at t={time.monotonic() - started:.0f}s with {dict(settled())}")
     first.wait()
     get_redis().flushdb()                                  # every queued and scheduled job is gone
-    outbox.sweep(older_than=0)
+    push_dispatch.sweep(older_than=0)
     workers = [start_worker(app, log), start_worker(app, log)]
     try:
         deadline = time.monotonic() + 300
@@ -177,7 +177,7 @@ def test_chaos(app, make_user, sandbox, tmp_path, monkeypatch):
             if os.environ.get("CHAOS_VERBOSE"):
                 print(f"chaos: t={time.monotonic() - started:.0f}s {dict(counts)} queue={queued} scheduled={scheduled}")
             if queued == 0 and scheduled == 0:
-                outbox.sweep(older_than=3)                 # the periodic sweeper's job
+                push_dispatch.sweep(older_than=3)                 # the periodic sweeper's job
             time.sleep(0.5)
     finally:
         rotor.calm()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from sync_support import RECORD_TYPE, campaign, connect, profile, sandbox_state
 
-from extensions import db
+from core import db
 from models import SyncIntent
-from services import outbox
-
-
+from services import enrolments
 def _job_id(server, title: str) -> str:
     jobs = sandbox_state(server)["tables"]["jobs"]
     return str(next(j["id"] for j in jobs if j.get("title") == title))
@@ -21,7 +19,7 @@ def test_pinpoint_push_is_created_on_the_campaign_job(make_user, sandbox, run_wo
     job = _job_id(server, "Senior Backend Engineer")
     c = campaign(user, RECORD_TYPE["pinpoint"], sync_override={"add_application": "added"},
                  sync_options={"job_id": job})
-    outbox.enrol(user, c, profile(1))
+    enrolments.enrol(user, c, profile(1))
     run_worker()
     intent = db.session.scalars(db.select(SyncIntent)).one()
     assert intent.state == "synced", intent.reason

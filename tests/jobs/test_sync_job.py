@@ -8,12 +8,12 @@ import requests
 from sqlalchemy import select, update
 from sync_support import campaign, connect, intents, profile, sandbox_state, team_settings
 
-from extensions import db, get_redis
+from core import db, get_redis
 from jobs import get_queue, intent_job_id
-from jobs.sync import run_intent
+from jobs.push import run_intent
 from models import AppliedOperation, AuditEntry, CrmLink, SyncIntent
-from services import outbox
-
+from services import enrolments
+from services.push import dispatch as push_dispatch
 KEY = {"Authorization": "Token cats-sandbox-key"}
 
 
@@ -30,7 +30,7 @@ def test_added_person_is_created_in_the_crm_and_linked(make_user, sandbox, run_w
     server = sandbox("cats")
     user = make_user("recruiter")
     conn = connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(1))
+    enrolments.enrol(user, campaign(user), profile(1))
     run_worker()
     [intent] = intents()
     assert intent.state == "synced", intent.reason
@@ -55,7 +55,7 @@ def test_existing_crm_person_is_matched_linked_and_updated_not_duplicated(make_u
     user = make_user("recruiter")
     connect(user, "cats", server)
     team_settings(user, "cats", {"update_mode.candidate": "if_blank"})
-    outbox.enrol(user, campaign(user), profile(2, title="Principal Engineer"))
+    enrolments.enrol(user, campaign(user), profile(2, title="Principal Engineer"))
     run_worker()
     [intent] = intents()
     assert intent.state == "synced", intent.reason
@@ -70,9 +70,9 @@ def test_a_reply_becomes_one_note_on_the_linked_record(make_user, sandbox, run_w
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(3))
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(3))
     run_worker()
-    outbox.record_event(enrolment, "reply", channel="email", body="Happy to talk on Tuesday")
+    enrolments.record_event(enrolment, "reply", channel="email", body="Happy to talk on Tuesday")
     run_worker()
     assert [i.state for i in intents()] == ["synced", "synced"]
     [cand] = candidates(server, "ada3@example.com")
@@ -85,12 +85,12 @@ def test_notes_wait_for_the_record_and_are_back_filled_once_it_exists(make_user,
     user = make_user("recruiter")
     connect(user, "cats", server)
     team_settings(user, "cats", {"add_candidate": "interested", "only_notes_to_synced": True})
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(4))
-    outbox.record_event(enrolment, "email_sent", channel="email", body="First touch")
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(4))
+    enrolments.record_event(enrolment, "email_sent", channel="email", body="First touch")
     run_worker()
     assert [i.state for i in intents()] == ["skipped", "waiting"]
     assert candidates(server, "ada4@example.com") == []
-    outbox.record_event(enrolment, "interested", body="Sounds great")
+    enrolments.record_event(enrolment, "interested", body="Sounds great")
     run_worker()
     assert [i.state for i in intents()] == ["skipped", "synced", "synced"]
     assert len(candidates(server, "ada4@example.com")) == 1
@@ -101,7 +101,7 @@ def test_a_job_run_twice_creates_one_record(make_user, sandbox, run_worker):
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(5))
+    enrolments.enrol(user, campaign(user), profile(5))
     [intent] = intents()
     assert run_intent(intent.id) == "synced"
     assert run_intent(intent.id) == "synced"      # a duplicate delivery: nothing to do
@@ -118,10 +118,10 @@ def test_an_intent_enqueued_twice_creates_one_record(make_user, sandbox, run_wor
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(6))
+    enrolments.enrol(user, campaign(user), profile(6))
     [intent] = intents()
-    outbox.dispatch([intent.id])
-    outbox.dispatch([intent.id])
+    push_dispatch.dispatch([intent.id])
+    push_dispatch.dispatch([intent.id])
     assert get_queue("sync").job_ids.count(intent_job_id(intent.id)) >= 2
     run_worker()
     assert intents()[0].state == "synced"
@@ -134,7 +134,7 @@ def test_a_create_started_but_never_finished_is_verified_not_repeated(make_user,
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(7))
+    enrolments.enrol(user, campaign(user), profile(7))
     run_worker()
     assert len(candidates(server, "ada7@example.com")) == 1
     create_key = db.session.scalars(select(AuditEntry.intent_id)).first()
@@ -142,7 +142,7 @@ def test_a_create_started_but_never_finished_is_verified_not_repeated(make_user,
     db.session.execute(CrmLink.__table__.delete())
     db.session.execute(update(SyncIntent).where(SyncIntent.id == create_key).values(state="running"))
     db.session.commit()
-    assert outbox.sweep(older_than=0) == 1
+    assert push_dispatch.sweep(older_than=0) == 1
     run_worker()
     assert intents()[0].state == "synced"
     assert len(candidates(server, "ada7@example.com")) == 1
@@ -155,8 +155,8 @@ def test_a_note_started_but_never_finished_is_not_added_twice(make_user, sandbox
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(8))
-    outbox.record_event(enrolment, "call", channel="phone", body="Left a voicemail")
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(8))
+    enrolments.record_event(enrolment, "call", channel="phone", body="Left a voicemail")
     run_worker()
     note_intent = intents()[1]
     db.session.execute(update(AppliedOperation).where(AppliedOperation.intent_id == note_intent.id)
@@ -173,10 +173,10 @@ def test_redis_flushed_then_swept_still_completes(make_user, sandbox, run_worker
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(9))
+    enrolments.enrol(user, campaign(user), profile(9))
     get_redis().flushdb()
     assert run_worker() == 0
-    assert outbox.sweep(older_than=0) == 1
+    assert push_dispatch.sweep(older_than=0) == 1
     run_worker()
     assert intents()[0].state == "synced"
     assert len(candidates(server, "ada9@example.com")) == 1
@@ -193,13 +193,13 @@ def test_the_adders_personal_layer_applies_unless_the_team_locked_the_key(make_u
                                  values={"add_candidate": "never"}))
     db.session.commit()
     camp = campaign(user)
-    outbox.enrol(user, camp, profile(10))
+    enrolments.enrol(user, camp, profile(10))
     run_worker()
     assert intents()[0].state == "skipped" and candidates(server, "ada10@example.com") == []
     team = db.session.scalars(select(SettingsLayer).where(SettingsLayer.user_id.is_(None))).one()
     team.locks = ["add_candidate"]
     db.session.commit()
-    outbox.enrol(user, camp, profile(11))
+    enrolments.enrol(user, camp, profile(11))
     run_worker()
     assert intents()[1].state == "synced" and len(candidates(server, "ada11@example.com")) == 1
 
@@ -211,7 +211,7 @@ def test_a_push_missing_mandatory_fields_waits_and_goes_once_they_are_filled(mak
     user = make_user("recruiter")
     connect(user, "cats", server)
     team_settings(user, "cats", {"mandatory_fields.candidate": ["phone"]})
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(12))
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(12))
     run_worker()
     [intent] = intents()
     assert intent.state == "waiting" and "phone" in intent.reason.lower()
@@ -219,7 +219,7 @@ def test_a_push_missing_mandatory_fields_waits_and_goes_once_they_are_filled(mak
     person = db.session.get(Person, enrolment.person_id)
     person.phone = "+44 20 7946 0000"
     db.session.commit()
-    outbox.record_event(enrolment, "manual_update", data={"phone": person.phone})
+    enrolments.record_event(enrolment, "manual_update", data={"phone": person.phone})
     run_worker()
     assert intents()[0].state == "synced"
     assert len(candidates(server, "ada12@example.com")) == 1
@@ -229,10 +229,10 @@ def test_a_note_on_a_linked_record_is_one_http_call(make_user, sandbox, run_work
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(8))
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(8))
     run_worker()
     before = sandbox_state(server)["requests"]
-    outbox.record_event(enrolment, "reply", channel="email", body="Call me next week")
+    enrolments.record_event(enrolment, "reply", channel="email", body="Call me next week")
     run_worker()
     after = sandbox_state(server)["requests"]
     assert after - before == 1              # the note itself (admin routes are not counted)
@@ -243,11 +243,11 @@ def test_a_note_for_a_record_deleted_in_the_crm_drops_the_link_and_rematches(mak
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user), profile(9))
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(9))
     run_worker()
     [cand] = candidates(server, "ada9@example.com")
     requests.delete(f"{server.base}/v3/candidates/{cand['id']}", headers=KEY, timeout=5).raise_for_status()
-    outbox.record_event(enrolment, "reply", channel="email", body="Still interested")
+    enrolments.record_event(enrolment, "reply", channel="email", body="Still interested")
     run_worker()
     assert db.session.scalars(select(CrmLink).where(CrmLink.remote_id == str(cand["id"]))).first() is None
     note_intent = intents()[-1]
@@ -266,8 +266,8 @@ def test_a_ledger_key_already_taken_mid_run_keeps_what_the_run_already_did(make_
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user, sync_override={"add_candidate": "reply"}), profile(9))
-    event = outbox.record_event(enrolment, "reply", channel="email", body="Happy to talk")
+    enrolment, _ = enrolments.enrol(user, campaign(user, sync_override={"add_candidate": "reply"}), profile(9))
+    event = enrolments.record_event(enrolment, "reply", channel="email", body="Happy to talk")
     reply = intents()[-1]
     # As if another attempt had already written this reply's note.
     db.session.add(AppliedOperation(team_id=user.team_id, key=op_key(reply.idempotency_key, "add_note",

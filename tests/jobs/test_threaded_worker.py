@@ -20,11 +20,10 @@ from rq.registry import FailedJobRegistry
 from sync_support import campaign, connect, intents, profile, sandbox_state, team_settings
 from threaded_jobs import chain, echo, explode, sleep_in_slices
 
-from extensions import get_redis
+from core import get_redis
 from jobs import enqueue, get_queue
 from jobs.threaded import ThreadedWorker
-from services import outbox
-
+from services import enrolments
 ROOT = Path(__file__).resolve().parents[2]
 UNSETTLED = ("pending", "queued", "running")
 
@@ -63,7 +62,7 @@ def test_pushes_run_side_by_side_and_each_person_is_created_once(app, make_user,
     server, user, camp = on_cats(make_user, sandbox)
     latency(server, 0.2)
     for n in range(12):
-        outbox.enrol(user, camp, profile(n))
+        enrolments.enrol(user, camp, profile(n))
     work(app, threads=4)
     assert [i.state for i in intents()] == ["synced"] * 12, [i.reason for i in intents()]
     for n in range(12):
@@ -75,7 +74,7 @@ def test_one_thread_keeps_one_crm_call_in_flight(app, make_user, sandbox):
     server, user, camp = on_cats(make_user, sandbox)
     latency(server, 0.05)
     for n in range(3):
-        outbox.enrol(user, camp, profile(n))
+        enrolments.enrol(user, camp, profile(n))
     work(app, threads=1)
     assert [i.state for i in intents()] == ["synced"] * 3
     state = sandbox_state(server)
@@ -89,8 +88,8 @@ def test_two_intents_of_one_person_in_flight_make_one_record_and_one_note(app, m
     server, user, camp = on_cats(make_user, sandbox)
     latency(server, 0.2)
     for n in range(3):
-        enrolment, _ = outbox.enrol(user, camp, profile(n))
-        outbox.record_event(enrolment, "reply", channel="email", body=f"Reply from person {n}")
+        enrolment, _ = enrolments.enrol(user, camp, profile(n))
+        enrolments.record_event(enrolment, "reply", channel="email", body=f"Reply from person {n}")
     for _ in range(20):   # a lock-busy intent is re-scheduled: a later burst's scheduler runs it
         work(app, threads=4)
         if not [i for i in intents() if i.state in UNSETTLED]:
@@ -116,12 +115,12 @@ def test_a_waiting_note_is_back_filled_in_the_same_burst_as_its_record(app, make
     """A note waits for its record; the `interested` push creates it, and the note goes in the same
     single burst (back-filled by that run, or enqueued by it while the burst still runs)."""
     server, user, camp = on_cats(make_user, sandbox, add_candidate="interested", only_notes_to_synced=True)
-    enrolment, _ = outbox.enrol(user, camp, profile(1))
-    outbox.record_event(enrolment, "email_sent", channel="email", body="First touch")
+    enrolment, _ = enrolments.enrol(user, camp, profile(1))
+    enrolments.record_event(enrolment, "email_sent", channel="email", body="First touch")
     work(app, threads=1)   # one after the other: this step is not about the person lock
     assert [i.state for i in intents()] == ["skipped", "waiting"]
     latency(server, 0.2)
-    outbox.record_event(enrolment, "interested", body="Sounds great")
+    enrolments.record_event(enrolment, "interested", body="Sounds great")
     work(app, threads=4)
     assert [i.state for i in intents()] == ["skipped", "synced", "synced"]
     [record] = candidates(server, "ada1@example.com")
@@ -164,7 +163,7 @@ def test_sigterm_lets_the_job_in_flight_finish_then_the_worker_exits(app, make_u
         proc = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "worker", "--sweep-every", "0"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        outbox.enrol(user, camp, profile(1))
+        enrolments.enrol(user, camp, profile(1))
         deadline = time.monotonic() + 30
         while intents()[0].state != "running" and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
@@ -187,7 +186,7 @@ def test_a_finished_intent_job_is_recorded_like_any_rq_job(app, make_user, sandb
 
     server, user, camp = on_cats(make_user, sandbox)
     for n in range(2):
-        outbox.enrol(user, camp, profile(n))
+        enrolments.enrol(user, camp, profile(n))
     work(app, threads=2)
     assert [i.state for i in intents()] == ["synced"] * 2
     queue = get_queue("sync")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from extensions import db
+from core import db
 from models import Campaign, Connection, ExtensionToken, Team, User
 from services.demo import ADMIN_EMAIL, CATS_SANDBOX_BASE_URL
 from services.tokens import user_for_token

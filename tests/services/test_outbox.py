@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from extensions import db, get_redis
+from core import db, get_redis
 from jobs import get_queue
 from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SyncIntent
-from services import outbox
+from services import enrolments
+from services.push import dispatch as push_dispatch
 from services.people import find_or_create_person, linkedin_key
 
 PROFILE = {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com",
@@ -35,7 +36,7 @@ def test_linkedin_key_is_the_same_however_the_url_is_spelled():
 
 def test_enrol_writes_enrolment_event_and_intent_and_enqueues_one_job(make_user):
     user, campaign = _setup(make_user)
-    enrolment, created = outbox.enrol(user, campaign, PROFILE)
+    enrolment, created = enrolments.enrol(user, campaign, PROFILE)
     assert created
     assert (count(Person), count(Enrolment), count(OutreachEvent), count(SyncIntent)) == (1, 1, 1, 1)
     intent = db.session.scalars(select(SyncIntent)).one()
@@ -45,9 +46,9 @@ def test_enrol_writes_enrolment_event_and_intent_and_enqueues_one_job(make_user)
 
 def test_adding_the_same_person_again_changes_nothing(make_user):
     user, campaign = _setup(make_user)
-    outbox.enrol(user, campaign, PROFILE)
+    enrolments.enrol(user, campaign, PROFILE)
     again = dict(PROFILE, email="ada@example.com", linkedin_url="https://linkedin.com/in/ada-lovelace")
-    _, created = outbox.enrol(user, campaign, again)
+    _, created = enrolments.enrol(user, campaign, again)
     assert not created
     assert (count(Person), count(Enrolment), count(SyncIntent)) == (1, 1, 1)
 
@@ -66,35 +67,35 @@ def test_no_active_connection_means_no_intent(make_user):
     campaign = Campaign(team_id=user.team_id, owner_id=user.id, name="C")
     db.session.add(campaign)
     db.session.commit()
-    outbox.enrol(user, campaign, PROFILE)
+    enrolments.enrol(user, campaign, PROFILE)
     assert count(SyncIntent) == 0 and count(OutreachEvent) == 1
 
 
 def test_sweeper_re_enqueues_intents_lost_with_redis(make_user):
     user, campaign = _setup(make_user)
-    outbox.enrol(user, campaign, PROFILE)
+    enrolments.enrol(user, campaign, PROFILE)
     get_redis().flushdb()                       # Redis lost every queued job
     assert get_queue("sync").job_ids == []
-    assert outbox.sweep(older_than=0) == 1
+    assert push_dispatch.sweep(older_than=0) == 1
     intent = db.session.scalars(select(SyncIntent)).one()
     assert get_queue("sync").job_ids == [f"intent-{intent.id}"]
 
 
 def test_sweeper_leaves_recent_and_final_intents_alone(make_user):
     user, campaign = _setup(make_user)
-    outbox.enrol(user, campaign, PROFILE)
-    assert outbox.sweep(older_than=3600) == 0
+    enrolments.enrol(user, campaign, PROFILE)
+    assert push_dispatch.sweep(older_than=3600) == 0
     db.session.execute(SyncIntent.__table__.update().values(state="synced"))
     db.session.commit()
-    assert outbox.sweep(older_than=0) == 0
+    assert push_dispatch.sweep(older_than=0) == 0
 
 
 def test_sweeper_leaves_an_intent_whose_job_is_still_queued_behind_a_backlog(make_user):
     user, campaign = _setup(make_user)
-    outbox.enrol(user, campaign, PROFILE)
+    enrolments.enrol(user, campaign, PROFILE)
     intent = db.session.scalars(select(SyncIntent)).one()
     # Old enough to look stuck, but its job is still waiting in the queue: not lost, only late.
-    assert outbox.sweep(older_than=0) == 0
+    assert push_dispatch.sweep(older_than=0) == 0
     assert get_queue("sync").job_ids == [f"intent-{intent.id}"]   # no duplicate job
 
 
@@ -102,12 +103,12 @@ def test_sweeper_re_enqueues_a_running_intent_whose_worker_died(make_user):
     from rq.job import Job
 
     user, campaign = _setup(make_user)
-    outbox.enrol(user, campaign, PROFILE)
+    enrolments.enrol(user, campaign, PROFILE)
     intent = db.session.scalars(select(SyncIntent)).one()
     # A worker took the job (RQ marks it started) and died mid-run, leaving the row `running`.
     job_id = get_queue("sync").pop_job_id()
     get_redis().hset(Job.key_for(job_id), "status", "started")
     intent.state = "running"
     db.session.commit()
-    assert outbox.sweep(older_than=0) == 1
+    assert push_dispatch.sweep(older_than=0) == 1
     assert get_queue("sync").job_ids == [f"intent-{intent.id}"]

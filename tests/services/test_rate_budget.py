@@ -8,10 +8,10 @@ import pytest
 import requests
 from sync_support import campaign, connect, intents, profile, sandbox_state
 
-from extensions import get_redis
+from core import get_redis
 from providers import get_provider
 from providers.errors import RateLimited
-from services import outbox
+from services import enrolments
 from services.rate_budget import BudgetedSession, Pace, RateBudget, pace_for
 
 
@@ -99,7 +99,7 @@ def test_a_backlog_drains_at_the_budget_without_a_single_429(app, make_user, san
     connect(user, "cats", server, rate_limit_per_minute=480)
     camp = campaign(user)
     for n in range(30):
-        outbox.enrol(user, camp, profile(100 + n))
+        enrolments.enrol(user, camp, profile(100 + n))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and any(i.state != "synced" for i in intents()):
         run_worker()

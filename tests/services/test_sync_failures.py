@@ -12,11 +12,11 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sync_support import campaign, connect, faults, intents, profile, sandbox_state
 
-from extensions import db
+from core import db
 from jobs import get_queue, intent_job_id
 from models import AuditEntry, Connection, utcnow
-from services import outbox
-from services.sync_runner import resume_parked, retry_intent
+from services import enrolments
+from services.push.runner import resume_parked, retry_intent
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_an_outage_is_retried_with_backoff_and_then_succeeds(make_user, sandbox,
     user = make_user("recruiter")
     connect(user, "cats", server)
     faults(server, mode="503", count=1)
-    outbox.enrol(user, campaign(user), profile(1))
+    enrolments.enrol(user, campaign(user), profile(1))
     run_worker()
     [intent] = intents()
     assert intent.state == "queued" and intent.attempts == 1 and "retrying" in intent.reason
@@ -62,7 +62,7 @@ def test_an_outage_that_lasts_parks_the_intent_after_max_attempts(make_user, san
     user = make_user("recruiter")
     connect(user, "cats", server)
     faults(server, mode="500", rate=1.0)
-    outbox.enrol(user, campaign(user), profile(2))
+    enrolments.enrol(user, campaign(user), profile(2))
     assert drain(run_worker, lambda: intents()[0].state == "parked")
     [intent] = intents()
     assert intent.attempts == 3 and intent.reason.startswith("gave up after 3 attempts")
@@ -79,7 +79,7 @@ def test_retry_is_scoped_to_the_team(make_user, sandbox, run_worker, fast_retrie
     other = make_user("admin")
     connect(user, "cats", server)
     faults(server, mode="500", rate=1.0)
-    outbox.enrol(user, campaign(user), profile(3))
+    enrolments.enrol(user, campaign(user), profile(3))
     assert drain(run_worker, lambda: intents()[0].state == "parked")
     assert not retry_intent(intents()[0].id, other.team_id)
     assert intents()[0].state == "parked"
@@ -90,7 +90,7 @@ def test_a_429_is_rescheduled_after_retry_after_and_then_succeeds(make_user, san
     user = make_user("recruiter")
     connect(user, "cats", server)
     faults(server, mode="429", count=1)       # the sandbox answers Retry-After: 1
-    outbox.enrol(user, campaign(user), profile(4))
+    enrolments.enrol(user, campaign(user), profile(4))
     before = utcnow()
     run_worker()
     [intent] = intents()
@@ -119,7 +119,7 @@ def test_a_crm_that_keeps_answering_429_parks_the_intent_at_its_own_ceiling(
     user = make_user("recruiter")
     connect(user, "cats", server)
     faults(server, mode="429", rate=1.0)      # every call, each with Retry-After: 1
-    outbox.enrol(user, campaign(user), profile(9))
+    enrolments.enrol(user, campaign(user), profile(9))
     run_worker()
     assert intents()[0].state == "queued" and intents()[0].attempts == 1
     assert drain(run_worker, lambda: intents()[0].state == "parked")
@@ -151,7 +151,7 @@ def test_outages_before_a_429_do_not_count_toward_the_429_ceiling(app, make_user
     user = make_user("recruiter")
     connect(user, "cats", server)
     faults(server, mode="503", count=4)
-    outbox.enrol(user, campaign(user), profile(12))
+    enrolments.enrol(user, campaign(user), profile(12))
     assert drain(run_worker, lambda: intents()[0].attempts == 4)
     faults(server, mode="429", count=1)
     assert drain(run_worker, lambda: intents()[0].rate_limited == 1)
@@ -169,12 +169,12 @@ def test_auth_failure_parks_everything_marks_the_connection_and_resumes_after_re
     conn = connect(user, "cats", server)
     faults(server, mode="401", count=1)
     camp = campaign(user)
-    outbox.enrol(user, camp, profile(5))
+    enrolments.enrol(user, camp, profile(5))
     run_worker()
     db.session.expire_all()
     connection = db.session.get(Connection, conn.id)
     assert connection.status == "needs_attention" and connection.last_error
-    outbox.enrol(user, camp, profile(6))       # while it needs attention: parked without a call
+    enrolments.enrol(user, camp, profile(6))       # while it needs attention: parked without a call
     requests_before = sandbox_state(server)["requests"]
     run_worker()
     assert [(i.state, i.reason[:6]) for i in intents()] == [("parked", "auth: "), ("parked", "auth: ")]
@@ -192,7 +192,7 @@ def test_rejected_data_is_parked_with_the_crms_message(make_user, sandbox, run_w
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(7, last_name=""))   # CATS requires a last name
+    enrolments.enrol(user, campaign(user), profile(7, last_name=""))   # CATS requires a last name
     run_worker()
     [intent] = intents()
     assert intent.state == "parked" and "last_name" in intent.reason, intent.reason
@@ -207,7 +207,7 @@ def test_a_disconnected_connection_parks_and_resume_brings_it_back(make_user, sa
     conn = connect(user, "cats", server)
     conn.status = "pending"
     db.session.commit()
-    outbox.enrol(user, campaign(user), profile(8))
+    enrolments.enrol(user, campaign(user), profile(8))
     run_worker()
     assert intents()[0].state == "parked" and intents()[0].reason.startswith("connection: ")
     db.session.get(Connection, conn.id).status = "connected"

@@ -1,4 +1,4 @@
-"""What the back-fill (services/sync/backfill.py) costs in SQL. The context query already says
+"""What the back-fill (services/push/backfill.py) costs in SQL. The context query already says
 whether the person has other waiting intents (an EXISTS in the same statement), so a push for a
 person with nothing waiting reads no waiting rows at all; one with something waiting reads them once,
 for both the back-fill and the wake-up of the rest. Statements are counted on the real engine;
@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import event
 from sync_support import campaign, connect, intents, profile
 
-from extensions import db
-from services import outbox
-from services.sync_runner import run_intent
+from core import db
+from services import enrolments
+from services.push.runner import run_intent
 
 
 def waiting_reads(intent_id: int) -> tuple[str, list[str]]:
@@ -32,7 +32,7 @@ def test_a_create_with_nothing_waiting_reads_no_waiting_intents(make_user, sandb
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    outbox.enrol(user, campaign(user), profile(1))
+    enrolments.enrol(user, campaign(user), profile(1))
     [intent] = intents()
     state, reads = waiting_reads(intent.id)
     assert state == "synced" and reads == []
@@ -42,11 +42,11 @@ def test_a_create_that_back_fills_still_reads_waiting_intents_once(make_user, sa
     server = sandbox("cats")
     user = make_user("recruiter")
     connect(user, "cats", server)
-    enrolment, _ = outbox.enrol(user, campaign(user, sync_override={"add_candidate": "reply"}), profile(2))
-    outbox.record_event(enrolment, "email_sent", body="First touch")
+    enrolment, _ = enrolments.enrol(user, campaign(user, sync_override={"add_candidate": "reply"}), profile(2))
+    enrolments.record_event(enrolment, "email_sent", body="First touch")
     run_worker()
     assert [i.state for i in intents()] == ["skipped", "waiting"]
-    outbox.record_event(enrolment, "reply", body="A reply")
+    enrolments.record_event(enrolment, "reply", body="A reply")
     state, reads = waiting_reads(intents()[-1].id)
     assert state == "synced" and len(reads) == 1
     assert [i.state for i in intents()] == ["skipped", "synced", "synced"]

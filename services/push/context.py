@@ -15,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
-from extensions import db, get_redis
+from core import db, get_redis
 from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent, utcnow
 from providers import get_provider
 from providers.base import Provider
@@ -41,7 +41,7 @@ class IntentContext:
     # for the run: an intent only becomes waiting while it runs, under the person lock we hold.
     has_waiting: bool = True
     # Whose settings these are: (the enrolling user, the campaign). A back-filled note of another
-    # enrolment is made under that enrolment's own settings (services.sync.backfill).
+    # enrolment is made under that enrolment's own settings (services.push.backfill).
     settings_source: tuple[int | None, int | None] = (None, None)
 
     @property

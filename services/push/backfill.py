@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, select
 
-from extensions import db
+from core import db
 from models import AuditEntry, Campaign, Enrolment, OutreachEvent, SyncIntent
-from services.sync.context import IntentContext, event_info, resolve_settings
+from services.push.context import IntentContext, event_info, resolve_settings
 from sync import planner
 from sync.types import Operation, Plan, ResolvedSettings, WaitingNote
 

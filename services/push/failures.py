@@ -1,4 +1,4 @@
-"""What the sync runner does with an intent whose run failed (services/sync_runner.py maps each
+"""What the sync runner does with an intent whose run failed (services/push/runner.py maps each
 provider error to one of these): reschedule it through RQ's scheduler, count the attempt and park
 it at its ceiling, or park it at once with the reason the user sees. Every park writes an audit row.
 
@@ -14,9 +14,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import update
 
-from extensions import db
+from core import db
 from models import AuditEntry, Connection, SyncIntent, utcnow
 from providers.errors import ProviderError, RateLimited
+from services import background
 from sync import retry
 
 log = logging.getLogger("shoal.sync")
@@ -45,10 +46,8 @@ def reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool,
 
 def enqueue(intent_id: int, delay: float) -> None:
     """Schedule the intent's job (job id = the intent's) without touching its row."""
-    from jobs import enqueue_intent
-
     try:
-        enqueue_intent(intent_id, delay)
+        background.push(intent_id, delay)
     except Exception:   # Redis down: the row says when, the sweeper re-enqueues it
         log.warning("could not schedule intent %s; the sweeper will", intent_id, exc_info=True)
 

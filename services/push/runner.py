@@ -3,10 +3,10 @@
 `run_intent(id)` claims the intent (an atomic pending|queued → running update, so a duplicated job
 or a second worker does nothing), holds a short per-person lock (two intents of one person never
 race to create the record), plans in two phases with the pure planner, applies the writes through
-`services.sync.executor`, and settles the intent: synced | skipped | waiting | parked. A push that
-creates or links the record back-fills the notes waiting for it before its own (`services.sync.backfill`).
+`services.push.executor`, and settles the intent: synced | skipped | waiting | parked. A push that
+creates or links the record back-fills the notes waiting for it before its own (`services.push.backfill`).
 
-Failures, by type (providers.errors; the handling lives in `services.sync.failures`):
+Failures, by type (providers.errors; the handling lives in `services.push.failures`):
 - Unavailable (5xx, timeout): retried via RQ's scheduler after `sync.retry.backoff` (jittered,
   capped); parked after SYNC_MAX_ATTEMPTS.
 - RateLimited: re-enqueued for after Retry-After, never slept on. A CRM 429 counts as an attempt,
@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto import CredentialsKeyMissing
-from extensions import db, get_redis
+from core import db, get_redis
 from models import Connection, CrmLink, SyncIntent, utcnow
 from providers.errors import (
     AuthError,
@@ -38,13 +38,13 @@ from providers.errors import (
     Rejected,
     Unavailable,
 )
-from services.outbox import dispatch
-from services.sync import backfill
-from services.sync.context import build_adapter, load_context
-from services.sync.executor import Executor
-from services.sync.failures import (AUTH_PREFIX, CONNECTION_PREFIX, audit_failure, auth_failed,
+from services.push.dispatch import dispatch
+from services.push import backfill
+from services.push.context import build_adapter, load_context
+from services.push.executor import Executor
+from services.push.failures import (AUTH_PREFIX, CONNECTION_PREFIX, audit_failure, auth_failed,
                                     crm_rate_limited, enqueue, failed_attempt, park, reschedule)
-from services.sync.lookup import crm_state
+from services.push.lookup import crm_state
 from sync import planner
 from sync.types import BLOCKED, NOTE, PUSH, REFUSED, SKIPPED, WAIT
 

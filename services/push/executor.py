@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
+from core import db
 from models import AppliedOperation, AuditEntry, CrmLink, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError
-from services.sync.context import IntentContext
+from services.push.context import IntentContext
 from sync.types import (
     CRM_OPS,
     OP_ADD_NOTE,

@@ -10,17 +10,18 @@ so such a run keeps KEEP_WHEN_REQUEUED instead (longer than any retry delay), or
 would expire before it runs."""
 from __future__ import annotations
 
+from rq import get_current_job
+
+from services.push.runner import run_intent as run
+from sync.types import IntentState
+
 KEEP_WHEN_REQUEUED = 3600
 
 
 def run_intent(intent_id: int) -> str:
     """Process one sync intent; returns its final state (shown in RQ's job result)."""
-    from rq import get_current_job
-
-    from services.sync_runner import run_intent as run
-
     state = run(int(intent_id))
-    if state in ("queued", "pending"):
+    if state in (IntentState.QUEUED, IntentState.PENDING):
         job = get_current_job()
         if job is not None:
             job.result_ttl = KEEP_WHEN_REQUEUED

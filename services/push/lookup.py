@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 
-from extensions import db
+from core import db
 from models import CrmLink
 from providers.base import Capability, Provider
 from providers.errors import NotFound
 from providers.types import CrmRecord
-from services.sync.context import IntentContext
+from services.push.context import IntentContext
 from sync.types import CrmState
 
 

@@ -1,4 +1,4 @@
-"""Flask extensions and the Redis/RQ handles, created once and bound in create_app."""
+"""core: the Flask extensions (db, csrf, htmx, login, migrate) and the Redis handle, created once and bound in create_app. (Named apart from extension/, the Chrome extension.)"""
 from __future__ import annotations
 
 import threading

@@ -1,0 +1,72 @@
+"""Enrolments and outreach events: the domain transactions that start every push (DESIGN §2).
+
+`enrol` adds a captured person to a campaign; `record_event` records what happened in outreach
+(a reply, an email sent, an edit). Each writes the enrolment / event and one sync intent per active
+connection in ONE database transaction, then hands the intents to `services.push.dispatch`. The
+intent only says "this event happened, process it for this connection"; what it means for the CRM
+(create, update, note, wait, nothing) is the planner's decision when the push runs."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core import db
+from models import Campaign, Enrolment, OutreachEvent, SyncIntent, User
+from services.connections import active_connection
+from services.people import find_or_create_person
+from services.push.dispatch import dispatch
+
+
+def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
+          sync_options: dict[str, Any] | None = None) -> tuple[Enrolment, bool]:
+    """Add a captured person to a campaign. Returns (enrolment, created).
+
+    Adding someone already in the campaign changes nothing and queues nothing (idempotent)."""
+    assert campaign.team_id == user.team_id
+    person = find_or_create_person(user.team_id, profile)
+    db.session.flush()
+    enrolment = db.session.scalars(select(Enrolment).where(
+        Enrolment.campaign_id == campaign.id, Enrolment.person_id == person.id)).first()
+    if enrolment is not None:
+        db.session.commit()
+        return enrolment, False
+    enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person_id=person.id,
+                          added_by_id=user.id, sync_as=sync_as, sync_options=sync_options)
+    db.session.add(enrolment)
+    db.session.flush()
+    intents = _record(enrolment, "added", created_by_id=user.id)
+    db.session.commit()
+    dispatch([i.id for i in intents])
+    return enrolment, True
+
+
+def record_event(enrolment: Enrolment, kind: str, *, channel: str | None = None, body: str | None = None,
+                 data: dict[str, Any] | None = None, created_by_id: int | None = None) -> OutreachEvent:
+    """Record an outreach event (reply, email sent, manual edit, ...) and queue its processing."""
+    if kind not in OutreachEvent.KINDS:
+        raise ValueError(f"unknown outreach event {kind!r}")
+    event, intents = _record_with_event(enrolment, kind, channel=channel, body=body, data=data,
+                                        created_by_id=created_by_id)
+    db.session.commit()
+    dispatch([i.id for i in intents])
+    return event
+
+
+def _record(enrolment: Enrolment, kind: str, **kw: Any) -> list[SyncIntent]:
+    return _record_with_event(enrolment, kind, **kw)[1]
+
+
+def _record_with_event(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
+    event = OutreachEvent(team_id=enrolment.team_id, enrolment_id=enrolment.id,
+                          person_id=enrolment.person_id, kind=kind, data=kw.pop("data", None) or {}, **kw)
+    db.session.add(event)
+    db.session.flush()
+    conn = active_connection(event.team_id)
+    if conn is None:
+        return event, []
+    intent = SyncIntent(team_id=event.team_id, connection_id=conn.id, person_id=event.person_id,
+                        enrolment_id=enrolment.id, event=event,
+                        idempotency_key=f"evt{event.id}-conn{conn.id}")
+    db.session.add(intent)
+    return event, [intent]

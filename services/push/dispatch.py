@@ -1,0 +1,63 @@
+"""Handing intents to the queue (DESIGN §2): `dispatch` enqueues one job per intent, `sweep`
+re-enqueues intents that got lost (Redis restarted, a worker died).
+
+The intent row is the source of truth: when the queue is unreachable the row stays `pending` and
+the next sweep picks it up. Queue details stay behind `services.background`."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from core import db
+from models import IntentState, SyncIntent, utcnow
+from services import background
+
+log = logging.getLogger("shoal.push")
+
+_OPEN = (IntentState.PENDING, IntentState.QUEUED)
+
+
+def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
+    """Enqueue a job per intent (job id derived from the intent). Returns how many were enqueued.
+
+    If Redis is unreachable the intents stay `pending` and the sweeper picks them up later."""
+    n = 0
+    for intent_id in intent_ids:
+        try:
+            background.push(intent_id, delay)
+        except Exception:  # Redis down: the row is the source of truth, the sweeper retries
+            log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
+            continue
+        db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id, SyncIntent.state.in_(_OPEN))
+                           .values(state=IntentState.QUEUED, enqueued_at=utcnow()))
+        n += 1
+    db.session.commit()
+    return n
+
+
+def sweep(older_than: float | None = None) -> int:
+    """Re-enqueue intents stuck in pending/queued/running past the timeout (Redis lost, worker died).
+
+    An intent whose job is still waiting in Redis (queued, scheduled) is not stuck, only behind a
+    backlog: re-enqueueing it would add a duplicate job per intent on every sweep. With Redis
+    unreachable nothing counts as waiting and dispatch() leaves the intents for the next sweep."""
+    seconds = older_than if older_than is not None else current_app.config["SWEEP_AFTER_SECONDS"]
+    cutoff = utcnow() - timedelta(seconds=seconds)
+    now = utcnow()
+    stuck = db.session.scalars(select(SyncIntent.id).where(
+        SyncIntent.state.in_((*_OPEN, IntentState.RUNNING)), SyncIntent.updated_at <= cutoff,
+        (SyncIntent.next_attempt_at.is_(None)) | (SyncIntent.next_attempt_at <= now))).all()
+    try:
+        waiting = background.waiting_pushes(stuck) if stuck else set()
+    except Exception:   # Redis down
+        log.warning("could not read job states for the sweep", exc_info=True)
+        waiting = set()
+    stuck = [i for i in stuck if i not in waiting]
+    if stuck:
+        db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(stuck)).values(state=IntentState.PENDING))
+        db.session.commit()
+    return dispatch(stuck)
