@@ -158,16 +158,16 @@ class Shoal:
     def work(self, threads: int | None = None) -> None:
         """Drain the queue with the worker `flask worker` runs (jobs.threaded), in burst mode."""
         from core import get_redis
-        from jobs import get_queue
+        from jobs import SERIALIZER, get_queue
         from jobs.threaded import ThreadedWorker
 
         if threads == 0:   # RQ's plain SimpleWorker, for comparison
             from rq import SimpleWorker
 
-            SimpleWorker([get_queue("sync")], connection=get_redis()).work(burst=True, with_scheduler=True,
+            SimpleWorker([get_queue("sync")], connection=get_redis(), serializer=SERIALIZER).work(burst=True, with_scheduler=True,
                                                                            logging_level="ERROR")
             return
-        ThreadedWorker([get_queue("sync")], connection=get_redis(), app=self.app,
+        ThreadedWorker([get_queue("sync")], connection=get_redis(), app=self.app, serializer=SERIALIZER,
                        threads=threads if threads is not None else self.app.config["WORKER_THREADS"]).work(
             burst=True, with_scheduler=True, logging_level="ERROR")
 

@@ -3,7 +3,12 @@ of the `services.background` seam that `create_app` installs.
 
 Jobs are thin (ids in, reload, call one service) and named in TASKS; services ask for a task by
 name through the seam and never import this package. Job ids derive from the rows they work on
-(RQ ids allow only letters, digits, `_` and `-`)."""
+(RQ ids allow only letters, digits, `_` and `-`).
+
+Jobs travel through Redis as JSON (RQ's JSONSerializer, SERIALIZER below), never pickle: a job is
+a function's import path and its ids, and whoever can write to Redis can then name a job but not
+make a worker unpickle arbitrary objects. Every queue, worker and registry reading these jobs
+passes SERIALIZER."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,13 +17,16 @@ from typing import Any, Callable, Iterable
 from flask import Flask, current_app
 from rq import Queue
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from core import get_redis
 from jobs import connections, push, settings
 from services import background
 from services.background import INTERACTIVE, SYNC
 
-__all__ = ["INTERACTIVE", "SYNC", "TASKS", "RQBackground", "enqueue", "get_queue", "intent_job_id"]
+__all__ = ["INTERACTIVE", "SERIALIZER", "SYNC", "TASKS", "RQBackground", "enqueue", "get_queue", "intent_job_id"]
+
+SERIALIZER = JSONSerializer
 
 # The task names services may ask for (services.background.run), and the job each runs.
 TASKS: dict[str, Callable[..., Any]] = {
@@ -30,7 +38,7 @@ TASKS: dict[str, Callable[..., Any]] = {
 
 def get_queue(name: str = SYNC, app: Flask | None = None) -> Queue:
     app = app or current_app
-    return Queue(name, connection=get_redis(app), default_timeout=120)
+    return Queue(name, connection=get_redis(app), default_timeout=120, serializer=SERIALIZER)
 
 
 INTENT_JOB_PREFIX = "intent-"

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from core import get_redis
-from jobs import get_queue
+from jobs import SERIALIZER, get_queue
 from jobs.threaded import ThreadedWorker
 from rq import get_current_job
 from services.push.dispatch import sweep
@@ -58,7 +58,7 @@ def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None
     try:
         # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own
         # "shoal" logger above stays at INFO for what matters (retries, parks, failures).
-        ThreadedWorker(queues, connection=get_redis(), app=app,
+        ThreadedWorker(queues, connection=get_redis(), app=app, serializer=SERIALIZER,
                        threads=threads or app.config["WORKER_THREADS"]).work(
             burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:

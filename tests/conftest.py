@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from app import create_app
 from core import db, get_redis, stop_embedded_redis
-from jobs import get_queue
+from jobs import SERIALIZER, get_queue
 from models import Team, User
 from sandbox.common import ServerThread, serve_in_thread
 from werkzeug.security import generate_password_hash
@@ -54,7 +54,7 @@ def run_worker(app) -> Callable[[], int]:
     """Run every queued (and due scheduled) job in this process, RQ's burst mode. Returns jobs run."""
     def _run(queues: tuple[str, ...] = ("interactive", "sync")) -> int:
         qs = [get_queue(q) for q in queues]
-        worker = SimpleWorker(qs, connection=get_redis(app))
+        worker = SimpleWorker(qs, connection=get_redis(app), serializer=SERIALIZER)
         worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
         return worker.successful_job_count + worker.failed_job_count
     return _run

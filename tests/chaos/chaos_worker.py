@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app import create_app
 from core import get_redis
-from jobs import get_queue
+from jobs import SERIALIZER, get_queue
 from jobs.threaded import ThreadedWorker
 
 THREADS = 4   # WORKER_THREADS' default, what `flask worker` runs
@@ -27,7 +27,7 @@ def main() -> None:
     app = create_app(json.loads(sys.argv[1]), instance_path=sys.argv[2])
     with app.app_context():
         queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
-        ThreadedWorker(queues, connection=get_redis(), app=app, threads=THREADS).work(
+        ThreadedWorker(queues, connection=get_redis(), app=app, threads=THREADS, serializer=SERIALIZER).work(
             with_scheduler=True, logging_level=logging.WARNING)
 
 

@@ -21,7 +21,7 @@ from sync_support import campaign, connect, intents, profile, sandbox_state, tea
 from threaded_jobs import chain, echo, explode, sleep_in_slices
 
 from core import get_redis
-from jobs import enqueue, get_queue
+from jobs import SERIALIZER, enqueue, get_queue
 from jobs.threaded import ThreadedWorker
 from services import enrolments
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ UNSETTLED = ("pending", "queued", "running")
 def work(app, threads: int) -> ThreadedWorker:
     """One burst of the worker exactly as `flask worker --burst` builds and runs it."""
     worker = ThreadedWorker([get_queue(q) for q in app.config["RQ_QUEUES"]], connection=get_redis(app),
-                            app=app, threads=threads)
+                            app=app, threads=threads, serializer=SERIALIZER)
     worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     assert worker.in_flight == 0
     return worker
@@ -108,7 +108,7 @@ def test_burst_waits_for_running_jobs_that_enqueue_more_work(app):
     enqueue(chain, 4, job_id="chain-4")
     work(app, threads=4)
     redis = get_redis(app)
-    assert [Job.fetch(f"chain-{n}", connection=redis).return_value() for n in (4, 3, 2, 1)] == [4, 3, 2, 1]
+    assert [Job.fetch(f"chain-{n}", connection=redis, serializer=SERIALIZER).return_value() for n in (4, 3, 2, 1)] == [4, 3, 2, 1]
 
 
 def test_a_waiting_note_is_back_filled_in_the_same_burst_as_its_record(app, make_user, sandbox):
@@ -134,8 +134,8 @@ def test_a_failing_job_lands_in_the_failed_registry_and_the_next_jobs_run(app):
     work(app, threads=1)   # one thread: the very thread whose job raised runs the rest
     redis = get_redis(app)
     assert FailedJobRegistry(queue=get_queue("sync")).get_job_ids() == [failing.id]
-    assert "job first failed on purpose" in Job.fetch(failing.id, connection=redis).latest_result().exc_string
-    assert [Job.fetch(j.id, connection=redis).return_value() for j in after] == ["after-0", "after-1", "after-2"]
+    assert "job first failed on purpose" in Job.fetch(failing.id, connection=redis, serializer=SERIALIZER).latest_result().exc_string
+    assert [Job.fetch(j.id, connection=redis, serializer=SERIALIZER).return_value() for j in after] == ["after-0", "after-1", "after-2"]
 
 
 def test_a_job_past_its_timeout_fails_with_job_timeout_and_the_worker_goes_on(app):
@@ -144,9 +144,9 @@ def test_a_job_past_its_timeout_fails_with_job_timeout_and_the_worker_goes_on(ap
     work(app, threads=1)
     redis = get_redis(app)
     assert FailedJobRegistry(queue=get_queue("sync")).get_job_ids() == [slow.id]
-    job = Job.fetch(slow.id, connection=redis)
+    job = Job.fetch(slow.id, connection=redis, serializer=SERIALIZER)
     assert job.is_failed and "JobTimeoutException" in job.latest_result().exc_string
-    assert Job.fetch(after.id, connection=redis).return_value() == "still working"
+    assert Job.fetch(after.id, connection=redis, serializer=SERIALIZER).return_value() == "still working"
 
 
 def test_sigterm_lets_the_job_in_flight_finish_then_the_worker_exits(app, make_user, sandbox, tmp_path):
@@ -191,7 +191,7 @@ def test_a_finished_intent_job_is_recorded_like_any_rq_job(app, make_user, sandb
     assert [i.state for i in intents()] == ["synced"] * 2
     queue = get_queue("sync")
     for intent in intents():
-        job = Job.fetch(f"intent-{intent.id}", connection=get_redis(app))
+        job = Job.fetch(f"intent-{intent.id}", connection=get_redis(app), serializer=SERIALIZER)
         assert job.get_status() == "finished" and job.return_value() == "synced"
         assert 0 < get_redis(app).ttl(job.key) <= 60
     assert sorted(FinishedJobRegistry(queue=queue).get_job_ids()) == sorted(f"intent-{i.id}" for i in intents())
