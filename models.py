@@ -38,11 +38,21 @@ class User(TeamOwned, UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="recruiter")
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Deactivated by an admin: can't sign in, sessions and extension tokens refused; history kept.
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Moves on when every session must end (deactivation, a new password); a session remembers the
+    # value it started with and is refused once they differ.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     team: Mapped[Team] = relationship()
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:   # flask-login refuses to log in an inactive user
+        return self.deactivated_at is None
 
 
 class ExtensionToken(TeamOwned, db.Model):
@@ -66,6 +76,17 @@ class Invite(TeamOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PasswordReset(TeamOwned, db.Model):
+    """An admin-issued password reset link: one use, expiring; only the token's SHA-256 is stored."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Connection(TeamOwned, db.Model):

