@@ -37,6 +37,18 @@ class Config:
     # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team).
     SMARTRECRUITERS_CLIENT_ID: str | None = None
     SMARTRECRUITERS_CLIENT_SECRET: str | None = None
+    # CVs (services.cvs): the largest file accepted, and where files are kept (services.storage):
+    # "local" = FILE_STORAGE_DIR (default instance/files), "s3" = an S3-compatible bucket.
+    CV_MAX_BYTES: int = 10 * 1024 * 1024
+    FILE_STORAGE: str = "local"
+    FILE_STORAGE_DIR: str | None = None
+    FILE_STORAGE_S3_BUCKET: str | None = None
+    FILE_STORAGE_S3_ENDPOINT_URL: str | None = None
+    FILE_STORAGE_S3_REGION: str | None = None
+    FILE_STORAGE_S3_PREFIX: str = ""
+    # The inbound-mail webhook reads bodies up to this size, so an oversized attachment is refused
+    # by name (the reply itself still recorded) instead of the whole email bouncing off a 413.
+    INBOUND_MAX_BYTES: int = 64 * 1024 * 1024
     TESTING: bool = False
 
     @classmethod
@@ -50,6 +62,12 @@ class Config:
         for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET"):
             if env.get(key):
                 cfg[key] = env[key]
+        for key in ("FILE_STORAGE", "FILE_STORAGE_DIR", "FILE_STORAGE_S3_BUCKET", "FILE_STORAGE_S3_ENDPOINT_URL",
+                    "FILE_STORAGE_S3_REGION", "FILE_STORAGE_S3_PREFIX"):
+            if env.get(key):
+                cfg[key] = env[key]
+        if env.get("SHOAL_CV_MAX_MB"):
+            cfg["CV_MAX_BYTES"] = int(env["SHOAL_CV_MAX_MB"]) * 1024 * 1024
         if env.get("SHOAL_WORKER_THREADS"):
             cfg["WORKER_THREADS"] = int(env["SHOAL_WORKER_THREADS"])
         if env.get("SHOAL_EXTENSION_IDS"):

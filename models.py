@@ -28,6 +28,9 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The inbound-mail webhook's secret: its SHA-256 finds the team, the Fernet copy is shown to admins.
+    inbound_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    inbound_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class User(TeamOwned, UserMixin, db.Model):
@@ -175,7 +178,7 @@ class Enrolment(TeamOwned, db.Model):
 
 class OutreachEvent(TeamOwned, db.Model):
     KINDS = ("added", "email_sent", "linkedin_sent", "call", "reply", "interested", "not_interested",
-             "bounced", "opted_out", "manual_update")
+             "bounced", "opted_out", "manual_update", "cv_added")
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -256,6 +259,48 @@ class AuditEntry(TeamOwned, db.Model):
     result: Mapped[str] = mapped_column(String(20))  # ok | skipped | refused | failed | retry
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class InboundMessage(TeamOwned, db.Model):
+    """One email the inbound-mail webhook received. `matched`: its In-Reply-To/References named an
+    email Shoal sent, so a reply event was recorded on that enrolment (`event_id`). `unmatched`:
+    kept for a person to assign or dismiss, never dropped. The same Message-ID twice is one row."""
+    __table_args__ = (UniqueConstraint("team_id", "message_id"),)
+    STATUSES = ("matched", "unmatched", "assigned", "dismissed")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(500))
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    from_addr: Mapped[str] = mapped_column(String(254))
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    to_addr: Mapped[str] = mapped_column(String(500), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    matched_by: Mapped[str | None] = mapped_column(String(40))
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_event.id"))
+    # One entry per attachment: {"filename", "size", "accepted": bool, "reason", "cv_id"}.
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    enrolment: Mapped[Enrolment | None] = relationship()
+
+
+class CvFile(TeamOwned, db.Model):
+    """A CV Shoal holds: uploaded for a person, or attached to a reply (`inbound_id`; no person yet
+    while the reply is unmatched). The bytes live in `services.storage` under `storage_key`."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))          # pdf | doc | docx, judged by content
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(20))        # upload | reply | api | panel
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 def team_query(model: type, team_id: int):

@@ -5,7 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import account, activity, auth, campaigns, integrations, panel, people, settings, team
+    from blueprints import (account, activity, auth, campaigns, cvs, hooks, inbound, integrations, panel,
+                            people, settings, team)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -16,6 +17,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(team.bp)
+    app.register_blueprint(hooks.bp)
+    app.register_blueprint(cvs.bp)
+    app.register_blueprint(inbound.bp)
 
 
 def register_error_pages(app: Flask) -> None:

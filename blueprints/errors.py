@@ -6,7 +6,8 @@ from werkzeug.exceptions import HTTPException
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/panel/api/") or request.accept_mimetypes.best == "application/json"
+    return (request.path.startswith(("/panel/api/", "/api/", "/hooks/"))
+            or request.accept_mimetypes.best == "application/json")
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,7 @@ from core import db
 from models import Enrolment, Person
 from providers import get_provider
 from providers.errors import NotSupported
+from services import cvs as cv_svc
 from services import people_edits as svc
 from services.people import PROFILE_FIELDS
 from sync.ops import KIND_LABELS
@@ -94,7 +95,7 @@ def _show(person: Person, status: int = 200, **ctx: Any):
         errors=ctx.pop("errors", {}), inputs=EDIT_INPUTS, kind_labels=KIND_LABELS, field_labels=FIELD_LABELS,
         campaigns=svc.person_campaigns(person),
         links=[(link, conn, _crm_name(conn.provider_key)) for link, conn in svc.person_links(person)],
-        timeline=svc.timeline(person), **ctx)
+        timeline=svc.timeline(person), cvs=cv_svc.person_cvs(person), **ctx)
 
 
 @bp.get("/<int:person_id>")

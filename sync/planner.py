@@ -24,9 +24,9 @@ from sync.ops import (cv_ops, is_note_event, note_op, op_key, record_label, skip
                       target_area_ops)
 from sync.settings import trigger_label
 from sync.types import (BLOCKED, EVENT_KINDS, NOTE, OP_ADD_NOTE, OP_BLOCK, OP_CREATE, OP_LINK, OP_LOOKUP,
-                        OP_REFUSE, OP_UPDATE, OP_WAIT, PUSH, REFUSED, SEND, SKIPPED, WAIT, CrmState,
-                        EventInfo, Operation, PersonInfo, Plan, ResolvedSettings, SyncOptions, Target,
-                        WaitingNote, capability_set)
+                        OP_REFUSE, OP_UPDATE, OP_UPLOAD_CV, OP_WAIT, PUSH, REFUSED, SEND, SKIPPED, WAIT,
+                        CrmState, EventInfo, Operation, PersonInfo, Plan, ResolvedSettings, SyncOptions,
+                        Target, WaitingNote, capability_set)
 
 # Which event kinds fire each "Add <record type> to CRM" trigger. Any response counts as a reply;
 # "interested" is also a reply, so a person marked interested straight away still fires "reply".
@@ -98,6 +98,8 @@ class _Planner:
             raise ValueError(f"CRM state is for {state.record_type!r}, the plan for {self.rt!r}")
         if kind == "manual_update":
             return self.manual_update(state)
+        if kind == "cv_added":
+            return self.cv_added(state)
         trigger = self.settings.trigger(self.rt)
         if kind in TRIGGER_KINDS.get(trigger, frozenset()):
             return self.push(state)
@@ -219,6 +221,25 @@ class _Planner:
         reason = (f"Send the edit to {self.label} {state.remote_id} in {self.crm}" if written
                   else f"Edit not sent: nothing to change in {self.crm}")
         return Plan(PUSH if written else SKIPPED, reason, tuple(ops), self.rt)
+
+    # -- rule 6: a CV given after the person was pushed ------------------------------------------
+    def cv_added(self, state: CrmState | None) -> Plan:
+        """A CV uploaded for a person already linked goes to that record, unless the record has a
+        CV and "Don't overwrite original CV" is on. Not linked yet: it goes with their push."""
+        rule = "rule 6: CV upload"
+        if "cv" not in self.caps:
+            return self.skip(f"{self.crm} doesn't take CVs through its API; the CV is kept in Shoal", rule)
+        if state is None:
+            return self.lookup(PUSH, "cv", f"Looking up the linked {self.label} in {self.crm}")
+        if not (state.remote_id and state.linked_before):
+            return self.skip(f"CV not sent yet: this person isn't linked to a {self.label} in {self.crm}; "
+                             "it goes with the push when they are added", rule)
+        if state.has_cv and self.settings.flag("keep_original_cv"):
+            return self.skip(f"CV not uploaded: the record already has one in {self.crm} and "
+                             "\"Don't overwrite original CV\" is on", "rule 6: don't overwrite original CV")
+        op = Operation(OP_UPLOAD_CV, op_key(self.key, OP_UPLOAD_CV, self.rt, self.event.event_id), rule,
+                       self.rt, state.remote_id)
+        return Plan(PUSH, f"Upload the new CV to {self.label} {state.remote_id} in {self.crm}", (op,), self.rt)
 
 
 def plan(event: EventInfo, settings: ResolvedSettings, person: PersonInfo, target: Target,

@@ -16,7 +16,8 @@ from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
 from core import db, get_redis
-from models import Campaign, Connection, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent, utcnow
+from models import (Campaign, Connection, CvFile, Enrolment, OutreachEvent, Person, SettingsLayer, SyncIntent,
+                    utcnow)
 from providers import get_provider
 from providers.base import Provider
 from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
@@ -68,7 +69,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
         spec.record_types)
     event = event_info(event_row)
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
-                        extra=dict(person_row.extra or {}))
+                        extra=dict(person_row.extra or {}), cv_available=person_row.cv_available)
     source = (enrolment.added_by_id if enrolment else None, campaign.id if campaign else None)
     return IntentContext(intent, conn, provider_cls, spec, settings, event, person, target, has_waiting, source)
 
@@ -94,8 +95,10 @@ def _rows_statement() -> Select:
     waiting = exists().where(SyncIntent.person_id == bindparam("person_id"),
                              SyncIntent.connection_id == bindparam("connection_id"), SyncIntent.team_id == team,
                              SyncIntent.state == "waiting", SyncIntent.id != bindparam("intent_id"))
+    # Rule 6: a CV Shoal holds for the person (services.cvs) is uploaded with the push.
+    cv = exists().where(CvFile.person_id == bindparam("person_id"), CvFile.team_id == team)
     columns = [tables[t].c[name].label(f"{t}_{name}") for t, names in _COLUMNS.items() for name in names]
-    return (select(*columns, waiting.label("has_waiting")).select_from(p)
+    return (select(*columns, waiting.label("has_waiting"), cv.label("has_cv")).select_from(p)
             .outerjoin(e, and_(e.c.id == bindparam("event_id"), e.c.team_id == team))
             .outerjoin(n, and_(n.c.id == bindparam("enrolment_id"), n.c.team_id == team))
             .outerjoin(c, and_(c.c.id == n.c.campaign_id, c.c.team_id == team))
@@ -122,6 +125,7 @@ def _rows(intent: SyncIntent) -> tuple[Any, Any, Any, Any, bool]:
     if row is None:
         raise LookupError(f"Person {intent.person_id} is missing")
     person, event, enrolment, campaign = (_part(row, t) for t in _COLUMNS)
+    person.cv_available = bool(row["has_cv"])
     if intent.event_id and event is None:
         raise LookupError(f"OutreachEvent {intent.event_id} is missing")
     if intent.enrolment_id and enrolment is None:

@@ -30,10 +30,11 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from core import db
-from models import AppliedOperation, AuditEntry, CrmLink, utcnow
+from models import AppliedOperation, AuditEntry, CrmLink, CvFile, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError
 from services.push.context import IntentContext
+from services.storage import get_storage
 from sync.types import (
     CRM_OPS,
     OP_ADD_NOTE,
@@ -216,10 +217,22 @@ class Executor:
             a.set_status(rt, rid, str(p["status"]))
             return f"status set to {p['status']}", {}
         if op.kind == OP_UPLOAD_CV:
-            # Shoal keeps no CV files yet (PersonInfo.cv_available is always False), so a plan
-            # asking for one is a planner/runtime mismatch, not something to paper over.
-            raise LookupError("no CV file is stored for this person")
+            cv = self._cv()
+            ref = a.upload_cv(rt, rid, cv.filename, get_storage().get(cv.storage_key))
+            return f"CV {cv.filename} uploaded to {rt} {rid}", {"attachment_id": ref, "cv_id": cv.id}
         raise LookupError(f"unknown operation {op.kind!r}")
+
+    def _cv(self) -> Any:
+        """The person's newest CV (services.cvs): id, filename, storage_key. The plan asked for it
+        because it exists."""
+        intent = self.ctx.intent
+        cv = db.session.execute(select(CvFile.id, CvFile.filename, CvFile.storage_key)
+                                .where(CvFile.person_id == intent.person_id, CvFile.team_id == intent.team_id)
+                                .order_by(CvFile.id.desc()).limit(1)).first()
+        if cv is None:   # deleted between plan and upload: a mismatch to surface, not to paper over
+            raise LookupError("no CV file is stored for this person")
+        db.session.commit()   # no transaction held open across the CRM call
+        return cv
 
     def _happened(self, op: Operation, rid: str | None) -> bool:
         """After an interrupted attempt: did the CRM apply this operation? Only asks where a repeat
