@@ -55,9 +55,10 @@ def embedded_redis_command() -> None:
 def register_cli(app: Flask) -> None:
     from jobs.worker import sweep_command, worker_command
     from providers.cli import crm_command
-    from sandbox.cli import sandbox_command
+    from providers import PROVIDER_KEYS
+    from sandbox.cli import make_sandbox_command
     from services.demo import seed_demo_command
 
-    for command in (worker_command, sweep_command, sandbox_command, crm_command, seed_demo_command,
+    for command in (worker_command, sweep_command, make_sandbox_command(PROVIDER_KEYS), crm_command, seed_demo_command,
                     embedded_redis_command):
         app.cli.add_command(command)

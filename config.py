@@ -27,13 +27,8 @@ class Config:
     RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")
     # Jobs one `flask worker` process runs at once (threads; a sync job mostly waits on its CRM).
     WORKER_THREADS: int = 4
-    ENABLED_PROVIDERS: tuple[str, ...] = (
-        "providers.tracker",
-        "providers.smartrecruiters",
-        "providers.cats",
-        "providers.itris",
-        "providers.pinpoint",
-    )
+    # Provider modules to load; None = every CRM in the registry (providers.PROVIDER_KEYS).
+    ENABLED_PROVIDERS: tuple[str, ...] | None = None
     # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team).
     SMARTRECRUITERS_CLIENT_ID: str | None = None
     SMARTRECRUITERS_CLIENT_SECRET: str | None = None

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, make_response, redirect, render_template, request
+from flask import Response, current_app, make_response, redirect, render_template
+from htmx_flask import make_response as hx_response
+from htmx_flask import request
 
 # The responseHandling rules base.html installs; kept here so the decision and its data live together.
 RESPONSE_HANDLING = (
@@ -26,12 +28,12 @@ RESPONSE_HANDLING = (
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return bool(request.htmx)   # htmx-flask's view of the HX-* request headers
 
 
 def wants_fragment() -> bool:
     """An htmx request that replaces part of a page (boosted navigation wants the full page)."""
-    return is_htmx() and request.headers.get("HX-Boosted") != "true"
+    return bool(request.htmx) and not request.htmx.boosted
 
 
 def render_block(template_name: str, block: str, **ctx: Any) -> str:
@@ -63,9 +65,7 @@ def render_fragment(template: str, status: int = 200, **ctx: Any) -> Response:
 def hx_redirect(url: str, status: int = 302) -> Response:
     """Send the browser to `url`: a full navigation via `HX-Redirect` for htmx, a plain redirect otherwise."""
     if is_htmx():
-        resp = make_response("", 204 if status < 400 else status)
-        resp.headers["HX-Redirect"] = url
-        return resp
+        return hx_response("", 204 if status < 400 else status, redirect=url)
     return redirect(url, code=status if status in (301, 302, 303, 307, 308) else 302)
 
 

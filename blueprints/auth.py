@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
@@ -63,12 +63,8 @@ def _fresh_user() -> None:
 def _unauthorized():
     """No (or an expired) session: to the login page, coming back here afterwards."""
     target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-    if is_htmx():
-        # A fragment request can't show a login page in place; make htmx navigate the whole window.
-        resp = make_response("", 401)
-        resp.headers["HX-Redirect"] = target
-        return resp
-    return redirect(target)
+    # A fragment request can't show a login page in place: htmx navigates the whole window (401).
+    return hx_redirect(target, 401) if is_htmx() else redirect(target)
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:

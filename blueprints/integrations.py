@@ -14,7 +14,7 @@ from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_
 from blueprints.auth import admin_required
 from core import db
 from providers import all_providers, get_provider
-from providers.base import Provider
+from providers.base import AuthKind, Provider
 from providers.errors import NotSupported, ProviderError
 from services import connections as svc
 
@@ -50,7 +50,7 @@ def _provider(key: str) -> type[Provider]:
 
 
 def _oauth_available(provider_cls: type[Provider]) -> bool:
-    return bool(hasattr(provider_cls, "authorization_url") and hasattr(provider_cls, "exchange_code")
+    return bool(provider_cls.auth_kind is AuthKind.OAUTH2
                 and current_app.config.get(f"{provider_cls.key.upper()}_CLIENT_ID"))
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from blueprints._htmx import is_htmx
 from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema,
                                       ProfileSchema, describe, split_form)
 from core import csrf, db, login_manager
@@ -106,7 +107,7 @@ def _too_large(_exc):
 def _render(template: str, **ctx: Any) -> str:
     """A fragment for htmx; the same fragment inside panel/base.html when opened in a tab."""
     fragment = render_template(template, **ctx)
-    if request.headers.get("HX-Request") == "true" or request.method != "GET":
+    if is_htmx() or request.method != "GET":
         return fragment
     # The fragment was rendered (and escaped) by our own template, so it is safe to embed as is.
     return render_template("panel/base.html", content=Markup(fragment))

@@ -150,6 +150,19 @@ class Provider(ABC):
     def secret_fields(cls) -> tuple[str, ...]:
         return tuple(n for n, f in cls.credentials_schema().fields.items() if f.metadata.get("secret"))
 
+    # -- OAuth (auth_kind OAUTH2 only; the registry checks both are implemented) ----------------
+    @classmethod
+    def authorization_url(cls, client_id: str, redirect_uri: str, state: str,
+                          auth_base_url: str | None = None) -> str:
+        """The vendor's consent URL for the authorization-code flow."""
+        raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
+
+    @classmethod
+    def exchange_code(cls, code: str, client_id: str, client_secret: str, redirect_uri: str,
+                      auth_base_url: str | None = None) -> dict[str, Any]:
+        """Authorization code → the credentials dict to store."""
+        raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
+
     # -- always required -------------------------------------------------------------------
     @abstractmethod
     def check_connection(self) -> AccountInfo:

@@ -11,13 +11,14 @@ from werkzeug.security import generate_password_hash
 from crypto import encrypt_credentials
 from core import db
 from models import Campaign, Connection, Team, User
+from providers import sandbox_port
 
 DEMO_PASSWORD = "shoal-demo-password"
 ADMIN_EMAIL = "admin@demo.shoal.test"
 RECRUITER_EMAIL = "recruiter@demo.shoal.test"
-# `flask sandbox --all --port 5101` serves tracker, smartrecruiters, cats, itris, pinpoint in that
-# order, so the CATS sandbox listens on 5103 (see Procfile).
-CATS_SANDBOX_BASE_URL = "http://127.0.0.1:5103/v3"
+# `flask sandbox --all --port 5101` (Procfile) serves the registry's CRMs on consecutive ports.
+SANDBOX_FIRST_PORT = 5101
+CATS_SANDBOX_BASE_URL = f"http://127.0.0.1:{sandbox_port('cats', SANDBOX_FIRST_PORT)}/v3"
 CATS_SANDBOX_CREDENTIALS = {"api_key": "cats-sandbox-key"}
 
 

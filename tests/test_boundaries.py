@@ -146,3 +146,17 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
         if node not in index:
             visit(node)
     return out
+
+
+def test_every_crm_has_the_same_shape() -> None:
+    """Adding a CRM = one folder in providers/ and one in sandbox/ (docs/adding-a-crm.md)."""
+    from providers import PROVIDER_KEYS, get_provider
+
+    for key in PROVIDER_KEYS:
+        have = {p.name for p in (ROOT / "providers" / key).glob("*.py")}
+        assert {"client.py", "mappers.py", "provider.py", "schemas.py", "assumed.py"} <= have, key
+        schemas = ast.parse((ROOT / "providers" / key / "schemas.py").read_text())
+        assert "Credentials" in {n.name for n in schemas.body if isinstance(n, ast.ClassDef)}, key
+        assert get_provider(key).credentials_schema.__name__ == "Credentials", key
+        sandbox = {p.name for p in (ROOT / "sandbox" / key).glob("*.py")}
+        assert {"__init__.py", "wire.py", "catalog.py", "people.py"} <= sandbox, key

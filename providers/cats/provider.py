@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields as mf
-
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.cats import assumed as A, mappers
 from providers.cats.client import MAX_PER_PAGE, CatsClient, location_id
+from providers.cats.schemas import Credentials
 from providers.errors import NotSupported, Rejected
 from providers.matching import company_query, linkedin_search_text, rank_companies, same_company
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
@@ -26,11 +25,6 @@ CLOSED_JOB_STATUSES = {"closed", "full", "filled", "cancelled", "canceled"}   # 
 SEARCH_PAGE = 25
 JOB_COMPANY_LOOKUPS = 20             # companies named on the job list; the rest show without one
 FIND_PAGES = 3                       # keyword search rows are fuzzy; look a few pages deep at most
-
-
-class CatsCredentials(Schema):
-    api_key = mf.String(required=True, metadata={"secret": True, "label": "API key",
-                        "help": "CATS → Settings → Administration → Site Management → API Keys"})
 
 
 _PATHS = {"candidate": "candidates", "contact": "contacts"}
@@ -47,7 +41,7 @@ class CatsProvider(Provider):
         Capability.NOTES, Capability.NOTE_TYPES, Capability.JOBS, Capability.TAGS, Capability.LISTS,
         Capability.CV, Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
     })
-    credentials_schema = CatsCredentials
+    credentials_schema = Credentials
     default_base_url = "https://api.catsone.com/v3"
     docs_url = "https://docs.catsone.com/api/v3/"
     rate_budget = RateBudget(500, 3600, "API-FACTS §3.4: 500 requests/hour rolling, per key")

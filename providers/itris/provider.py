@@ -15,13 +15,12 @@ import base64
 from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import Schema, fields as mf, validate
-
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
 from providers.itris import assumed as A, mappers
 from providers.itris.client import ItrisClient
+from providers.itris.schemas import Credentials
 from providers.matching import company_query, rank_companies, same_company, same_email, same_linkedin
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
@@ -29,19 +28,6 @@ from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Lis
 CLOSED_JOB_STATUSES = {"closed", "filled"}   # by name; not offered without a whitelist
 FIND_PAGE_SIZE = 10                   # an exact lookup returns one row; a few more cost nothing
 SEARCH_PAGE_SIZE = 50
-
-
-class ItrisCredentials(Schema):
-    username = mf.String(required=True, validate=validate.Length(min=1),
-                         metadata={"label": "API username",
-                                   "help": "itris → Integrations → new Configuration"})
-    password = mf.String(required=True, validate=validate.Length(min=1),
-                         metadata={"secret": True, "label": "Password"})
-    subdomain = mf.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"),
-                          metadata={"label": "Subdomain"})
-    # Written back through on_credentials_changed so each job doesn't log in again.
-    access_token = mf.String(metadata={"secret": True, "internal": True})
-    token_expires_at = mf.String(metadata={"internal": True})
 
 
 @providers.register
@@ -56,7 +42,7 @@ class ItrisProvider(Provider):
         Capability.STATUSES, Capability.CV, Capability.OFF_LIMITS, Capability.COMPANY_SEARCH,
         Capability.SEARCH,
     })
-    credentials_schema = ItrisCredentials
+    credentials_schema = Credentials
     # `{subdomain}` is filled from the credentials; a connection may give any base URL instead.
     default_base_url = A.HOST_TEMPLATE
     docs_url = "https://docs.itris.co.uk/learning/integrations-api"

@@ -6,46 +6,22 @@ a job. Decision: `create()` takes the job from a `job_id` entry in `fields` (the
 the campaign's/person's sync option there), else the connection's `default_job_id` credential, else
 it refuses with a message saying so; it never picks a job on its own.
 Custom fields (of applications and of their candidates) are `custom:<id>`, see custom_fields.py.
-Every detail not confirmed by a source is in the ASSUMED block below.
+Every detail not confirmed by a source is in assumed.py.
 """
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from marshmallow import Schema, fields
-
 import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
 from providers.pinpoint import mappers as m
+from providers.pinpoint.assumed import (UPDATE_METHOD, TAG_CONTEXT, CV_CONTEXT, CV_FILENAME_ATTRIBUTE, JOB_STATUSES, COMMENT_FILTERS, MAX_PAGE_SIZE, LINKEDIN_SCAN_PAGES, SEARCH_PAGE_SIZE, SEARCH_FILTERS)
 from providers.pinpoint.client import PinpointClient
 from providers.pinpoint.custom_fields import CustomFields
+from providers.pinpoint.schemas import Credentials
 from providers.types import AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType, Status, Tag
-
-# ---- ASSUMED ([inferred]/[not found] in API-FACTS §5; change here only) -------------------------
-UPDATE_METHOD = "PUT"                  # PP-MAP says PUT (the AE spec says PATCH)
-TAG_CONTEXT = "custom_green"           # the one non-rejection tag context seen in an example
-CV_CONTEXT = "pdf_cv"                  # attachment context of the CV [seen-3p]
-CV_FILENAME_ATTRIBUTE = "cv_file_name"  # companion of `cv_base64_data` [inferred]
-JOB_STATUSES = ("open", "closed", "archived", "draft")          # [inferred: AE]
-COMMENT_FILTERS = ("filter[commentable_type]", "filter[commentable_id]")   # [not found]
-MAX_PAGE_SIZE = 1000                   # PP-MAP: page[size] default 100, max 1000
-LINKEDIN_SCAN_PAGES = 5                # no LinkedIn filter exists: scan at most 5 × 1000 applications
-SEARCH_PAGE_SIZE = 100
-# Custom fields (custom_fields.py): values are `custom_attributes` written with POST (+ a `custom_field`
-# relationship) and changed with PATCH; a single-select value is the option's name; the values of an
-# application and its candidate are read in one call with `filter[custom_attributable_id]=<a>,<c>`
-# (comma = any of, the Graphiti convention docs/assumptions.md also assumes). All [inferred].
-SEARCH_FILTERS = {"email": "filter[candidate_email]", "phone": "filter[candidate_phone]",
-                  "job_id": "filter[job_id]", "stage_id": "filter[stage_id]", "candidate_id": "filter[candidate_id]"}
-
-
-class Credentials(Schema):
-    api_key = fields.String(required=True, metadata={"secret": True, "label": "API key"})
-    subdomain = fields.String(required=True, metadata={"label": "Subdomain (<subdomain>.pinpointhq.com)"})
-    default_job_id = fields.String(metadata={"label": "Job for people pushed without one (optional)"})
-
 
 @providers.register
 class PinpointProvider(Provider):

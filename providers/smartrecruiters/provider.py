@@ -7,7 +7,7 @@ Consent is the off-limits signal; candidate properties are the custom fields (pr
 A push with a job (a `job_id` entry in the create fields, from the sync options) creates the
 candidate on it in one call, `POST /jobs/{id}/candidates` (documented); applying an existing
 candidate uses the path docs/assumptions.md assumes (API-FACTS knows none).
-Every detail not confirmed by a source is in the ASSUMED block below.
+Every detail not confirmed by a source is in assumed.py.
 """
 from __future__ import annotations
 
@@ -19,24 +19,10 @@ from providers.errors import NotFound, NotSupported, Rejected
 from providers.smartrecruiters import client as sr
 from providers.smartrecruiters import mappers as m
 from providers.smartrecruiters.properties import CandidateProperties
+from providers.smartrecruiters.assumed import (CANDIDATE_STATUSES, JOB_STATUSES, CONSENT_BLOCKED, RESUME_ATTACHMENT_TYPE, NOTE_LIST_PATH, APPLY_PATH, SEARCH_PARAMS)
 from providers.smartrecruiters.schemas import Credentials
 from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
                              Status, Tag)
-
-# ---- ASSUMED ([inferred]/[not found] in API-FACTS §2; change here only) -------------------------
-CANDIDATE_STATUSES = ("LEAD", "NEW", "IN_REVIEW", "INTERVIEW", "OFFERED", "HIRED", "REJECTED",
-                      "WITHDRAWN", "TRANSFERRED")                                  # [seen-3p] enum
-JOB_STATUSES = ("CREATED", "SOURCING", "INTERVIEW", "OFFER", "HIRED", "CANCELLED")  # [inferred] AE enum
-CONSENT_BLOCKED = {"DECLINED", "REVOKED", "WITHDRAWN", "EXPIRED", "REFUSED"}     # [not found] values
-RESUME_ATTACHMENT_TYPE = "RESUME"                                               # [inferred] attachmentType
-NOTE_LIST_PATH = "/messages/shares"                     # [not found] read back shares (?candidateId=)
-APPLY_PATH = "/candidates/{id}/jobs/{job_id}"           # [not found] apply an existing candidate (POST),
-                                                        # as docs/assumptions.md assumes; 409 = already on it
-# Also assumed elsewhere: a select candidate property is written as its option id (properties.py);
-# an error message "<field>: <text>" names the field (client.error_message); list rows carry `tags`
-# (SRPY's Candidate model has them; list_tags reads them, so it finds nothing if they are absent).
-SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
-
 
 @providers.register
 class SmartRecruitersProvider(Provider):

@@ -19,7 +19,7 @@ from providers.errors import NotSupported, Rejected
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import assumed as A, mappers
 from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, stored_time
-from providers.tracker.schemas import REGION_HOSTS, TrackerCredentials
+from providers.tracker.schemas import REGION_HOSTS, Credentials
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
 
@@ -40,7 +40,7 @@ class TrackerProvider(Provider):
         Capability.NOTES, Capability.NOTE_TYPES, Capability.JOBS, Capability.TAGS, Capability.STATUSES,
         Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
     })
-    credentials_schema = TrackerCredentials
+    credentials_schema = Credentials
     default_base_url = REGION_HOSTS["uk"]
     docs_url = "https://evoglapi.tracker-rms.com/swagger/index.html"
     rate_budget = RateBudget(100, 60, "API-FACTS §1.4: ~100 requests/minute (one integrator's observation)")

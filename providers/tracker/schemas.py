@@ -10,7 +10,7 @@ REGION_HOSTS = {"uk": "https://evoglapi.tracker-rms.com", "us": "https://evousap
                 "ca": "https://evocaapi.tracker-rms.com"}
 
 
-class TrackerCredentials(Schema):
+class Credentials(Schema):
     bearer_token = mf.String(metadata={"secret": True, "label": "API bearer token",
                              "help": "Tracker → Tools & Settings → API; regenerating it revokes the old one"})
     access_token = mf.String(metadata={"secret": True, "label": "OAuth access token"})

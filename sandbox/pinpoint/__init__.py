@@ -23,7 +23,7 @@ import base64
 from flask import Blueprint, Flask, Response
 
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
-from sandbox.pinpoint import catalog, person_routes
+from sandbox.pinpoint import catalog, people
 from sandbox.pinpoint.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, install
 
 DEFAULT_CREDENTIALS = {"api_key": "pinpoint-sandbox-key", "subdomain": "sandbox"}
@@ -40,7 +40,7 @@ def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS, rate_se
     sb = sandbox_of(app)
 
     bp = Blueprint("pinpoint", __name__, url_prefix=API_ROOT)
-    person_routes.register(bp)
+    people.register(bp)
     catalog.register(bp)
     install(app)
     app.register_blueprint(bp)

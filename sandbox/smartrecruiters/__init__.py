@@ -25,7 +25,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
-from sandbox.smartrecruiters import candidates, catalog, extras, oauth
+from sandbox.smartrecruiters import catalog, extras, oauth, people
 from sandbox.smartrecruiters.wire import (API_ROOT, CONSENT_STATUSES, RATE_CALLS, RATE_SECONDS,
                                           TOKEN_LIFETIME, find, install, now)
 
@@ -50,7 +50,7 @@ def create_app(api_key: str | None = None, client_id: str | None = None, client_
     sb = sandbox_of(app)
 
     bp = Blueprint("smartrecruiters", __name__, url_prefix=API_ROOT or None)
-    candidates.register(bp)
+    people.register(bp)
     extras.register(bp)
     catalog.register(bp)
     install(app)

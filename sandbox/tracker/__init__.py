@@ -25,7 +25,7 @@ import secrets
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
-from sandbox.tracker import catalog, records
+from sandbox.tracker import catalog, people
 from sandbox.tracker.wire import API_ROOT, JWT_SECONDS, RATE_CALLS, RATE_SECONDS, install
 
 DEFAULT_CREDENTIALS = {"bearer_token": "tracker-sandbox-token", "region": "uk"}
@@ -44,7 +44,7 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
     sb = sandbox_of(app)
 
     bp = Blueprint("tracker", __name__, url_prefix=API_ROOT or None)
-    records.register(bp)
+    people.register(bp)
     catalog.register(bp)
     install(app, bp)
     app.register_blueprint(bp)

@@ -1,0 +1,17 @@
+"""Marshmallow schema of a itris connection's credentials (secrets marked for the UI)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields as mf, validate
+
+
+class Credentials(Schema):
+    username = mf.String(required=True, validate=validate.Length(min=1),
+                         metadata={"label": "API username",
+                                   "help": "itris → Integrations → new Configuration"})
+    password = mf.String(required=True, validate=validate.Length(min=1),
+                         metadata={"secret": True, "label": "Password"})
+    subdomain = mf.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"),
+                          metadata={"label": "Subdomain"})
+    # Written back through on_credentials_changed so each job doesn't log in again.
+    access_token = mf.String(metadata={"secret": True, "internal": True})
+    token_expires_at = mf.String(metadata={"internal": True})
