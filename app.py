@@ -41,6 +41,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     from blueprints import register_blueprints, register_error_pages
     register_blueprints(app)
     register_error_pages(app)
+    from blueprints._limits import init_limits
+    init_limits(app)
 
     from cli import register_cli
     register_cli(app)

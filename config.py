@@ -45,6 +45,16 @@ class Config:
     # by name (the reply itself still recorded) instead of the whole email bouncing off a 413.
     INBOUND_MAX_BYTES: int = 64 * 1024 * 1024
     TESTING: bool = False
+    # Rate limits (Flask-Limiter notation, ";" between several; blueprints/_limits.py says where
+    # each applies). Per client address unless said otherwise.
+    LOGIN_RATE_LIMIT: str = "10 per minute;100 per hour"
+    LOGIN_EMAIL_RATE_LIMIT: str = "10 per minute;50 per hour"   # per email address tried
+    SIGNUP_RATE_LIMIT: str = "10 per hour"
+    INVITE_RATE_LIMIT: str = "30 per minute"
+    PASSWORD_RESET_RATE_LIMIT: str = "30 per minute"            # reset links (like invite links)
+    PASSWORD_CHANGE_RATE_LIMIT: str = "10 per minute;50 per hour"
+    TOKEN_RATE_LIMIT: str = "20 per hour"
+    PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # extension requests with a bad token
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict[str, Any]:

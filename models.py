@@ -16,6 +16,12 @@ from core import db
 from sync.types import IntentState  # noqa: F401 (re-exported: the states live with the pure rules)
 
 
+# The largest id a row can have: primary keys are INTEGER, 32-bit on PostgreSQL (SQLite's 64-bit
+# rowids never get there). An id from a URL or a form past it names nothing: check before querying,
+# since the database raises on an out-of-range parameter instead of finding no row.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

@@ -9,7 +9,8 @@ Form errors under htmx 2 (decided once, here): a form that fails validation is a
 **422 Unprocessable Entity** and the form fragment re-rendered with its errors. htmx 2 does not swap
 4xx responses by default, so `templates/base.html` configures `htmx.config.responseHandling` once
 (through the `htmx-config` meta tag: no inline script) to swap 422 like a 2xx, while other 4xx/5xx
-stay unswapped errors. Without JavaScript the same 422 page is simply shown by the browser.
+stay unswapped errors. Without JavaScript the same 422 page is simply shown by the browser. A 429
+(a rate limit, blueprints/_limits.py) swaps too: its body is the error card saying why.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from htmx_flask import request
 # The responseHandling rules base.html installs; kept here so the decision and its data live together.
 RESPONSE_HANDLING = (
     '[{"code":"204","swap":false},{"code":"[23]..","swap":true},'
-    '{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true},'
+    '{"code":"422","swap":true},{"code":"429","swap":true},{"code":"[45]..","swap":false,"error":true},'
     '{"code":"...","swap":false}]'
 )
 

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from blueprints._htmx import RESPONSE_HANDLING, hx_redirect, is_htmx, render_page_or_fragment
 from core import db, login_manager
-from models import User, utcnow
+from models import MAX_ID, User, utcnow
 from services import accounts, passwords
 
 bp = Blueprint("auth", __name__)
@@ -28,10 +28,9 @@ SEEN_EVERY = timedelta(minutes=5)
 def _load_user(user_id: str) -> User | None:
     """The session's user, unless they were deactivated or their sessions were ended since it began
     (session_version moved on: deactivation, a password change or reset). Stamps last activity."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+    if not (user_id or "").isascii() or not user_id.isdigit() or int(user_id) > MAX_ID:
         return None
+    user = db.session.get(User, int(user_id))
     if user is None or user.deactivated_at is not None:
         return None
     if session.get(SESSION_VERSION, 0) != (user.session_version or 0):
@@ -125,7 +124,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST, with the CSRF token)."""
+    """Log out (POST, with the CSRF token). The user's sessions end on the server too, so a copy of
+    the session cookie made before logging out opens nothing (nor do their other devices)."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
     logout_user()
     flash("You are logged out.", "success")
     return hx_redirect(url_for("auth.login"))

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
+
+from blueprints._htmx import render_page_or_fragment
+
+RATE_LIMITED = "Too many attempts from your address. Wait a minute, then try again."
 
 
 def wants_json() -> bool:
@@ -16,3 +20,12 @@ def register(app: Flask) -> None:
         if wants_json():
             return jsonify({"error": exc.name, "message": exc.description}), exc.code
         return render_template("errors/error.html", error=exc), exc.code
+
+    @app.errorhandler(429)
+    def rate_limited(exc: HTTPException):
+        """Our words, not the limiter's ("10 per 1 minute"); Retry-After says when to come back. An
+        htmx form swaps this in place of itself (429 swaps like 422), so the reason shows."""
+        exc = TooManyRequests(RATE_LIMITED, response=getattr(exc, "response", None))
+        if wants_json():
+            return jsonify({"error": exc.name, "message": exc.description}), 429
+        return render_page_or_fragment("errors/error.html", status=429, error=exc)

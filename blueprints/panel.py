@@ -99,6 +99,13 @@ def _panel_error(exc: PanelError):
                    lines=describe(exc.fields)), exc.status
 
 
+@bp.errorhandler(429)
+def _rate_limited(_exc):
+    # Counted only for requests whose token was refused (blueprints/_limits.py).
+    return _panel_error(PanelError(429, "Too many requests with a token Shoal doesn't know. Wait a "
+                                        "minute, then check the token in the extension options."))
+
+
 @bp.errorhandler(413)
 def _too_large(_exc):
     return _panel_error(PanelError(400, f"The request is too large (limit {MAX_BODY_BYTES // 1024} KB)."))

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import db
@@ -85,11 +86,29 @@ def sign_up(form: dict[str, Any]) -> User:
     return user
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made with the same method and cost as real hashes, so checking it takes as long.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The user with this email and password, else None (the caller refuses a deactivated one).
+
+    An unknown email and a wrong password look the same and take the same time: a password hash is
+    checked either way (a dummy one for an unknown email), so the timing doesn't tell whether an
+    address has an account."""
     user = db.session.scalars(select(User).where(func.lower(User.email) == (email or "").strip().lower())).first()
-    if user is None or not check_password_hash(user.password_hash, password or ""):
-        return None
-    return user
+    ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password or "")
+    return user if user is not None and ok else None
+
+
+def end_sessions(user: User) -> None:
+    """End every session of this user on every device (logout): session_version moves on, and the
+    user loader refuses a session that began under an older one (blueprints/auth.py)."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=func.coalesce(User.session_version, 0) + 1))
+    db.session.commit()
 
 
 def create_invite(admin: User, form: dict[str, Any]) -> tuple[Invite, str]:
