@@ -144,6 +144,33 @@ class Campaign(TeamOwned, db.Model):
     owner: Mapped[User] = relationship()
 
 
+class BulkImport(TeamOwned, db.Model):
+    """One "Bulk add from CSV" upload into a campaign, from upload to the job's last batch.
+
+    state: uploaded → validated (mapping chosen, report made) → queued → running → done | failed.
+    `rows` are the file's cells as read; `profiles` the valid rows to add; `problems` one
+    [line number, [problem, ...], {column: cell}] per row that won't be added."""
+    STATES = ("uploaded", "validated", "queued", "running", "done", "failed")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    encoding: Mapped[str] = mapped_column(String(20), default="UTF-8")
+    header: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rows: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    profiles: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(20), default="uploaded")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Person(TeamOwned, db.Model):
     """A sourced profile, deduplicated per team on email and on the canonical LinkedIn URL."""
     __table_args__ = (UniqueConstraint("team_id", "email"), UniqueConstraint("team_id", "linkedin_key"))

@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import (account, activity, auth, campaigns, cvs, hooks, inbound, integrations, panel,
-                            people, settings, team)
+    from blueprints import (account, activity, auth, campaigns, cvs, hooks, imports, inbound, integrations,
+                            panel, people, settings, team)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hooks.bp)
     app.register_blueprint(cvs.bp)
     app.register_blueprint(inbound.bp)
+    app.register_blueprint(imports.bp)
 
 
 def register_error_pages(app: Flask) -> None:

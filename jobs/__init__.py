@@ -20,7 +20,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import get_redis
-from jobs import connections, push, settings
+from jobs import bulk, connections, push, settings
 from services import background
 from services.background import INTERACTIVE, SYNC
 
@@ -33,6 +33,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "check_connection": connections.check_connection,
     "load_crm_options": connections.load_crm_options,
     "load_settings_options": settings.load_settings_options,
+    "bulk_add": bulk.bulk_add_rows,
 }
 
 
@@ -55,6 +56,7 @@ def intent_job_id(intent_id: int) -> str:
 # waiting in a long backlog could lose its hash to the old TTL before a worker reaches it.
 INTENT_RESULT_TTL = 60
 INTENT_QUEUED_TTL = 30 * 86400
+PUSH_MANY_BATCH = 500
 
 
 def enqueue_intent(intent_id: int, delay: float | None = None):
@@ -80,6 +82,16 @@ class RQBackground:
 
     def push(self, intent_id: int, delay: float | None = None) -> None:
         enqueue_intent(intent_id, delay)
+
+    def push_many(self, intent_ids: Iterable[int]) -> None:
+        """Enqueue many intents' push jobs in pipelined batches (a bulk add's thousands at once)."""
+        ids = list(intent_ids)
+        q = get_queue(SYNC)
+        for start in range(0, len(ids), PUSH_MANY_BATCH):
+            q.enqueue_many([Queue.prepare_data(push.run_intent, args=(i,), job_id=intent_job_id(i),
+                                               result_ttl=INTENT_RESULT_TTL, ttl=INTENT_QUEUED_TTL,
+                                               failure_ttl=7 * 86400)
+                            for i in ids[start:start + PUSH_MANY_BATCH]])
 
     def run(self, task: str, *args: Any, queue: str = INTERACTIVE, job_id: str | None = None,
             delay: float | None = None) -> None:

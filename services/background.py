@@ -7,6 +7,7 @@ each name to its thin job function, so a service only knows "check this connecti
 runs it. Arguments are ids (they travel through Redis as JSON).
 
     background.push(intent_id, delay=None)        # one sync intent (job id derived from the intent)
+    background.push_many([ids])                    # thousands of intents at once (bulk add)
     background.run("check_connection", conn.id)   # any other named task
     background.waiting_pushes([ids])              # intents whose job is still queued/scheduled
     background.queue_depths()                     # {"sync": n, "interactive": n}
@@ -23,6 +24,8 @@ SYNC = "sync"                 # one job per sync intent
 
 class Background(Protocol):
     def push(self, intent_id: int, delay: float | None = None) -> None: ...
+
+    def push_many(self, intent_ids: Iterable[int]) -> None: ...
 
     def run(self, task: str, *args: Any, queue: str = INTERACTIVE, job_id: str | None = None,
             delay: float | None = None) -> None: ...
@@ -45,6 +48,10 @@ def _impl() -> Background:
 
 def push(intent_id: int, delay: float | None = None) -> None:
     _impl().push(intent_id, delay)
+
+
+def push_many(intent_ids: Iterable[int]) -> None:
+    _impl().push_many(intent_ids)
 
 
 def run(task: str, *args: Any, queue: str = INTERACTIVE, job_id: str | None = None,

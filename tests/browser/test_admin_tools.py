@@ -72,3 +72,54 @@ def test_deactivate_a_member_and_their_token_is_refused(site, make_user, tmp_pat
         browser.close()
     me = requests.get(f"{site}/panel/api/me", headers={"Authorization": f"Bearer {plain}"}, timeout=5)
     assert me.status_code == 401
+
+
+def test_bulk_add_a_csv_into_cats(site, sandbox, make_user, run_worker, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    cats = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", cats)
+    camp = campaign(user)
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("Full name,Email,Organisation,LinkedIn profile\n"
+                        "Katherine Johnson,katherine@example.com,NASA,https://www.linkedin.com/in/kjohnson\n"
+                        "Dorothy Vaughan,dorothy@example.com,NASA,\n"
+                        "Mary Jackson,not-an-email,NASA,\n"
+                        'Evil Cell,evil@example.com,"=HYPERLINK(""http://x"")",\n', encoding="utf-8")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, site, user.email, f"/campaigns/{camp.id}")
+        page.click("#bulk-add-link")
+        page.wait_for_selector("#import-upload")
+        shoot(page, "import-upload", tmp_path)
+        page.set_input_files("#f-file", files=[{"name": "photo.png", "mimeType": "image/png",
+                                                 "buffer": b"\x89PNG\r\n\x1a\n\x00\x00"}])
+        page.click("button:has-text('Upload and check')")
+        page.wait_for_selector("#file-error")
+        assert "not a CSV file" in page.inner_text("#file-error")
+        shoot(page, "import-upload-error", tmp_path)
+        page.set_input_files("#f-file", str(csv_file))
+        page.click("button:has-text('Upload and check')")
+        page.wait_for_selector("#import-mapping")
+        assert page.input_value("#map-full_name") == "0" and page.input_value("#map-company") == "2"
+        shoot(page, "import-mapping", tmp_path)
+        page.click("button:has-text('Check 4 rows')")
+        page.wait_for_selector("#import-report")
+        report = page.inner_text("#import-report")
+        assert "bad email" in report and "formula" in report and "'=HYPERLINK(" in report
+        shoot(page, "import-report", tmp_path)
+        page.click("button:has-text('Add 2 people')")
+        page.wait_for_selector("#import-progress")
+        run_worker()                        # the bulk job, then the two pushes; the bar polls itself
+        page.wait_for_selector("#import-progress[data-state=done]", timeout=10_000)
+        assert "2\nadded" in page.inner_text("#import-progress").replace(" added", "\nadded")
+        shoot(page, "import-done", tmp_path)
+        assert errors == []
+        browser.close()
+    candidates = sandbox_state(cats)["tables"]["candidates"]
+    assert sorted((c["first_name"], c["last_name"]) for c in candidates) == [
+        ("Dorothy", "Vaughan"), ("Katherine", "Johnson")]
+    assert not any("HYPERLINK" in str(c) for c in candidates)
