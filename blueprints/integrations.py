@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
+from blueprints import settings as settings_pages
 from blueprints.auth import admin_required
 from core import db
 from providers import all_providers, get_provider
@@ -71,19 +72,33 @@ def _connect_page(provider_cls: type[Provider], status: int = 200, **ctx: Any):
     values, base_url = svc.stored_values(current_user.team_id, provider_cls.key)
     active = svc.active_connection(current_user.team_id)
     mine = active if active is not None and active.provider_key == provider_cls.key else None
+    # Switching CRMs: the new one is checked before it replaces the active one (services.connections.store).
+    shown = mine or svc.candidate_connection(current_user.team_id, provider_cls.key)
     ctx.setdefault("form", {})
+    block = ctx.pop("block", "main")
+    if mine is not None and block == "main":
+        # The articles' place for the integration settings: this CRM's page, once it is the team's.
+        which = request.args.get("for") or settings_pages.default_which()
+        ctx["settings_panel"] = settings_pages.panel_context(which if which in settings_pages.SCOPES else "mine")
     return render_page_or_fragment(
-        "integrations/connect.html", block=ctx.pop("block", "main"), status=status, provider=provider_cls,
+        "integrations/connect.html", block=block, status=status, provider=provider_cls,
         fields=svc.form_fields(provider_cls), stored=values, stored_base_url=base_url,
-        connection=mine, other=active if mine is None else None, oauth=_oauth_available(provider_cls),
+        stored_secrets=svc.stored_secret_names(current_user.team_id, provider_cls.key),
+        connection=shown, other=active if mine is None else None, oauth=_oauth_available(provider_cls),
         errors=ctx.pop("errors", {}), **ctx)
 
 
 @bp.get("/<key>")
-@admin_required
+@login_required
 def connect(key: str):
-    """The connect form for one CRM (also the Reconnect page)."""
-    return _connect_page(_provider(key))
+    """One CRM's page: connecting it (admins) and, once it is the team's CRM, its settings ("For my
+    team" for admins, "For me" for everyone)."""
+    provider_cls = _provider(key)
+    if not current_user.is_admin:
+        active = svc.active_connection(current_user.team_id)
+        if active is None or active.provider_key != key:
+            abort(403, description="Only a team admin can connect a CRM.")
+    return _connect_page(provider_cls)
 
 
 @bp.post("/<key>/activate")
@@ -108,8 +123,13 @@ def status(connection_id: int):
     conn = svc.team_connection(current_user.team_id, connection_id)
     if conn is None:
         abort(404)
-    return render_fragment("integrations/_connection_status.html", connection=conn,
+    resp = render_fragment("integrations/_connection_status.html", connection=conn,
                            provider=_provider(conn.provider_key))
+    if is_htmx() and conn.status == "connected" and conn.active:
+        # The badge only polls while a check is pending: this answer is the moment it passed. Reload
+        # the page, which now shows the CRM's settings (a switch of CRM made it the team's).
+        resp.headers["HX-Refresh"] = "true"
+    return resp
 
 
 @bp.post("/connections/<int:connection_id>/disconnect")
@@ -127,7 +147,7 @@ def disconnect(connection_id: int):
 def recheck(connection_id: int):
     """Run the check again with the stored credentials (e.g. after the CRM was down)."""
     conn = svc.team_connection(current_user.team_id, connection_id)
-    if conn is None or not conn.active:
+    if conn is None or conn.status == "disconnected" or (not conn.active and conn.status == "connected"):
         abort(404)
     conn.status = "pending"
     db.session.commit()

@@ -75,27 +75,41 @@ def team_connection(team_id: int, connection_id: int) -> Connection | None:
         Connection.team_id == team_id, Connection.id == connection_id)).first()
 
 
-def stored_values(team_id: int, provider_key: str) -> tuple[dict[str, Any], str | None]:
-    """Non-secret values and base URL of the team's active connection to this CRM (to pre-fill)."""
-    conn = active_connection(team_id)
-    if conn is None or conn.provider_key != provider_key:
-        return {}, None
-    try:
-        creds = decrypt_credentials(conn.credentials_encrypted)
-    except CredentialsKeyMissing:
-        creds = {}
-    secrets = set(get_provider(provider_key).secret_fields())
-    return {k: v for k, v in creds.items() if k not in secrets}, conn.base_url
+def latest_connection(team_id: int, provider_key: str) -> Connection | None:
+    """The team's connection to this CRM that holds its credentials: the active one, else the newest
+    one not disconnected (a CRM the team switched away from, or one still being checked)."""
+    return db.session.scalars(select(Connection).where(
+        Connection.team_id == team_id, Connection.provider_key == provider_key,
+        Connection.status != "disconnected", Connection.credentials_encrypted.is_not(None))
+        .order_by(Connection.active.desc(), Connection.id.desc())).first()
 
 
-def _previous_credentials(team_id: int, provider_key: str) -> dict[str, Any]:
-    conn = active_connection(team_id)
-    if conn is None or conn.provider_key != provider_key:
+def _credentials_of(conn: Connection | None) -> dict[str, Any]:
+    if conn is None:
         return {}
     try:
         return decrypt_credentials(conn.credentials_encrypted)
     except CredentialsKeyMissing:
         return {}
+
+
+def stored_values(team_id: int, provider_key: str) -> tuple[dict[str, Any], str | None]:
+    """Non-secret values and base URL of the team's stored connection to this CRM (to pre-fill),
+    also after switching to another CRM, so switching back needs nothing typed again."""
+    conn = latest_connection(team_id, provider_key)
+    creds = _credentials_of(conn)
+    secrets = set(get_provider(provider_key).secret_fields())
+    return {k: v for k, v in creds.items() if k not in secrets}, conn.base_url if conn else None
+
+
+def stored_secret_names(team_id: int, provider_key: str) -> set[str]:
+    """Which secret fields have a stored value (the form says "leave blank to keep it")."""
+    creds = _credentials_of(latest_connection(team_id, provider_key))
+    return {k for k in get_provider(provider_key).secret_fields() if creds.get(k)}
+
+
+def _previous_credentials(team_id: int, provider_key: str) -> dict[str, Any]:
+    return _credentials_of(latest_connection(team_id, provider_key))
 
 
 def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str:
@@ -134,23 +148,40 @@ def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
 
 
 def store(user: User, provider_cls: type[Provider], creds: dict[str, Any], base_url: str) -> Connection:
-    """Make this the team's active connection (pending until checked) and queue the check.
+    """Store the credentials (pending until checked) and queue the check.
 
     Reconnecting the same CRM at the same API root updates the active connection in place, so its
-    CRM links and the syncs parked on it carry on; anything else becomes a new active connection."""
-    conn = active_connection(user.team_id)
-    if conn is not None and conn.provider_key == provider_cls.key and conn.base_url == base_url:
-        conn.credentials_encrypted = encrypt_credentials(creds)
-        conn.status, conn.last_error = "pending", None
+    CRM links and the syncs parked on it carry on. Switching to another CRM (or API root) checks
+    first: the new connection is a *candidate* (inactive, pending) and the working one stays in
+    service until the check passes (`_record` switches them); a failed check leaves the team as it
+    was. Switching back to a CRM used before reuses its row (links, history, credentials)."""
+    active = active_connection(user.team_id)
+    if active is not None and active.provider_key == provider_cls.key and active.base_url == base_url:
+        conn = active
     else:
-        db.session.execute(update(Connection).where(Connection.team_id == user.team_id,
-                                                    Connection.active.is_(True)).values(active=False))
-        conn = Connection(team_id=user.team_id, provider_key=provider_cls.key, base_url=base_url,
-                          credentials_encrypted=encrypt_credentials(creds), status="pending", active=True)
-        db.session.add(conn)
+        conn = db.session.scalars(select(Connection).where(
+            Connection.team_id == user.team_id, Connection.provider_key == provider_cls.key,
+            Connection.base_url == base_url, Connection.active.is_(False))
+            .order_by(Connection.id.desc())).first()
+        if conn is None:
+            conn = Connection(team_id=user.team_id, provider_key=provider_cls.key, base_url=base_url)
+            db.session.add(conn)
+        # With no CRM in service there is nothing to protect: the new one is the team's at once.
+        conn.active = active is None
+    conn.credentials_encrypted = encrypt_credentials(creds)
+    conn.status, conn.last_error = "pending", None
     db.session.commit()
     enqueue_check(conn.id)
     return conn
+
+
+def candidate_connection(team_id: int, provider_key: str) -> Connection | None:
+    """A connection to this CRM being checked, or whose check failed, before it replaces the
+    team's active one (see `store`)."""
+    return db.session.scalars(select(Connection).where(
+        Connection.team_id == team_id, Connection.provider_key == provider_key, Connection.active.is_(False),
+        Connection.status.in_(("pending", "needs_attention")), Connection.credentials_encrypted.is_not(None))
+        .order_by(Connection.id.desc())).first()
 
 
 def enqueue_check(connection_id: int) -> None:
@@ -171,7 +202,7 @@ def run_check(connection_id: int) -> str:
     connected: resume intents parked on this connection. Otherwise needs_attention + a message the
     admin can act on. A connection deactivated or disconnected meanwhile is left alone."""
     conn = db.session.get(Connection, connection_id)
-    if conn is None or not conn.active or conn.status == "disconnected":
+    if conn is None or conn.status == "disconnected" or (not conn.active and conn.status != "pending"):
         return "gone"
     try:
         provider_cls = get_provider(conn.provider_key)
@@ -204,11 +235,16 @@ def run_check(connection_id: int) -> str:
 def _record(conn: Connection, status: str, error: str | None, account: str | None) -> str:
     # The admin may have disconnected or replaced the connection while the check ran.
     db.session.refresh(conn)
-    if not conn.active or conn.status == "disconnected":
+    if conn.status == "disconnected" or (not conn.active and conn.status != "pending"):
         return "gone"
     conn.status, conn.last_error, conn.last_checked_at = status, error, utcnow()
     if account:
         conn.account_name = str(account)[:200]
+    if status == "connected" and not conn.active:
+        # A candidate passed its check: it becomes the team's CRM, the old one retires (credentials kept).
+        db.session.execute(update(Connection).where(Connection.team_id == conn.team_id, Connection.id != conn.id,
+                                                    Connection.active.is_(True)).values(active=False))
+        conn.active = True
     db.session.commit()
     if status == "connected":
         _resume_parked(conn.id)

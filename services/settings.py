@@ -91,6 +91,15 @@ def resolved(scope: Scope, user_id: int | None = None) -> ResolvedSettings:
     return resolve(settings_definitions(scope.spec), values, team.locks if team else ())
 
 
+def inherited(scope: Scope) -> ResolvedSettings:
+    """What each setting resolves to without the page's own layer: Shoal's defaults under the team
+    page, the team's values (and defaults) under a personal page. A row left at this value keeps
+    inheriting when saved, so a later change below it still reaches it."""
+    team, _ = layers(scope)
+    values = {"team": team.values if team and scope.user_id is not None else {}}
+    return resolve(settings_definitions(scope.spec), values, ())
+
+
 # -- options from the CRM ------------------------------------------------------------------------
 
 def _key(connection_id: int) -> str:

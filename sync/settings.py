@@ -50,6 +50,7 @@ class SettingDef:
     per_record_type: bool = False
     requires: frozenset[str] = frozenset()
     record_type: str | None = None          # filled in by definitions_for for per-record-type settings
+    group: str = ""                         # the sub-heading within its section, in the seeds' words
 
     @property
     def key(self) -> str:
@@ -73,18 +74,18 @@ class SettingDef:
 
 
 def _s(name: str, label: str, help: str, type: str, default: Any, section: str, *,
-       per_type: bool = False, requires: Iterable[str] = ()) -> SettingDef:
-    return SettingDef(name, label, help, type, default, section, per_type, frozenset(requires))
+       per_type: bool = False, requires: Iterable[str] = (), group: str = "") -> SettingDef:
+    return SettingDef(name, label, help, type, default, section, per_type, frozenset(requires), group=group)
 
 
 SETTINGS: tuple[SettingDef, ...] = (
     _s("sync_manual_updates", "Sync manual contact updates to {crm}",
        "When someone on your team edits a person's name, company, role, location or other fields "
        "in Shoal, send the change to the record they are linked to in {crm}.",
-       "bool", False, "Contact settings", requires=("update",)),
+       "bool", False, "Contact Settings", requires=("update",)),
     _s("block_off_limits", "Block emails to recipients marked as off-limits",
        "Don't send campaign emails to people {crm} marks as off-limits or opted out; the step "
-       "shows as blocked with the reason.", "bool", True, "Contact settings", requires=("off_limits",)),
+       "shows as blocked with the reason.", "bool", True, "Contact Settings", requires=("off_limits",)),
     _s("add", "Add {record} to {crm}",
        "When this record type is created or updated in {crm}: as soon as the person is added to a "
        "campaign, when they reply, when they reply positively, or never.",
@@ -95,46 +96,51 @@ SETTINGS: tuple[SettingDef, ...] = (
        "bool", False, "Adding to {crm}", requires=("notes",)),
     _s("displayed_fields", "Displayed Fields",
        "{crm} fields your team may fill in for a {record} in the extension before pushing.",
-       "field_list", [], "{record} fields", per_type=True),
+       "field_list", [], "{record} Fields", per_type=True),
     _s("mandatory_fields", "Mandatory Fields",
        "{crm} fields that must be filled before a {record} is pushed. A push missing any waits, "
        "naming the fields, and goes once they are filled.",
-       "field_list", [], "{record} fields", per_type=True),
+       "field_list", [], "{record} Fields", per_type=True),
     _s("update_mode", "Update field in {crm}",
        "Always update overwrites what {crm} holds with Shoal's value. Only update if blank writes a "
        "field only when it is empty in {crm}. An empty value in Shoal never clears a {crm} field.",
-       "update_mode", "if_blank", "{record} fields", per_type=True, requires=("update",)),
+       "update_mode", "if_blank", "{record} Fields", per_type=True, requires=("update",)),
     _s("update_mode_fields", "Update field in {crm}: per-field exceptions",
        "Fields that use a different update rule from the one above.",
-       "field_modes", {}, "{record} fields", per_type=True, requires=("update",)),
+       "field_modes", {}, "{record} Fields", per_type=True, requires=("update",)),
     _s("default_status", "Default Status",
        "The {crm} status new {record} records are created with.",
-       "status", None, "{record} status", per_type=True, requires=("statuses",)),
+       "status", None, "{record} Status", per_type=True, requires=("statuses",)),
     _s("filterable_fields", "Filterable Fields",
        "{crm} fields offered as filters when your team searches {crm} from Shoal.",
-       "field_list", [], "Advanced settings", per_type=True, requires=("search",)),
+       "field_list", [], "Advanced Settings", per_type=True, requires=("search",)),
     _s("note_sources", "Create new notes from",
        "Which outreach activities add a note to the person's record in {crm}.",
-       "event_kinds", list(DEFAULT_NOTE_SOURCES), "Activity notes", requires=("notes",)),
+       "event_kinds", list(DEFAULT_NOTE_SOURCES), "Activity Notes", requires=("notes",),
+       group="Note creation"),
     _s("note_mapping", "Note mapping",
        "The {crm} note type each activity's note is filed under. Unmapped activities still create "
        "a note, just without a type.",
-       "note_mapping", {}, "Activity notes", per_type=True, requires=("notes", "note_types")),
+       "note_mapping", {}, "Activity Notes", per_type=True, requires=("notes", "note_types"),
+       group="Note mapping"),
     _s("field_mapping", "Contact Fields",
        "Which Shoal value fills each {crm} field. Only change this if values land in the wrong "
-       "{crm} field.", "field_mapping", {}, "Contact fields", per_type=True),
+       "{crm} field.", "field_mapping", {}, "Contact Fields", per_type=True),
     _s("job_status_whitelist", "Job status whitelist",
        "Only jobs in these statuses are offered when choosing a job to add people to. Empty: all.",
-       "job_statuses", [], "Job information", requires=("jobs",)),
+       "job_statuses", [], "General Settings", requires=("jobs",),
+       group="Job Information"),
     _s("company_info", "Displayed company info",
        "Show details of the matching {crm} company in the extension.",
-       "bool", True, "Displayed company information", requires=("company_search",)),
+       "bool", True, "General Settings", requires=("company_search",),
+       group="Displayed Company Information"),
     _s("company_warning", "Displayed company warning",
        "Warn in the extension when {crm} holds similarly named companies that may be duplicates.",
-       "bool", True, "Displayed company information", requires=("company_search",)),
+       "bool", True, "General Settings", requires=("company_search",),
+       group="Displayed Company Information"),
     _s("keep_original_cv", "Don't overwrite original CV in {crm}",
        "If the person already has a CV in {crm}, don't upload a new one.",
-       "bool", True, "Advanced settings", requires=("cv",)),
+       "bool", True, "Advanced Settings", requires=("cv",)),
 )
 
 BY_NAME: dict[str, SettingDef] = {d.name: d for d in SETTINGS}

@@ -147,16 +147,58 @@ def test_reconnect_resumes_syncs_parked_on_auth(logged_in, cats, run_worker):
     assert 'id="attention-banner"' not in b.get("/campaigns/").get_data(as_text=True)
 
 
-def test_switching_crm_keeps_the_old_connection_inactive(logged_in, cats, run_worker):
+def test_switching_crm_checks_first_and_keeps_the_old_credentials(logged_in, cats, sandbox, run_worker):
+    """What a new user tripped on: switching took the working CRM out of service before the new key
+    was checked, and switching back had forgotten the old key and URL."""
+    from sandbox.tracker import API_ROOT as TRACKER_ROOT, DEFAULT_CREDENTIALS as TRACKER_CREDS
     b = logged_in("admin")
     activate(b, GOOD_KEY, cats)
+    run_worker()
+    cats_conn = db.session.scalars(select(Connection)).one()
+    assert cats_conn.status == "connected" and cats_conn.active
+    # A CRM whose check fails never replaces the working one.
     r = b.post("/integrations/pinpoint/activate", {"api_key": "pp", "subdomain": "acme",
                                                    "base_url": "http://127.0.0.1:9/api/v1"},
                page="/integrations/pinpoint", htmx=True)
+    assert r.status_code == 200 and "Checking" in r.get_data(as_text=True)
+    db.session.refresh(cats_conn)
+    assert cats_conn.active and cats_conn.status == "connected"
+    run_worker()
+    pinpoint = db.session.scalars(select(Connection).where(Connection.provider_key == "pinpoint")).one()
+    db.session.refresh(cats_conn)
+    assert not pinpoint.active and pinpoint.status == "needs_attention" and cats_conn.active
+    page = b.get("/integrations/pinpoint").get_data(as_text=True)
+    assert "Not connected" in page and "CATS keeps syncing" in page
+    # One whose check passes takes over; the old one keeps its credentials.
+    tracker = sandbox("tracker")
+    b.post("/integrations/tracker/activate", {**TRACKER_CREDS, "base_url": tracker.base + TRACKER_ROOT},
+           page="/integrations/tracker", htmx=True)
+    run_worker()
+    active = db.session.scalars(select(Connection).where(Connection.active.is_(True))).one()
+    db.session.refresh(cats_conn)
+    assert active.provider_key == "tracker" and active.status == "connected"
+    assert not cats_conn.active and cats_conn.credentials_encrypted is not None
+    # Switching back: URL pre-filled, key kept ("leave blank"), the same connection (links, history) returns.
+    page = b.get("/integrations/cats").get_data(as_text=True)
+    assert f'value="{cats}"' in page and "leave blank to keep it" in page and "(required)" not in page
+    r = b.post("/integrations/cats/activate", {"api_key": "", "base_url": cats}, page="/integrations/cats", htmx=True)
     assert r.status_code == 200
-    conns = db.session.scalars(select(Connection).order_by(Connection.id)).all()
-    assert [(c.provider_key, c.active) for c in conns] == [("cats", False), ("pinpoint", True)]
-    assert conns[0].credentials_encrypted is not None   # history kept; not used any more
+    run_worker()
+    db.session.refresh(cats_conn)
+    assert cats_conn.active and cats_conn.status == "connected"
+    assert decrypt_credentials(cats_conn.credentials_encrypted)["api_key"] == GOOD_KEY
+    assert db.session.scalars(select(Connection).where(Connection.active.is_(True))).one().id == cats_conn.id
+
+
+def test_a_connected_crm_offers_a_credentials_change_not_activate(logged_in, cats, run_worker):
+    b = logged_in("admin")
+    page = b.get("/integrations/cats").get_data(as_text=True)
+    assert ">Activate</button>" in page and "(required)" in page
+    activate(b, GOOD_KEY, cats)
+    run_worker()
+    page = b.get("/integrations/cats").get_data(as_text=True)
+    assert ">Activate</button>" not in page and "(required)" not in page
+    assert "Change credentials" in page and "Save and check again" in page and "Connected" in page
 
 
 def test_one_active_connection_and_disconnect(logged_in, cats, run_worker):

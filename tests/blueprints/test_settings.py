@@ -1,6 +1,7 @@
-"""Integration settings pages: options read from the CATS sandbox by a worker, team values saved and
-read back the way the sync runtime resolves them, refusals that write nothing, locks, roles, and
-page vs fragment."""
+"""Integration settings on the integration page of the team's CRM: options read from the CATS
+sandbox by a worker, sections in the articles' order and words, a changed value saved without any
+separate "Set" box, section (partial) saves that write all or nothing, locks and "inherited from
+team", roles, and page vs fragment."""
 from __future__ import annotations
 
 import re
@@ -9,13 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from crypto import encrypt_credentials
 from core import db, get_redis
+from crypto import encrypt_credentials
 from models import Campaign, Connection, Enrolment, Person, SettingsLayer, SyncIntent
 from services.push.context import load_context
 
-TEAM = "/settings/team"
-MINE = "/settings/mine"
+TEAM = "/integrations/cats?for=team"
+MINE = "/integrations/cats?for=mine"
+SAVE = "/settings/{which}/sections/{section}"
 
 
 def connect(user, base_url: str, credentials: dict, key: str = "cats") -> Connection:
@@ -38,14 +40,24 @@ def cats_admin(logged_in, sandbox, run_worker):
     return b
 
 
-def post(b, url: str, pairs: list[tuple[str, str]], page: str):
-    return b.client.post(url, data=MultiDict([("csrf_token", b.token(page))] + pairs),
-                         headers={"HX-Request": "true"})
+def save(b, section: str, pairs: list[tuple[str, str]], which: str = "team"):
+    page = TEAM if which == "team" else MINE
+    return b.client.post(SAVE.format(which=which, section=section),
+                         data=MultiDict([("csrf_token", b.token(page))] + pairs), headers={"HX-Request": "true"})
 
 
-def options_of(html: str, name: str) -> list[str]:
+def values_of(html: str, name: str) -> list[str]:
+    """The choices a control offers: checkboxes named `name`, or the options of select `name`."""
+    boxes = re.findall(rf'name="{re.escape(name)}" value="([^"]+)"', html)
+    if boxes:
+        return boxes
     block = html.split(f'name="{name}"')[1].split("</select>")[0]
-    return re.findall(r'<option value="([^"]+)"', block)
+    return [v for v in re.findall(r'<option value="([^"]*)"', block) if v]
+
+
+def row_of(html: str, key: str) -> str:
+    dom = "row-" + key.replace(".", "-")
+    return re.split(r'<div class="setting[ "]', html.split(f'id="{dom}"')[1])[0]
 
 
 def team_layer() -> SettingsLayer | None:
@@ -69,67 +81,96 @@ def runtime_settings(user, conn: Connection):
     return load_context(intent).settings
 
 
-def test_options_come_from_the_crm_and_a_team_value_reaches_the_runtime(cats_admin):
+def test_sections_follow_the_articles_on_the_integration_page(cats_admin):
+    html = cats_admin.get(TEAM).get_data(as_text=True)
+    titles = re.findall(r'<h3 id="settings-[^"]+-title">([^<]+)</h3>', html)
+    assert titles == ["Contact Settings", "Adding to CATS", "Candidate Fields", "Contact Fields", "Advanced Settings",
+                      "Activity Notes",
+                      "Contact Fields mapping", "General Settings"], titles
+    assert "Sync manual contact updates to CATS" in html and "Add Candidate to CATS" in html
+    assert "Add Contact to CATS" in html and "Displayed company warning" in html
+    assert "<h4>Note creation</h4>" in html and "<h4>Displayed Company Information</h4>" in html
+    assert 'id="connection-status"' in html and "For my team" in html and "For me" in html
+
+
+def test_a_changed_value_is_saved_without_a_set_box_and_reaches_the_runtime(cats_admin):
     b = cats_admin
-    frag = b.get(f"{TEAM}/options", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert 'id="crm-options"' in frag and "hx-trigger" not in frag and 'hx-swap-oob="true"' in frag
-    fields = options_of(frag, "v:displayed_fields.candidate")
+    html = b.get(TEAM).get_data(as_text=True)
+    fields = values_of(html, "v:displayed_fields.candidate")
     custom = [f for f in fields if f.startswith("custom:")]
     assert "email" in fields and custom, fields
-    assert options_of(frag, "v:job_status_whitelist"), "job statuses from the CRM"
-
-    r = post(b, TEAM, [("shown", "displayed_fields.candidate"), ("set", "displayed_fields.candidate"),
-                       ("v:displayed_fields.candidate", custom[0]), ("v:displayed_fields.candidate", "email"),
-                       ("shown", "add_candidate"), ("set", "add_candidate"), ("v:add_candidate", "reply")], TEAM)
-    assert r.status_code == 200 and "Saved." in r.get_data(as_text=True)
+    assert values_of(html, "v:job_status_whitelist"), "job statuses from the CRM"
+    # "Add Candidate" changed to "When they reply": saved, no other box to tick.
+    r = save(b, "adding", [("shown", "add_candidate"), ("v:add_candidate", "reply"),
+                           ("shown", "add_contact"), ("v:add_contact", "added")])
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Saved." in body and body.lstrip().startswith('<form id="settings-adding"')
+    # Only the changed value is set; the untouched one keeps following the default.
+    assert team_layer().values == {"add_candidate": "reply"}
     settings = runtime_settings(b.user, b.conn)
-    assert settings.values["displayed_fields.candidate"].value == [custom[0], "email"]
-    assert settings.values["displayed_fields.candidate"].layer == "team"
     assert settings.values["add_candidate"].value == "reply" and settings.layer("add_candidate") == "team"
-    note_type = options_of(frag, "v:note_mapping.candidate:reply")[0]
-    r = post(b, TEAM, [("shown", "note_mapping.candidate"), ("set", "note_mapping.candidate"),
-                       ("v:note_mapping.candidate:reply", note_type), ("v:note_mapping.candidate:call", "")], TEAM)
+    assert settings.layer("add_contact") == "provider"
+    assert "set for the team" in row_of(body, "add_candidate")
+    assert "Shoal&#39;s default" in row_of(body, "add_contact") or "Shoal's default" in row_of(body, "add_contact")
+
+    r = save(b, "fields-candidate", [("shown", "displayed_fields.candidate"),
+                                     ("v:displayed_fields.candidate", custom[0]), ("v:displayed_fields.candidate", "email")])
     assert r.status_code == 200
-    assert runtime_settings(b.user, b.conn).note_type("candidate", "reply") == note_type
-    r = post(b, TEAM, [("shown", "note_mapping.candidate"), ("set", "note_mapping.candidate"),
-                       ("v:note_mapping.candidate:reply", "no-such-type")], TEAM)
-    assert r.status_code == 422 and team_layer().values["note_mapping.candidate"] == {"reply": note_type}
-    r = post(b, TEAM, [("shown", "note_mapping.candidate")], TEAM)
-    # Options expired: unchanged option-backed values still save with the rest, a changed one waits.
-    get_redis().delete(f"shoal:settings-options:{b.conn.id}")
-    kept = [("shown", "displayed_fields.candidate"), ("set", "displayed_fields.candidate"),
-            ("v:displayed_fields.candidate", custom[0]), ("v:displayed_fields.candidate", "email")]
-    r = post(b, TEAM, kept + [("shown", "company_info"), ("set", "company_info")], TEAM)
-    assert r.status_code == 200 and team_layer().values["company_info"] is False
-    r = post(b, TEAM, kept[:3] + [("shown", "company_info")], TEAM)
-    assert r.status_code == 422 and "refresh the options" in r.get_data(as_text=True)
-    assert team_layer().values["company_info"] is False
-    r = post(b, TEAM, kept + [("shown", "company_info")], TEAM)
-    # Unticking "set" goes back to the default.
-    r = post(b, TEAM, [("shown", "add_candidate"), ("v:add_candidate", "reply")], TEAM)
+    assert runtime_settings(b.user, b.conn).values["displayed_fields.candidate"].value == [custom[0], "email"]
+    # A different section saved later leaves this one alone (partial saves).
+    assert team_layer().values["add_candidate"] == "reply"
+
+    note_types = values_of(html, "v:note_mapping.candidate:reply")
+    r = save(b, "notes", [("tab", "candidate"), ("shown", "note_mapping.candidate"),
+                          ("v:note_mapping.candidate:reply", note_types[0]), ("v:note_mapping.candidate:call", "")])
     assert r.status_code == 200
-    assert team_layer().values == {"displayed_fields.candidate": [custom[0], "email"]}
+    assert runtime_settings(b.user, b.conn).note_type("candidate", "reply") == note_types[0]
+
+    # "Go back to Shoal's default" un-sets a value.
+    r = save(b, "adding", [("shown", "add_candidate"), ("v:add_candidate", "reply"), ("inherit", "add_candidate")])
+    assert r.status_code == 200 and "add_candidate" not in team_layer().values
 
 
-@pytest.mark.parametrize("pairs, key, message", [
-    ([("shown", "default_status.candidate"), ("set", "default_status.candidate"),
-      ("v:default_status.candidate", "1")], "default_status.candidate", "Not available for CATS"),
-    ([("shown", "displayed_fields.candidate"), ("set", "displayed_fields.candidate"),
-      ("v:displayed_fields.candidate", "no_such_field")], "displayed_fields.candidate", "Must be one of"),
-    ([("shown", "add_contact"), ("set", "add_contact"), ("v:add_contact", "sometimes")], "add_contact",
-     "Must be one of"),
-])
-def test_refused_values_write_nothing(cats_admin, pairs, key, message):
+def test_a_section_with_one_refused_value_saves_nothing(cats_admin):
     b = cats_admin
-    ok = [("shown", "sync_manual_updates"), ("set", "sync_manual_updates"), ("v:sync_manual_updates", "on")]
-    r = post(b, TEAM, ok + pairs, TEAM)
+    r = save(b, "fields-candidate", [("shown", "update_mode.candidate"), ("v:update_mode.candidate", "always"),
+                                     ("shown", "displayed_fields.candidate"),
+                                     ("v:displayed_fields.candidate", "no_such_field")])
     html = r.get_data(as_text=True)
-    assert r.status_code == 422 and message in html
-    assert html.lstrip().startswith('<form id="settings-form"')
+    assert r.status_code == 422 and "Must be one of" in row_of(html, "displayed_fields.candidate")
+    assert html.lstrip().startswith('<form id="settings-fields-candidate"') and "Nothing was saved" in html
+    assert 'aria-invalid="true"' in row_of(html, "displayed_fields.candidate")
     assert db.session.scalar(select(func.count()).select_from(SettingsLayer)) == 0
 
 
-def test_lock_beats_a_personal_value_and_shows_locked(cats_admin, logged_in):
+@pytest.mark.parametrize("section, pairs, key, message", [
+    ("contact", [("shown", "default_status.candidate"), ("v:default_status.candidate", "1")],
+     "default_status.candidate", "Not available for CATS"),
+    ("adding", [("shown", "add_contact"), ("v:add_contact", "sometimes")], "add_contact", "Must be one of"),
+])
+def test_refused_values_write_nothing(cats_admin, section, pairs, key, message):
+    b = cats_admin
+    ok = [("shown", "sync_manual_updates"), ("v:sync_manual_updates", "on")]
+    r = save(b, section, ok + pairs)
+    assert r.status_code == 422 and message in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SettingsLayer)) == 0
+
+
+def test_options_expired_unchanged_values_still_save(cats_admin):
+    b = cats_admin
+    html = b.get(TEAM).get_data(as_text=True)
+    custom = [f for f in values_of(html, "v:displayed_fields.candidate") if f.startswith("custom:")]
+    kept = [("shown", "displayed_fields.candidate"), ("v:displayed_fields.candidate", custom[0])]
+    assert save(b, "fields-candidate", kept).status_code == 200
+    get_redis().delete(f"shoal:settings-options:{b.conn.id}")
+    r = save(b, "fields-candidate", kept + [("shown", "update_mode.candidate"), ("v:update_mode.candidate", "always")])
+    assert r.status_code == 200 and team_layer().values["update_mode.candidate"] == "always"
+    r = save(b, "fields-candidate", [("shown", "displayed_fields.candidate"), ("v:displayed_fields.candidate", "email")])
+    assert r.status_code == 422 and "refresh the options" in r.get_data(as_text=True)
+    assert team_layer().values["displayed_fields.candidate"] == [custom[0]]
+
+
+def test_lock_beats_a_personal_value_and_shows_inherited_from_team(cats_admin, logged_in):
     b = cats_admin
     rb = logged_in("recruiter", team=b.user.team)
     recruiter = rb.user
@@ -137,8 +178,7 @@ def test_lock_beats_a_personal_value_and_shows_locked(cats_admin, logged_in):
     db.session.add(SettingsLayer(team_id=recruiter.team_id, user_id=recruiter.id, provider_key="cats",
                                  values={"add_candidate": "never", "sync_manual_updates": True}, locks=[]))
     db.session.commit()
-    r = post(b, TEAM, [("shown", "add_candidate"), ("set", "add_candidate"), ("v:add_candidate", "interested"),
-                       ("lock", "add_candidate")], TEAM)
+    r = save(b, "adding", [("shown", "add_candidate"), ("v:add_candidate", "interested"), ("lock", "add_candidate")])
     assert r.status_code == 200 and team_layer().locks == ["add_candidate"]
 
     settings = runtime_settings(recruiter, b.conn)
@@ -147,41 +187,78 @@ def test_lock_beats_a_personal_value_and_shows_locked(cats_admin, logged_in):
     assert settings.values["sync_manual_updates"].layer == "user"   # unlocked personal values still apply
 
     html = rb.get(MINE).get_data(as_text=True)
-    row = html.split('id="row-add_candidate"')[1].split('id="row-')[0]
+    assert "For my team" not in html and "For me" in html
+    row = row_of(html, "add_candidate")
     assert "inherited from team" in row and "Locked by your admin" in row and 'name="shown"' not in row
-    assert 'class="setting setting-readonly locked"' in html
+    assert "inherited from team" in row_of(html, "add_contact") or "default" in row_of(html, "add_contact")
     assert "Mandatory Fields" not in html            # admin-only settings are not personal
-    r = post(rb, MINE, [("shown", "add_candidate"), ("set", "add_candidate"), ("v:add_candidate", "added")], MINE)
+    r = save(rb, "adding", [("shown", "add_candidate"), ("v:add_candidate", "added")], which="mine")
     assert r.status_code == 422 and "Locked by your admin" in r.get_data(as_text=True)
-    r = post(rb, MINE, [("shown", "mandatory_fields.candidate"), ("set", "mandatory_fields.candidate"),
-                        ("v:mandatory_fields.candidate", "email")], MINE)
-    assert r.status_code == 422 and "Only an admin" in r.get_data(as_text=True)
+    r = save(rb, "fields-candidate", [("shown", "mandatory_fields.candidate"),
+                                      ("v:mandatory_fields.candidate", "email")], which="mine")
+    assert r.status_code in (404, 422)
     mine = db.session.scalars(select(SettingsLayer).where(SettingsLayer.user_id == recruiter.id)).one()
     db.session.refresh(mine)
     assert mine.values == {"add_candidate": "never", "sync_manual_updates": True}
 
 
-def test_recruiter_gets_403_on_the_team_page(logged_in):
+def test_a_personal_value_equal_to_the_team_s_keeps_inheriting(cats_admin, logged_in):
+    b = cats_admin
+    rb = logged_in("recruiter", team=b.user.team)
+    assert save(b, "adding", [("shown", "add_candidate"), ("v:add_candidate", "reply")]).status_code == 200
+    # The recruiter saves the section without changing anything: nothing is pinned on their layer.
+    r = save(rb, "adding", [("shown", "add_candidate"), ("v:add_candidate", "reply"),
+                            ("shown", "only_notes_to_synced")], which="mine")
+    assert r.status_code == 200
+    assert db.session.scalars(select(SettingsLayer).where(SettingsLayer.user_id == rb.user.id)).first() is None \
+        or not db.session.scalars(select(SettingsLayer).where(SettingsLayer.user_id == rb.user.id)).one().values
+    assert save(b, "adding", [("shown", "add_candidate"), ("v:add_candidate", "interested")]).status_code == 200
+    assert runtime_settings(rb.user, b.conn).values["add_candidate"].value == "interested"
+
+
+def test_roles(logged_in):
     b = logged_in("recruiter")
-    assert b.get(TEAM).status_code == 403
-    assert b.post(TEAM, {"shown": "sync_manual_updates"}, page=MINE).status_code == 403
-    assert b.get(MINE).status_code == 200
-    admin = logged_in("admin")
+    admin = logged_in("admin", team=b.user.team)
+    assert b.get("/integrations/cats").status_code == 403          # no CRM yet: nothing for a recruiter
     connect(admin.user, "http://127.0.0.1:9/v3", {"api_key": "k"})
-    r = admin.client.post(TEAM, data={"shown": "sync_manual_updates", "set": "sync_manual_updates"})
+    assert b.get("/integrations/cats").status_code == 200
+    assert b.get("/integrations/tracker").status_code == 403
+    assert b.get("/settings/team", headers={"HX-Request": "true"}).status_code == 403
+    r = b.post(SAVE.format(which="team", section="contact"), {"shown": "sync_manual_updates"}, page=MINE)
+    assert r.status_code == 403
+    page = b.get(MINE).get_data(as_text=True)
+    assert 'id="connect-form"' in page and "Activate" not in page and "Disconnect" not in page
+    # Without a CSRF token nothing is written.
+    r = admin.client.post(SAVE.format(which="team", section="contact"),
+                          data={"shown": "sync_manual_updates", "v:sync_manual_updates": "on"})
     assert r.status_code == 400 and db.session.scalar(select(func.count()).select_from(SettingsLayer)) == 0
-    assert "hasn't connected a CRM" in b.get(MINE).get_data(as_text=True)
 
 
-def test_full_page_and_fragment(logged_in):
+def test_no_crm_yet(logged_in):
+    b = logged_in("admin")
+    r = b.get("/settings/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/integrations/")
+    assert b.get("/settings/team/sections/contact", headers={"HX-Request": "true"}).status_code == 409
+
+
+def test_full_page_and_fragments(logged_in):
     b = logged_in("admin")
     connect(b.user, "http://127.0.0.1:9/v3", {"api_key": "secret-key-xyz"})
+    r = b.get("/settings/")
+    assert r.status_code == 302 and "/integrations/cats?for=team" in r.headers["Location"]
     page = b.get(TEAM)
-    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html and 'id="crm-settings"' in html
     assert "HX-Request" in page.headers.get("Vary", "")
-    frag = b.get(TEAM, headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert frag.lstrip().startswith('<form id="settings-form"') and "<html" not in frag
-    assert "secret-key-xyz" not in page.get_data(as_text=True) + frag
+    frag = b.get("/settings/mine", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert frag.lstrip().startswith('<section id="crm-settings"') and "<html" not in frag
+    assert 'aria-selected="true"' in frag.split("For me")[0].rsplit("<a", 1)[1]
+    assert b.get("/settings/mine").status_code == 302              # a plain visit goes to the page
+    section = b.get("/settings/team/sections/notes?tab=contact", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert section.lstrip().startswith('<form id="settings-notes"') and 'value="contact"' in section
+    assert b.get("/settings/team/sections/nope", headers={"HX-Request": "true"}).status_code == 404
+    assert b.get("/settings/other", headers={"HX-Request": "true"}).status_code == 404
+    assert "secret-key-xyz" not in html + frag
 
 
 def test_unreachable_crm_still_allows_settings_without_options(logged_in, run_worker):
@@ -191,44 +268,46 @@ def test_unreachable_crm_still_allows_settings_without_options(logged_in, run_wo
     run_worker()
     html = b.get(TEAM).get_data(as_text=True)
     assert "Couldn't reach CATS" in html
-    row = html.split('id="row-displayed_fields-candidate"')[1].split('id="row-')[0]
-    assert 'name="shown"' not in row
-    r = post(b, TEAM, [("shown", "sync_manual_updates"), ("set", "sync_manual_updates"),
-                       ("v:sync_manual_updates", "on")], TEAM)
+    assert 'name="shown"' not in row_of(html, "displayed_fields.candidate")
+    r = save(b, "contact", [("shown", "sync_manual_updates"), ("v:sync_manual_updates", "on")])
     assert r.status_code == 200 and team_layer().values == {"sync_manual_updates": True}
     # An option-backed value can't be checked now, so it is refused rather than stored unchecked.
-    r = post(b, TEAM, [("shown", "displayed_fields.candidate"), ("set", "displayed_fields.candidate"),
-                       ("v:displayed_fields.candidate", "email")], TEAM)
+    r = save(b, "fields-candidate", [("shown", "displayed_fields.candidate"), ("v:displayed_fields.candidate", "email")])
     assert r.status_code == 422 and team_layer().values == {"sync_manual_updates": True}
 
 
 def test_refresh_from_crm_reloads_the_options(cats_admin, run_worker):
     b = cats_admin
-    r = post(b, f"{TEAM}/options/refresh", [], TEAM)
+    r = b.client.post("/settings/team/options/refresh", data={"csrf_token": b.token(TEAM)},
+                      headers={"HX-Request": "true"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and 'hx-trigger="load delay:1s"' in html and "Loading fields" in html
     run_worker()
-    frag = b.get(f"{TEAM}/options", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "hx-trigger" not in frag and options_of(frag, "v:mandatory_fields.contact")
+    frag = b.get("/settings/team/options", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in frag and 'hx-swap-oob="true"' in frag
+    assert values_of(frag, "v:mandatory_fields.contact")
 
 
-@pytest.mark.parametrize("key, record_label, setting", [
-    ("tracker", "Contact", "Add Candidate to Tracker"),
-    ("smartrecruiters", "Candidate", "Job status whitelist"),
-    ("itris", "Applicant", "Default Status"),
-    ("pinpoint", "Application", "Add Application to Pinpoint"),
+@pytest.mark.parametrize("key, sections, setting", [
+    ("tracker", ["Contact Settings", "Adding to Tracker", "Candidate Fields", "Contact Fields"], "Add Candidate to Tracker"),
+    ("smartrecruiters", ["Contact Settings", "Adding to SmartRecruiters", "Candidate Fields", "Advanced Settings",
+                         "Activity Notes", "Contact Fields", "General Settings"], "Job status whitelist"),
+    ("itris", ["Contact Settings", "Adding to itris", "Applicant Fields", "Contact Fields", "Applicant Status"],
+     "Default Status"),
+    ("pinpoint", ["Contact Settings", "Adding to Pinpoint", "Application Fields"], "Add Application to Pinpoint"),
 ])
-def test_every_crm_loads_its_options_and_speaks_its_vocabulary(logged_in, sandbox, run_worker, key,
-                                                              record_label, setting):
+def test_every_crm_loads_its_options_and_speaks_its_vocabulary(logged_in, sandbox, run_worker, key, sections, setting):
     import importlib
     module = importlib.import_module(f"sandbox.{key}")
     server = sandbox(key)
     b = logged_in("admin")
     connect(b.user, server.base + module.API_ROOT, dict(module.DEFAULT_CREDENTIALS), key=key)
-    b.get(TEAM)
+    b.get(f"/integrations/{key}")
     run_worker()
-    html = b.get(TEAM).get_data(as_text=True)
+    html = b.get(f"/integrations/{key}").get_data(as_text=True)
     assert "Couldn't reach" not in html and "Loading fields" not in html, html.split('id="crm-options"')[1][:400]
-    assert setting in html and f"<h2>{record_label} fields</h2>" in html
+    titles = re.findall(r'<h3 id="settings-[^"]+-title">([^<]+)</h3>', html)
+    assert [t for t in titles if t in sections] == sections, titles
+    assert setting in html
     rt = {"tracker": "candidate", "smartrecruiters": "candidate", "itris": "applicant", "pinpoint": "application"}[key]
-    assert options_of(html, f"v:displayed_fields.{rt}"), "fields read from the CRM"
+    assert values_of(html, f"v:displayed_fields.{rt}"), "fields read from the CRM"

@@ -1,0 +1,76 @@
+/* Shoal admin pages: the little behaviour htmx doesn't cover, without inline scripts (strict CSP).
+ *
+ * - <dialog data-modal>: opened as a modal when htmx swaps it in; Escape or a [data-close-dialog]
+ *   button closes it.
+ * - [data-oauth-popup] (a link or a GET form): opens the CRM's consent page in a pop-up window;
+ *   when the pop-up closes, the element's data-refresh URL is fetched into data-refresh-target,
+ *   so the integration page shows the new connection (and its self-polling status) at once.
+ *   Pop-ups blocked: the same URL opens in this window instead (the callback returns here).
+ * - body[data-close-window]: the OAuth callback page closes itself when it is a pop-up.
+ */
+(function () {
+  "use strict";
+
+  function openModals(root) {
+    (root || document).querySelectorAll("dialog[data-modal]").forEach(function (d) {
+      if (!d.open && typeof d.showModal === "function") { d.showModal(); }
+      var first = d.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) { first.focus(); }
+    });
+  }
+
+  function popupUrl(el) {
+    if (el.tagName === "FORM") {
+      var params = new URLSearchParams(new FormData(el));
+      var action = el.getAttribute("action");
+      return action + (action.indexOf("?") < 0 ? "?" : "&") + params.toString();
+    }
+    return el.getAttribute("href");
+  }
+
+  function refresh(el) {
+    var url = el.getAttribute("data-refresh");
+    var target = el.getAttribute("data-refresh-target");
+    if (url && target && window.htmx) {
+      window.htmx.ajax("GET", url, { target: target, swap: "outerHTML" });
+    } else {
+      window.location.reload();
+    }
+  }
+
+  function startPopup(event) {
+    var el = event.target.closest("[data-oauth-popup]");
+    if (!el) { return; }
+    var url = popupUrl(el);
+    var w = 560, h = 720;
+    var left = window.screenX + Math.max(0, (window.outerWidth - w) / 2);
+    var top = window.screenY + Math.max(0, (window.outerHeight - h) / 2);
+    var popup = window.open(url, "shoal-oauth",
+      "popup=yes,width=" + w + ",height=" + h + ",left=" + left + ",top=" + top);
+    if (!popup) { return; }            // blocked: let the link or form navigate as usual
+    event.preventDefault();
+    el.setAttribute("aria-busy", "true");
+    var timer = window.setInterval(function () {
+      if (!popup.closed) { return; }
+      window.clearInterval(timer);
+      el.removeAttribute("aria-busy");
+      refresh(el);
+    }, 400);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("a[data-oauth-popup]")) { startPopup(event); }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) { closer.closest("dialog").close(); }
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-oauth-popup]")) { startPopup(event); }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { openModals(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    openModals(document);
+    if (document.body.hasAttribute("data-close-window") && window.opener) {
+      window.setTimeout(function () { window.close(); }, 600);
+    }
+  });
+})();
