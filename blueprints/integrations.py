@@ -196,8 +196,8 @@ def oauth_callback(key: str):
     if not _oauth_available(provider_cls) or not expected or request.args.get("state") != expected:
         abort(400, description="This sign-in link is stale or was not started here. Try Connect again.")
     if request.args.get("error") or not request.args.get("code"):
-        flash(f"{provider_cls.display_name} did not grant access ({request.args.get('error', 'no code')}).", "error")
-        return redirect(url_for("integrations.connect", key=key))
+        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} did not grant access "
+                                                f"({request.args.get('error', 'no code')}).")
     cfg = current_app.config
     try:
         svc.oauth_connect(current_user, key, request.args["code"], client_id=cfg[f"{key.upper()}_CLIENT_ID"],
@@ -205,5 +205,13 @@ def oauth_callback(key: str):
                           redirect_uri=_redirect_uri(key), auth_base_url=cfg.get(f"{key.upper()}_AUTH_BASE_URL"),
                           base_url=base_url)
     except ProviderError as exc:
-        flash(f"{provider_cls.display_name} refused the sign-in: {exc.message or exc}", "error")
-    return redirect(url_for("integrations.connect", key=key))
+        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} refused the sign-in: {exc.message or exc}")
+    return _oauth_done(provider_cls, True, f"Access allowed. Shoal is checking the connection to "
+                                           f"{provider_cls.display_name}.")
+
+
+def _oauth_done(provider_cls: type[Provider], ok: bool, message: str):
+    """The end of the consent flow, shown in the pop-up: it closes itself (static/app.js) and the
+    integration page behind it refreshes; opened without a pop-up, it links back."""
+    return render_page_or_fragment("integrations/oauth_done.html", status=200 if ok else 400,
+                                   provider=provider_cls, ok=ok, message=message)

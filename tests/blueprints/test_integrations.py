@@ -246,7 +246,9 @@ def test_smartrecruiters_oauth_allow_access(app, logged_in, sandbox, run_worker,
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_SECRET", OAUTH_CLIENT["client_secret"])
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", server.base)
     b = logged_in("admin")
-    assert 'id="oauth-connect"' in b.get("/integrations/smartrecruiters").get_data(as_text=True)
+    page = b.get("/integrations/smartrecruiters").get_data(as_text=True)
+    assert 'id="oauth-connect"' in page and "data-oauth-popup" in page and "Allow access" in page
+    assert "<script>" not in page and "onclick" not in page            # no inline script (CSP)
     r = b.get("/integrations/smartrecruiters/oauth/start", query_string={"base_url": server.base + API_ROOT})
     assert r.status_code == 302 and r.headers["Location"].startswith(server.base)
     # The admin clicks "Allow access" on SmartRecruiters' page.
@@ -256,7 +258,9 @@ def test_smartrecruiters_oauth_allow_access(app, logged_in, sandbox, run_worker,
     callback = urlsplit(allowed.headers["Location"])
     assert callback.path == "/integrations/smartrecruiters/oauth/callback"
     r = b.get(callback.path, query_string=callback.query)
-    assert r.status_code == 302
+    # The pop-up's last page: it closes itself (static/app.js) and the integration page refreshes.
+    done = r.get_data(as_text=True)
+    assert r.status_code == 200 and "data-close-window" in done and "Access allowed" in done
     conn = db.session.scalars(select(Connection)).one()
     creds = decrypt_credentials(conn.credentials_encrypted)
     assert creds["access_token"] and creds["refresh_token"] and conn.base_url == server.base + API_ROOT
@@ -296,3 +300,25 @@ def test_check_of_a_provider_no_longer_enabled_is_a_clear_error(logged_in):
     for url in ("/integrations/", "/campaigns/new", "/campaigns/", f"/integrations/connections/{conn.id}/status"):
         assert b.get(url).status_code in (200, 404), url
     assert "retired_crm needs attention" in b.get("/campaigns/").get_data(as_text=True)
+
+
+def test_without_an_oauth_client_smartrecruiters_offers_the_api_key_form(app, logged_in, monkeypatch):
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", None)
+    page = logged_in("admin").get("/integrations/smartrecruiters").get_data(as_text=True)
+    assert 'id="oauth-connect"' not in page and "data-oauth-popup" not in page
+    assert 'action="/integrations/smartrecruiters/activate"' in page and ">Activate</button>" in page
+
+
+def test_denied_consent_says_so_in_the_pop_up(app, logged_in, sandbox, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+    from sandbox.smartrecruiters import OAUTH_CLIENT
+    server = sandbox("smartrecruiters")
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])
+    monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", server.base)
+    b = logged_in("admin")
+    r = b.get("/integrations/smartrecruiters/oauth/start")
+    state = parse_qs(urlsplit(r.headers["Location"]).query)["state"][0]
+    r = b.get("/integrations/smartrecruiters/oauth/callback", query_string={"state": state, "error": "access_denied"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "did not grant access (access_denied)" in html and "data-close-window" in html
+    assert db.session.scalars(select(Connection)).first() is None
