@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from blueprints._htmx import is_htmx, render_fragment, render_page_or_fragment
 from core import db
 from models import AuditEntry, Person, SyncIntent, team_query
+from sync.types import IntentState
 
 bp = Blueprint("activity", __name__)
 
@@ -50,7 +51,7 @@ def index():
     page = _int_arg("page", 1)
     rows, has_next = _audit_page(current_user.team_id, person_q, result, page)
     parked = db.session.scalars(team_query(SyncIntent, current_user.team_id)
-                                .where(SyncIntent.state == "parked")
+                                .where(SyncIntent.state == IntentState.PARKED)
                                 .order_by(SyncIntent.updated_at.desc()).limit(100)).all()
     return render_page_or_fragment("activity/index.html", block="audit", rows=rows, has_next=has_next,
                                    page=page, person=person_q, result=result, results=RESULTS, parked=parked,

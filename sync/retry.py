@@ -1,11 +1,17 @@
-"""Retry policy (DESIGN §5 rule 10, §6 typed errors), pure: what to do after a CRM call failed.
+"""The failure policy (DESIGN §5 rule 10, §6 typed errors), pure: what happens to an intent whose run
+failed. `services/push/failures.py` maps the adapter's typed error to a kind, asks `decide`, and
+applies the answer; no other code decides a retry, a park or a ceiling.
 
-The runtime maps the adapter's typed error to a kind (AuthError → "auth", RateLimited → "rate_limited",
-Unavailable → "unavailable", Rejected → "rejected", NotFound → "not_found", NotSupported →
-"not_supported") and asks `decide`. Every decision carries a reason for the audit log; none is silent.
+Kinds: "auth" (AuthError), "rate_limited" (the CRM answered 429), "paced" (our own rate budget said
+wait: never counts), "unavailable" (5xx, timeout), "internal" (a bug or a bad row: treated as an
+outage so it is never lost), "not_found" (the linked record is gone: look again at once),
+"rejected" and "not_supported" (the CRM said no).
 
-    d = decide("unavailable", attempt=3, rng=random.Random(7))
-    d.action, round(d.delay)      # ("retry", 7): 8 s ceiling, up to 25 % jitter below it
+Ceilings: outages park after `max_attempts` attempts in all; a CRM that keeps answering 429 parks
+after `max_rate_limited` 429s (higher: a busy CRM is normal). A 429 counts as an attempt too.
+
+    d = decide("unavailable", attempts=2, rng=random.Random(7))
+    d.action, round(d.delay), d.count_attempt      # ("retry", 4, True): the 3rd attempt failed
 """
 from __future__ import annotations
 
@@ -13,18 +19,38 @@ import random
 from dataclasses import dataclass
 
 MAX_ATTEMPTS = 8          # attempts in all (the first try included) before an intent is parked
+MAX_RATE_LIMITED = 30     # CRM 429s before an intent is parked
 BASE_DELAY = 2.0          # seconds before the first retry
 MAX_DELAY = 600.0         # never wait longer than this between two attempts
 JITTER_FRACTION = 0.25    # spread retries of many intents so they don't hit the CRM together
+MIN_DELAY = 0.05          # a Retry-After of 0 still goes through the scheduler, not a hot loop
 
 RETRY = "retry"                      # run the intent again after `delay` seconds
 PARK = "park"                        # give up; shown on the intent and the connection's health
 NEEDS_ATTENTION = "needs_attention"  # credentials rejected: mark the connection at once, no retry
-REFUSED = "refused"                  # the CRM said no (validation, unsupported): show it, don't retry
-RELINK = "relink"                    # the linked record is gone: drop the CrmLink and re-plan now
+REFUSED = "refused"                  # the CRM said no (validation, unsupported): park with its message
+RELINK = "relink"                    # the linked record is gone: look the person up again at once
 
-ERROR_KINDS: tuple[str, ...] = ("auth", "rate_limited", "unavailable", "rejected", "not_found",
-                                "not_supported")
+ERROR_KINDS: tuple[str, ...] = ("auth", "rate_limited", "paced", "unavailable", "internal", "not_found",
+                                "rejected", "not_supported")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The operator's knobs (config SYNC_MAX_ATTEMPTS, SYNC_MAX_RATE_LIMITED, SYNC_BACKOFF_*)."""
+    max_attempts: int = MAX_ATTEMPTS
+    max_rate_limited: int = MAX_RATE_LIMITED
+    base_delay: float = BASE_DELAY
+    max_delay: float = MAX_DELAY
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    action: str
+    delay: float | None
+    reason: str
+    count_attempt: bool = False        # add one to SyncIntent.attempts
+    count_rate_limited: bool = False   # add one to SyncIntent.rate_limited
 
 
 def backoff(attempt: int, base: float = BASE_DELAY, cap: float = MAX_DELAY,
@@ -43,36 +69,33 @@ def backoff(attempt: int, base: float = BASE_DELAY, cap: float = MAX_DELAY,
     return ceiling * (1 - jitter_fraction * r)
 
 
-@dataclass(frozen=True)
-class RetryDecision:
-    action: str
-    delay: float | None
-    reason: str
-
-
-def decide(error_kind: str, attempt: int, *, retry_after: float | None = None,
-           max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None) -> RetryDecision:
-    """What to do after attempt number `attempt` (1 = the first try) failed with `error_kind`.
-
-    Rate limits wait at least the CRM's Retry-After; outages back off exponentially; both park
-    the intent once `max_attempts` attempts have failed. Auth failures never retry."""
-    if error_kind == "auth":
-        return RetryDecision(NEEDS_ATTENTION, None,
-                             "The CRM rejected the credentials; the connection needs attention")
-    if error_kind == "rejected":
-        return RetryDecision(REFUSED, None, "The CRM rejected the data; fix the fields shown and retry")
-    if error_kind == "not_supported":
-        return RetryDecision(REFUSED, None, "The CRM's API doesn't support this operation")
-    if error_kind == "not_found":
-        return RetryDecision(RELINK, 0.0, "The linked CRM record no longer exists; looking the person up again")
-    if error_kind not in ("rate_limited", "unavailable"):
-        raise ValueError(f"unknown error kind {error_kind!r}")
-    if attempt >= max_attempts:
-        return RetryDecision(PARK, None, f"Gave up after {attempt} attempts: the CRM kept "
-                             + ("rate-limiting" if error_kind == "rate_limited" else "failing"))
-    delay = backoff(attempt, rng=rng)
-    if error_kind == "rate_limited":
-        if retry_after is not None and retry_after > delay:
-            delay = float(retry_after)
-        return RetryDecision(RETRY, delay, f"Rate-limited by the CRM; retry {attempt} in {delay:.0f}s")
-    return RetryDecision(RETRY, delay, f"The CRM is unavailable; retry {attempt} in {delay:.0f}s")
+def decide(kind: str, *, attempts: int, rate_limited: int = 0, retry_after: float | None = None,
+           message: str = "", policy: RetryPolicy = RetryPolicy(),
+           rng: random.Random | None = None) -> RetryDecision:
+    """What to do after a run failed with `kind`, given the failed `attempts` and CRM 429s
+    (`rate_limited`) the intent had before this one. Every decision carries the reason shown."""
+    if kind not in ERROR_KINDS:
+        raise ValueError(f"unknown error kind {kind!r}")
+    detail = message or kind.replace("_", " ")
+    attempt = attempts + 1
+    if kind == "auth":
+        return RetryDecision(NEEDS_ATTENTION, None, detail)
+    if kind in ("rejected", "not_supported"):
+        return RetryDecision(REFUSED, None, detail)
+    if kind == "paced":   # our own budget: wait for the next slot, count nothing
+        return RetryDecision(RETRY, max(retry_after or 0.0, MIN_DELAY), f"rate limited: {detail}")
+    if kind == "rate_limited":
+        limited = rate_limited + 1
+        if limited >= policy.max_rate_limited:
+            return RetryDecision(PARK, None, f"the CRM kept answering 429 (rate limited) after {limited} "
+                                 "attempts: its budget may be shared with another integration; lower this "
+                                 "connection's rate budget or retry later", True, True)
+        return RetryDecision(RETRY, max(retry_after or 0.0, MIN_DELAY),
+                             f"rate limited (attempt {attempt}): {detail}", True, True)
+    # unavailable, internal, not_found: outages and surprises share the attempts ceiling.
+    if attempt >= policy.max_attempts:
+        return RetryDecision(PARK, None, f"gave up after {attempt} attempts: {detail}", True)
+    if kind == "not_found":
+        return RetryDecision(RELINK, 0.0, f"retrying (attempt {attempt}): {detail}", True)
+    delay = backoff(attempt, base=policy.base_delay, cap=policy.max_delay, rng=rng)
+    return RetryDecision(RETRY, delay, f"retrying (attempt {attempt}): {detail}", True)

@@ -31,7 +31,7 @@ from core import db
 from models import AuditEntry, Campaign, Enrolment, OutreachEvent, SyncIntent
 from services.push.context import IntentContext, event_info, resolve_settings
 from sync import planner
-from sync.types import Operation, Plan, ResolvedSettings, WaitingNote
+from sync.types import IntentState, Operation, Plan, ResolvedSettings, WaitingNote
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def waiting_intents(intent: SyncIntent) -> list[Waiting]:
         select(SyncIntent, OutreachEvent, refused, Enrolment.added_by_id, Campaign.id, Campaign.sync_override)
         .outerjoin(OutreachEvent, own_event).outerjoin(Enrolment, own_enrolment).outerjoin(Campaign, own_campaign)
         .where(SyncIntent.person_id == intent.person_id, SyncIntent.connection_id == intent.connection_id,
-               SyncIntent.team_id == team_id, SyncIntent.state == "waiting", SyncIntent.id != intent.id)
+               SyncIntent.team_id == team_id, SyncIntent.state == IntentState.WAITING, SyncIntent.id != intent.id)
         .order_by(SyncIntent.id))
     return [Waiting(row, event, bool(was_refused), user_id, campaign_id, override)
             for row, event, was_refused, user_id, campaign_id, override in rows]
@@ -104,4 +104,4 @@ def mark_backfilled(filled: list[SyncIntent], intent_id: int) -> None:
     writes them with the notes' `done` rows and audit entries, so neither lands without the other."""
     reason = f"Note back-filled with intent {intent_id}"
     for row in filled:
-        row.state, row.reason, row.next_attempt_at = "synced", reason, None
+        row.state, row.reason, row.next_attempt_at = IntentState.SYNCED, reason, None

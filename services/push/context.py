@@ -23,7 +23,7 @@ from providers.base import Provider
 from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
 from sync import planner
 from sync.settings import definitions_for, resolve
-from sync.types import EventInfo, PersonInfo, ProviderSpec, ResolvedSettings, Target
+from sync.types import EventInfo, IntentState, PersonInfo, ProviderSpec, ResolvedSettings, Target
 
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")
 
@@ -94,7 +94,7 @@ def _rows_statement() -> Select:
     p, e, n, c = tables.values()
     waiting = exists().where(SyncIntent.person_id == bindparam("person_id"),
                              SyncIntent.connection_id == bindparam("connection_id"), SyncIntent.team_id == team,
-                             SyncIntent.state == "waiting", SyncIntent.id != bindparam("intent_id"))
+                             SyncIntent.state == IntentState.WAITING, SyncIntent.id != bindparam("intent_id"))
     # Rule 6: a CV Shoal holds for the person (services.cvs) is uploaded with the push.
     cv = exists().where(CvFile.person_id == bindparam("person_id"), CvFile.team_id == team)
     columns = [tables[t].c[name].label(f"{t}_{name}") for t, names in _COLUMNS.items() for name in names]

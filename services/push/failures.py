@@ -1,11 +1,9 @@
-"""What the sync runner does with an intent whose run failed (services/push/runner.py maps each
-provider error to one of these): reschedule it through RQ's scheduler, count the attempt and park
-it at its ceiling, or park it at once with the reason the user sees. Every park writes an audit row.
-
-Ceilings: outages (and unexpected errors) park after SYNC_MAX_ATTEMPTS attempts; a CRM that keeps
-answering 429 after SYNC_MAX_RATE_LIMITED 429s (higher: being rate-limited now and then is normal).
-Both count in `SyncIntent.attempts`; the 429s also in `SyncIntent.rate_limited`, which their ceiling
-goes by. Our own rate budget's pacing is rescheduled without counting."""
+"""Applying the failure policy to an intent whose run failed. `failed(intent_id, exc)` maps the
+exception to a kind, asks the pure policy (`sync.retry.decide`: backoff, ceilings, park, needs
+attention) and carries the answer out: reschedule through RQ's scheduler (the row says when),
+count the attempt / the CRM's 429, park with the reason the user sees (every park writes an audit
+row), or mark the connection "needs attention". Nothing here decides; the operator's knobs
+(SYNC_MAX_ATTEMPTS, SYNC_MAX_RATE_LIMITED, SYNC_BACKOFF_*) become a `RetryPolicy`."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +14,9 @@ from sqlalchemy import update
 
 from core import db
 from models import AuditEntry, Connection, SyncIntent, utcnow
-from providers.errors import ProviderError, RateLimited
+from sync.types import IntentState
+from crypto import CredentialsKeyMissing
+from providers.errors import AuthError, NotFound, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
 from services import background
 from sync import retry
 
@@ -31,7 +31,7 @@ def reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool,
     """Queue the intent again in `delay` seconds (its row says when, RQ's scheduler holds the job);
     `count` = this was a failed attempt, `rate_limited` = one the CRM answered 429. Returns "queued"."""
     db.session.rollback()
-    values = {"state": "queued", "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+    values = {"state": IntentState.QUEUED, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
     if reason is not None:
         values["reason"] = reason
     if count:
@@ -41,7 +41,7 @@ def reschedule(intent_id: int, delay: float, reason: str | None, *, count: bool,
     db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id).values(**values))
     db.session.commit()
     enqueue(intent_id, delay)
-    return "queued"
+    return IntentState.QUEUED
 
 
 def enqueue(intent_id: int, delay: float) -> None:
@@ -65,37 +65,62 @@ def audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:
     db.session.commit()
 
 
-def failed_attempt(intent_id: int, reason: str, *, immediate: bool = False) -> str:
-    """An outage (or a bug): retried after a jittered backoff (`immediate`: at once), parked once
-    SYNC_MAX_ATTEMPTS attempts have failed."""
-    db.session.rollback()
-    intent = db.session.get(SyncIntent, intent_id)
+def policy() -> retry.RetryPolicy:
     cfg = current_app.config
-    attempt = intent.attempts + 1
-    if attempt >= int(cfg.get("SYNC_MAX_ATTEMPTS", retry.MAX_ATTEMPTS)):
-        intent.attempts = attempt
-        db.session.commit()
-        return park(intent_id, f"gave up after {attempt} attempts: {reason}")
-    delay = 0.0 if immediate else retry.backoff(attempt, base=float(cfg.get("SYNC_BACKOFF_BASE", 2.0)),
-                                                cap=float(cfg.get("SYNC_BACKOFF_CAP", 600.0)))
-    return reschedule(intent_id, delay, f"retrying (attempt {attempt}): {reason}", count=True)
+    return retry.RetryPolicy(
+        max_attempts=int(cfg.get("SYNC_MAX_ATTEMPTS", retry.MAX_ATTEMPTS)),
+        max_rate_limited=int(cfg.get("SYNC_MAX_RATE_LIMITED", retry.MAX_RATE_LIMITED)),
+        base_delay=float(cfg.get("SYNC_BACKOFF_BASE", retry.BASE_DELAY)),
+        max_delay=float(cfg.get("SYNC_BACKOFF_CAP", retry.MAX_DELAY)))
 
 
-def crm_rate_limited(intent_id: int, exc: RateLimited) -> str:
-    """A 429 from the CRM counts as an attempt, and the intent parks at its own, higher ceiling
-    (SYNC_MAX_RATE_LIMITED) of 429s alone: a busy CRM is normal, but one that answers 429 forever
-    would otherwise keep the intent queued forever. The retry comes after Retry-After, not our backoff."""
+def kind_of(exc: BaseException) -> str:
+    """The failure kind sync.retry.decide knows for an exception a push raised."""
+    if isinstance(exc, RateLimited):
+        # The CRM said so (a status): an attempt; our own budget's pacing is not.
+        return "rate_limited" if exc.status is not None else "paced"
+    if isinstance(exc, (AuthError, CredentialsKeyMissing)):
+        return "auth"
+    for types, kind in ((Unavailable, "unavailable"), (NotFound, "not_found"), (Rejected, "rejected"),
+                        (NotSupported, "not_supported")):
+        if isinstance(exc, types):
+            return kind
+    return "internal"
+
+
+def message_of(exc: BaseException) -> str:
+    """The reason recorded on the intent (the CRM's message, with its field errors)."""
+    if isinstance(exc, (Unavailable, NotFound)):
+        return f"{exc.__class__.__name__}: {exc.message or exc}"
+    if isinstance(exc, ProviderError):
+        fields = getattr(exc, "field_errors", None) or {}
+        detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        return f"{exc.message or exc}" + (f" ({detail})" if detail else "")
+    if isinstance(exc, CredentialsKeyMissing):
+        return str(exc)
+    return f"internal error: {exc.__class__.__name__}: {exc}"[:300]
+
+
+def failed(intent_id: int, exc: BaseException) -> str:
+    """Apply the failure policy (sync.retry.decide) to a run that raised `exc`; returns the state."""
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
-    attempt, limited = intent.attempts + 1, intent.rate_limited + 1
-    if limited >= int(current_app.config["SYNC_MAX_RATE_LIMITED"]):
-        intent.attempts, intent.rate_limited = attempt, limited
+    kind = kind_of(exc)
+    if kind in ("rate_limited", "unavailable", "not_found") and isinstance(exc, ProviderError):
+        audit_failure(intent_id, exc, "retry")
+        intent = db.session.get(SyncIntent, intent_id)
+    d = retry.decide(kind, attempts=intent.attempts, rate_limited=intent.rate_limited,
+                     retry_after=getattr(exc, "retry_after", None), message=message_of(exc), policy=policy())
+    if d.action in (retry.RETRY, retry.RELINK):
+        return reschedule(intent_id, d.delay or 0.0, d.reason, count=d.count_attempt,
+                          rate_limited=d.count_rate_limited)
+    if d.action == retry.NEEDS_ATTENTION:
+        return auth_failed(intent_id, d.reason)
+    if d.count_attempt or d.count_rate_limited:
+        intent.attempts += int(d.count_attempt)
+        intent.rate_limited += int(d.count_rate_limited)
         db.session.commit()
-        return park(intent_id, f"the CRM kept answering 429 (rate limited) after {limited} attempts: its "
-                     "budget may be shared with another integration; lower this connection's rate budget "
-                     "or retry later")
-    return reschedule(intent_id, max(exc.retry_after, 0.05),
-                      f"rate limited (attempt {attempt}): {exc.message}", count=True, rate_limited=True)
+    return park(intent_id, d.reason)
 
 
 def auth_failed(intent_id: int, message: str) -> str:
@@ -112,9 +137,9 @@ def park(intent_id: int, reason: str) -> str:
     """Stop retrying; the reason is shown where the user acted, and `retry_intent` re-queues it."""
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
-    intent.state, intent.reason, intent.next_attempt_at = "parked", reason[:2000], None
+    intent.state, intent.reason, intent.next_attempt_at = IntentState.PARKED, reason[:2000], None
     db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
                               person_id=intent.person_id, operation="park", record_type=intent.record_type,
                               result="failed", summary=reason[:1000]))
     db.session.commit()
-    return "parked"
+    return IntentState.PARKED

@@ -6,7 +6,8 @@ race to create the record), plans in two phases with the pure planner, applies t
 `services.push.executor`, and settles the intent: synced | skipped | waiting | parked. A push that
 creates or links the record back-fills the notes waiting for it before its own (`services.push.backfill`).
 
-Failures, by type (providers.errors; the handling lives in `services.push.failures`):
+Failures, by type (providers.errors): the policy is `sync.retry.decide`, applied by
+`services.push.failures.failed`:
 - Unavailable (5xx, timeout): retried via RQ's scheduler after `sync.retry.backoff` (jittered,
   capped); parked after SYNC_MAX_ATTEMPTS.
 - RateLimited: re-enqueued for after Retry-After, never slept on. A CRM 429 counts as an attempt,
@@ -30,27 +31,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from crypto import CredentialsKeyMissing
 from core import db, get_redis
 from models import Connection, CrmLink, SyncIntent, utcnow
-from providers.errors import (
-    AuthError,
-    NotFound,
-    NotSupported,
-    RateLimited,
-    Rejected,
-    Unavailable,
-)
+from providers.errors import ProviderError
 from services.push.dispatch import dispatch
 from services.push import backfill
 from services.push.context import build_adapter, load_context
 from services.push.executor import Executor
-from services.push.failures import (AUTH_PREFIX, CONNECTION_PREFIX, audit_failure, auth_failed,
-                                    crm_rate_limited, enqueue, failed_attempt, park, reschedule)
+from services.push.failures import AUTH_PREFIX, CONNECTION_PREFIX, enqueue, failed, park
 from services.push.lookup import crm_state
 from sync import planner
-from sync.types import BLOCKED, NOTE, PUSH, REFUSED, SKIPPED, WAIT
+from sync.types import BLOCKED, NOTE, PUSH, REFUSED, SKIPPED, WAIT, IntentState
 
 log = logging.getLogger("shoal.sync")
 
-FINAL = ("synced", "skipped", "parked")
 
 
 def run_intent(intent_id: int) -> str:
@@ -74,8 +66,8 @@ _LOAD = (select(SyncIntent, Connection).join(Connection, Connection.id == SyncIn
          .where(SyncIntent.id == bindparam("intent_id")).execution_options(populate_existing=True))
 # The claim: atomic, so of two jobs for one intent only one gets a row count of 1.
 _CLAIM = (_INTENTS.update().where(_INTENTS.c.id == bindparam("intent_id"),
-                                  _INTENTS.c.state.in_(("pending", "queued")))
-          .values(state="running", updated_at=bindparam("now")))
+                                  _INTENTS.c.state.in_((IntentState.PENDING, IntentState.QUEUED)))
+          .values(state=IntentState.RUNNING, updated_at=bindparam("now")))
 _SETTLE = (_INTENTS.update().where(_INTENTS.c.id == bindparam("intent_id"))
            .values(state=bindparam("new_state"), reason=bindparam("new_reason"), next_attempt_at=None,
                    record_type=bindparam("new_record_type")))
@@ -86,7 +78,7 @@ def _run(intent_id: int) -> str:
     if row is None:
         return "gone"
     intent = row[0]
-    if intent.state not in ("pending", "queued"):
+    if intent.state not in (IntentState.PENDING, IntentState.QUEUED):
         return intent.state   # final, waiting, or being run by another worker right now
     cfg = current_app.config
     lock = get_redis().lock(f"shoal:sync-lock:conn{intent.connection_id}:person{intent.person_id}",
@@ -101,7 +93,7 @@ def _run(intent_id: int) -> str:
         db.session.commit()
         if not claimed:
             return db.session.scalar(select(SyncIntent.state).where(SyncIntent.id == intent_id))
-        set_committed_value(intent, "state", "running")   # the claim is ours: no need to read it back
+        set_committed_value(intent, "state", IntentState.RUNNING)   # the claim is ours: no need to read it back
         set_committed_value(intent, "updated_at", now)
         return _run_claimed(intent)
     finally:
@@ -112,30 +104,13 @@ def _run(intent_id: int) -> str:
 
 
 def _run_claimed(intent: SyncIntent) -> str:
-    intent_id = intent.id
     try:
         return _process(intent)
-    except RateLimited as exc:
-        if exc.status is not None:   # the CRM said so: an attempt (our own budget's pacing is not)
-            audit_failure(intent_id, exc, "retry")
-            return crm_rate_limited(intent_id, exc)
-        return reschedule(intent_id, max(exc.retry_after, 0.05), f"rate limited: {exc.message}", count=False)
-    except (Unavailable, NotFound) as exc:
-        audit_failure(intent_id, exc, "retry")
-        return failed_attempt(intent_id, f"{exc.__class__.__name__}: {exc.message or exc}",
-                              immediate=isinstance(exc, NotFound))
-    except AuthError as exc:
-        return auth_failed(intent_id, exc.message or str(exc))
-    except CredentialsKeyMissing as exc:
-        return auth_failed(intent_id, str(exc))
-    except (Rejected, NotSupported) as exc:
-        fields = getattr(exc, "field_errors", None) or {}
-        detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
-        return park(intent_id, f"{exc.message or exc}" + (f" ({detail})" if detail else ""))
-    except Exception as exc:   # a bug or a bad row: retried like an outage, then parked, never lost
+    except Exception as exc:   # typed CRM errors, and bugs: the failure policy decides, nothing is lost
         db.session.rollback()
-        log.exception("intent %s failed unexpectedly", intent_id)
-        return failed_attempt(intent_id, f"internal error: {exc.__class__.__name__}: {exc}"[:300])
+        if not isinstance(exc, (ProviderError, CredentialsKeyMissing)):
+            log.exception("intent %s failed unexpectedly", intent.id)
+        return failed(intent.id, exc)
 
 
 def _process(intent: SyncIntent) -> str:
@@ -175,19 +150,19 @@ def _process(intent: SyncIntent) -> str:
     executor.apply(ops)
     backfill.mark_backfilled(filled, intent.id)
     final = _settle(executor, second)
-    if final == "waiting" and not state.linked_before and _linked(intent):
+    if final == IntentState.WAITING and not state.linked_before and _linked(intent):
         # The record appeared while we looked (another intent of this person created it):
         # go again now instead of waiting for a back-fill that already ran.
         _requeue([intent.id])
-        return "queued"
-    if (second.backfill and final == "synced") or ctx.event.kind == "manual_update":
+        return IntentState.QUEUED
+    if (second.backfill and final == IntentState.SYNCED) or ctx.event.kind == "manual_update":
         _wake_waiting(intent, waiting, filled)
     return final
 
 
 def _settle(executor: Executor, plan) -> str:
-    state = {PUSH: "synced", NOTE: "synced", WAIT: "waiting", REFUSED: "waiting", SKIPPED: "skipped",
-             BLOCKED: "skipped"}.get(plan.outcome, "skipped")
+    state = {PUSH: IntentState.SYNCED, NOTE: IntentState.SYNCED, WAIT: IntentState.WAITING, REFUSED: IntentState.WAITING, SKIPPED: IntentState.SKIPPED,
+             BLOCKED: IntentState.SKIPPED}.get(plan.outcome, IntentState.SKIPPED)
     intent = executor.ctx.intent
     record_type = plan.record_type or intent.record_type
     db.session.execute(_SETTLE, {"intent_id": intent.id, "new_state": state, "new_reason": plan.reason or None,
@@ -219,7 +194,7 @@ def _requeue(ids: list[int]) -> None:
     if not ids:
         return
     db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids))
-                       .values(state="pending", next_attempt_at=None))
+                       .values(state=IntentState.PENDING, next_attempt_at=None))
     db.session.commit()
     dispatch(ids)
 
@@ -229,12 +204,12 @@ def _requeue(ids: list[int]) -> None:
 def resume_parked(connection_id: int) -> int:
     """After a successful reconnect: re-dispatch every intent parked because of the connection."""
     ids = db.session.scalars(select(SyncIntent.id).where(
-        SyncIntent.connection_id == connection_id, SyncIntent.state == "parked",
+        SyncIntent.connection_id == connection_id, SyncIntent.state == IntentState.PARKED,
         SyncIntent.reason.like(AUTH_PREFIX + "%") | SyncIntent.reason.like(CONNECTION_PREFIX + "%"))
         .order_by(SyncIntent.id)).all()
     if ids:
         db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids))
-                           .values(state="pending", attempts=0, rate_limited=0, reason=None))
+                           .values(state=IntentState.PENDING, attempts=0, rate_limited=0, reason=None))
         db.session.commit()
         dispatch(ids)
     return len(ids)
@@ -244,9 +219,9 @@ def retry_intent(intent_id: int, team_id: int) -> bool:
     """The "Retry" button on a parked intent (team-scoped). False if not found or not parked."""
     intent = db.session.scalars(select(SyncIntent).where(
         SyncIntent.id == intent_id, SyncIntent.team_id == team_id)).first()
-    if intent is None or intent.state != "parked":
+    if intent is None or intent.state != IntentState.PARKED:
         return False
-    intent.state, intent.reason, intent.next_attempt_at = "pending", None, None
+    intent.state, intent.reason, intent.next_attempt_at = IntentState.PENDING, None, None
     intent.attempts = intent.rate_limited = 0
     db.session.commit()
     dispatch([intent_id])

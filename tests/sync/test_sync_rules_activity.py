@@ -208,23 +208,31 @@ def test_no_silent_failure_every_refused_or_waiting_plan_says_why(spec):
         assert len(p.operations) == 1 and p.operations[0].rule and p.operations[0].kind in ("skip", "refuse", "wait")
 
 
-@pytest.mark.parametrize("kind,attempt,retry_after,action", [
-    ("auth", 1, None, retry.NEEDS_ATTENTION),          # at once, never retried
-    ("rejected", 1, None, retry.REFUSED),
-    ("not_supported", 1, None, retry.REFUSED),
-    ("not_found", 1, None, retry.RELINK),
-    ("unavailable", 1, None, retry.RETRY),
-    ("unavailable", retry.MAX_ATTEMPTS, None, retry.PARK),
-    ("rate_limited", 2, 90.0, retry.RETRY),
-    ("rate_limited", retry.MAX_ATTEMPTS, 5.0, retry.PARK),
+@pytest.mark.parametrize("kind,attempts,limited,retry_after,action", [
+    ("auth", 0, 0, None, retry.NEEDS_ATTENTION),          # at once, never retried
+    ("rejected", 0, 0, None, retry.REFUSED),
+    ("not_supported", 0, 0, None, retry.REFUSED),
+    ("not_found", 0, 0, None, retry.RELINK),
+    ("unavailable", 0, 0, None, retry.RETRY),
+    ("internal", 0, 0, None, retry.RETRY),                # a bug is retried like an outage, then parked
+    ("unavailable", retry.MAX_ATTEMPTS - 1, 0, None, retry.PARK),
+    ("not_found", retry.MAX_ATTEMPTS - 1, 0, None, retry.PARK),
+    ("rate_limited", 1, 1, 90.0, retry.RETRY),
+    ("rate_limited", 40, 3, 5.0, retry.RETRY),            # outages don't count toward the 429 ceiling
+    ("rate_limited", 0, retry.MAX_RATE_LIMITED - 1, 5.0, retry.PARK),
+    ("paced", 50, 50, 0.0, retry.RETRY),                  # our own budget: never counts, never parks
 ])
 def test_no_silent_failure_auth_marks_needs_attention_at_once_and_retries_are_bounded(
-        kind, attempt, retry_after, action):
-    d = retry.decide(kind, attempt, retry_after=retry_after, rng=random.Random(1))
+        kind, attempts, limited, retry_after, action):
+    d = retry.decide(kind, attempts=attempts, rate_limited=limited, retry_after=retry_after,
+                     message="boom", rng=random.Random(1))
     assert d.action == action and d.reason
-    if action == retry.RETRY:
-        assert d.delay is not None and d.delay >= (retry_after or 0) and d.delay > 0
+    if action in (retry.RETRY, retry.RELINK):
+        assert d.delay is not None and d.delay >= (retry_after or 0)
+        assert (d.delay > 0) == (action == retry.RETRY)
     if kind == "rate_limited" and action == retry.RETRY:
-        assert d.delay == 90.0
+        assert d.delay == 90.0 or d.delay == 5.0
+    assert d.count_attempt == (kind not in ("paced", "auth", "rejected", "not_supported"))
+    assert d.count_rate_limited == (kind == "rate_limited")
     with pytest.raises(ValueError):
-        retry.decide("gremlins", 1)
+        retry.decide("gremlins", attempts=0)
