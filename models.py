@@ -37,6 +37,11 @@ class Team(db.Model):
     # The inbound-mail webhook's secret: its SHA-256 finds the team, the Fernet copy is shown to admins.
     inbound_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     inbound_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Outreach business hours: sequence steps fall due only inside them, in this time zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London", server_default="Europe/London")
+    work_start_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
+    work_end_hour: Mapped[int] = mapped_column(Integer, default=17, server_default="17")
+    work_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")
 
 
 class User(TeamOwned, UserMixin, db.Model):
@@ -139,7 +144,6 @@ class Campaign(TeamOwned, db.Model):
     sync_options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Advanced "sync override": {"add_<record type>": trigger, ...} beating the team/user value.
     sync_override: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    sequence_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     owner: Mapped[User] = relationship()
 
@@ -333,6 +337,124 @@ class CvFile(TeamOwned, db.Model):
     storage_key: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(20))        # upload | reply | api | panel
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- outreach (services/outreach): sequences, per-enrolment state, sends and tasks, mailboxes --------
+class Sequence(TeamOwned, db.Model):
+    """A campaign's outreach sequence as a whole: `draft` until started, then `running` or `paused`."""
+    STATUSES = ("draft", "running", "paused")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class SequenceStep(TeamOwned, db.Model):
+    """One step: an email (subject and body templates) or a LinkedIn message / call task, `delay_days`
+    calendar days then `delay_hours` business hours after the previous step. A step that has runs is
+    archived, never deleted, so what was sent stays explained."""
+    KINDS = ("email", "linkedin", "call")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="email")
+    delay_days: Mapped[int] = mapped_column(Integer, default=0)
+    delay_hours: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class SequenceState(TeamOwned, db.Model):
+    """One enrolment's place in its campaign's sequence.
+
+    `scheduled`: `next_step_id` is due at `due_at` (counted from `anchor_at`, when the previous
+    step finished); `in_progress`: its StepRun is being sent or is an open task; `finished`: no
+    steps left; `stopped`: a reply, opt-out, bounce or block ended it (`stopped_reason`)."""
+    STATUSES = ("scheduled", "in_progress", "finished", "stopped")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    next_step_id: Mapped[int | None] = mapped_column(ForeignKey("sequence_step.id"))
+    anchor_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    enrolment: Mapped[Enrolment] = relationship()
+    next_step: Mapped[SequenceStep | None] = relationship()
+
+
+class StepRun(TeamOwned, db.Model):
+    """One step for one enrolment: unique per (enrolment, step), the idempotency key of a send.
+
+    Email: queued → sending → sent | retry (→ sending …) | failed | blocked | cancelled | skipped.
+    Task (LinkedIn message, call): open → done | cancelled. `message_id` is the Message-ID header
+    sent (replies are matched on it); `reason` says why a step was blocked, failed or cancelled."""
+    STATES = ("queued", "sending", "retry", "sent", "failed", "blocked", "cancelled", "open", "done", "skipped")
+    # Finished with: the sequence moves past it. `failed` is not: the person waits on it until a
+    # user retries or skips the step (an error is shown, nothing is sent behind their back).
+    FINAL = ("sent", "blocked", "cancelled", "done", "skipped")
+    __table_args__ = (UniqueConstraint("enrolment_id", "step_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("sequence_step.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    enrolment: Mapped[Enrolment] = relationship()
+    step: Mapped[SequenceStep] = relationship()
+
+
+class Mailbox(TeamOwned, db.Model):
+    """A user's SMTP account for sequence emails. The password is encrypted at rest (crypto.py),
+    never rendered back. `daily_cap` sends per day (team's time zone), `spacing_seconds` between two."""
+    SECURITY = ("starttls", "tls", "none")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    from_address: Mapped[str] = mapped_column(String(254))
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer, default=587)
+    security: Mapped[str] = mapped_column(String(10), default="starttls")
+    username: Mapped[str | None] = mapped_column(String(254))
+    password_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature: Mapped[str | None] = mapped_column(Text)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=200)
+    spacing_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    test_state: Mapped[str | None] = mapped_column(String(20))   # queued | ok | failed
+    test_message: Mapped[str | None] = mapped_column(Text)
+    tested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Suppression(TeamOwned, db.Model):
+    """The team's do-not-email list: an address, or a whole domain written `@example.com`."""
+    __table_args__ = (UniqueConstraint("team_id", "value"),)
+    REASONS = ("manual", "opted_out", "bounced")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str] = mapped_column(String(20), default="manual")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
