@@ -44,6 +44,15 @@ class Config:
     # The inbound-mail webhook reads bodies up to this size, so an oversized attachment is refused
     # by name (the reply itself still recorded) instead of the whole email bouncing off a 413.
     INBOUND_MAX_BYTES: int = 64 * 1024 * 1024
+    # Outreach (services/outreach): the scheduler's period, send retries, and where links point.
+    OUTREACH_TICK_SECONDS: int = 30
+    OUTREACH_RETRY_DELAYS: tuple[int, ...] = (60, 300, 900, 3600)   # then the step shows as failed
+    OUTREACH_SENDING_TIMEOUT: int = 600   # a send still "sending" after this was interrupted
+    OUTREACH_PUBLIC_URL: str = "http://127.0.0.1:5000"   # base of unsubscribe links in emails
+    # SMTP hosts a mailbox may use although they resolve to a private/loopback address (the local
+    # mail catcher in `make run`); none in production unless the operator lists them.
+    SMTP_PRIVATE_HOSTS: tuple[str, ...] = ()
+    SMTP_CA_FILE: str | None = None   # an extra CA for mail servers with a private certificate
     TESTING: bool = False
     # Rate limits (Flask-Limiter notation, ";" between several; blueprints/_limits.py says where
     # each applies). Per client address unless said otherwise.
@@ -75,6 +84,10 @@ class Config:
             cfg["CV_MAX_BYTES"] = int(env["SHOAL_CV_MAX_MB"]) * 1024 * 1024
         if env.get("SHOAL_WORKER_THREADS"):
             cfg["WORKER_THREADS"] = int(env["SHOAL_WORKER_THREADS"])
+        if env.get("SHOAL_PUBLIC_URL"):
+            cfg["OUTREACH_PUBLIC_URL"] = env["SHOAL_PUBLIC_URL"]
+        if env.get("SHOAL_SMTP_PRIVATE_HOSTS"):
+            cfg["SMTP_PRIVATE_HOSTS"] = tuple(x.strip() for x in env["SHOAL_SMTP_PRIVATE_HOSTS"].split(",") if x.strip())
         if env.get("SHOAL_EXTENSION_IDS"):
             cfg["EXTENSION_IDS"] = tuple(x.strip() for x in env["SHOAL_EXTENSION_IDS"].split(","))
         return cfg

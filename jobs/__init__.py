@@ -20,7 +20,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import get_redis
-from jobs import bulk, connections, push, settings
+from jobs import bulk, connections, outreach, push, settings
 from services import background
 from services.background import INTERACTIVE, SYNC
 
@@ -34,6 +34,9 @@ TASKS: dict[str, Callable[..., Any]] = {
     "load_crm_options": connections.load_crm_options,
     "load_settings_options": settings.load_settings_options,
     "bulk_add": bulk.bulk_add_rows,
+    "outreach_tick": outreach.outreach_tick,
+    "send_step": outreach.send_step,
+    "check_mailbox": outreach.check_mailbox,
 }
 
 

@@ -1,7 +1,7 @@
 """`flask worker`: an RQ worker (with RQ's scheduler, for delayed retries) that runs up to
 WORKER_THREADS jobs at once, each in its own app context (jobs.threaded), so jobs reach the
 database and Redis the app was configured with. `flask sweep` re-enqueues lost intents; the worker
-also sweeps every minute."""
+also sweeps every minute, and enqueues the periodic jobs of jobs/schedule.py (the outreach tick)."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from core import get_redis
 from jobs import SERIALIZER, get_queue
+from jobs.schedule import run_forever as run_periodic
 from jobs.threaded import ThreadedWorker
 from rq import get_current_job
 from services.push.dispatch import sweep
@@ -54,6 +55,8 @@ def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None
     stop = threading.Event()
     if sweep_every and not burst:
         threading.Thread(target=_sweep_forever, args=(app, sweep_every, stop), daemon=True).start()
+    if not burst:   # the periodic jobs (jobs/schedule.py): the outreach scheduler's tick
+        threading.Thread(target=run_periodic, args=(app, stop), daemon=True).start()
     queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
     try:
         # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own

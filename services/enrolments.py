@@ -1,7 +1,7 @@
 """Enrolments and outreach events: the domain transactions that start every push (DESIGN §2).
 
 `enrol` adds a captured person to a campaign; `record_event` records what happened in outreach
-(a reply, an email sent, an edit). Each writes the enrolment / event and one sync intent per active
+(a reply, an email sent, an edit). Each also tells the outreach sequence (a reply stops it). Each writes the enrolment / event and one sync intent per active
 connection in ONE database transaction, then hands the intents to `services.push.dispatch`. The
 intent only says "this event happened, process it for this connection"; what it means for the CRM
 (create, update, note, wait, nothing) is the planner's decision when the push runs."""
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core import db
 from models import Campaign, Enrolment, OutreachEvent, SyncIntent, User
 from services.connections import active_connection
+from services.outreach import state as outreach_state
 from services.people import find_or_create_person
 from services.push.dispatch import dispatch
 
@@ -62,6 +63,9 @@ def _record_with_event(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[Outr
                           person_id=enrolment.person_id, kind=kind, data=kw.pop("data", None) or {}, **kw)
     db.session.add(event)
     db.session.flush()
+    # Every event passes here, whoever recorded it: a reply, opt-out or bounce stops the person's
+    # sequence, an "added" starts it (services/outreach/state.py).
+    outreach_state.on_event(enrolment, event)
     conn = active_connection(event.team_id)
     if conn is None:
         return event, []
