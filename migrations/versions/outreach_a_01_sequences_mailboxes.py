@@ -3,7 +3,7 @@ mailboxes, the team suppression list, and the team's business hours. Campaign.se
 JSON column nothing used) gives way to the sequence_step table.
 
 Revision ID: outreach_a_01
-Revises: outreach_b_inbound_cvs
+Revises: admin_b_02
 Create Date: 2026-12-03 06:41:57.880629
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'outreach_a_01'
-down_revision = 'outreach_b_inbound_cvs'
+down_revision = 'admin_b_02'
 branch_labels = None
 depends_on = None
 
