@@ -208,6 +208,8 @@ class Enrolment(TeamOwned, db.Model):
     # The person's override from the extension: sync_as and sync options (None = inherit).
     sync_as: Mapped[str | None] = mapped_column(String(40))
     sync_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The person's advanced "Sync Override" ({"add_<record type>": trigger}), beating the campaign's.
+    sync_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     campaign: Mapped[Campaign] = relationship()
     person: Mapped[Person] = relationship()

@@ -7,6 +7,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from blueprints import (account, activity, auth, campaigns, cvs, hooks, imports, inbound, integrations,
                             panel, people, settings, team)
+    from blueprints import panel_views  # noqa: F401  (adds the panel's fragments to panel.bp)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

@@ -3,26 +3,26 @@
 Every route authenticates by the user's extension token (`Authorization: Bearer <token>`), never by
 the session cookie, so the routes are CSRF-exempt: a cross-site page cannot make the browser attach
 a bearer token. CORS is answered only for the extension ids in EXTENSION_IDS. Data sent by the
-extension was scraped from a third-party page and is validated by `blueprints.panel_schemas`."""
+extension was scraped from a third-party page and is validated by `blueprints.panel_schemas`.
+
+This module holds the blueprint, its authentication, CORS and errors, and the small routes; the
+person card, the grey arrow's options, fields and company, the live CRM match, Preview and Add are
+in `blueprints.panel_views` (registered on the same blueprint)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from markupsafe import Markup
-from marshmallow import ValidationError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from blueprints._htmx import is_htmx
-from blueprints.panel_schemas import (MAX_BODY_BYTES, MAX_ID, EnrolJsonSchema, EnrolTargetSchema,
-                                      ProfileSchema, describe, split_form)
+from blueprints.panel_schemas import MAX_BODY_BYTES, MAX_ID, describe
 from core import csrf, db, login_manager
-from models import Campaign, CrmLink, Enrolment, SyncIntent, User, team_query
+from models import SyncIntent, User, team_query
 from providers import get_provider
 from providers.errors import NotSupported
 from services.connections import active_connection
-from services.enrolments import enrol
-from services.panel_preview import known_person, preview_enrolment
 from services.tokens import user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -133,125 +133,6 @@ def _provider_info(team_id: int) -> tuple[Any, Any]:
         return conn, get_provider(conn.provider_key)
     except NotSupported:  # a provider disabled in config: the panel still works, without "sync as"
         return conn, None
-
-
-def _known(team_id: int, profile: dict[str, Any], conn: Any) -> dict[str, Any] | None:
-    """What Shoal (and, through CrmLinks, the CRM) already knows about this person, if anything."""
-    person = known_person(team_id, profile)
-    if person is None:
-        return None
-    links = []
-    if conn is not None:
-        links = db.session.scalars(team_query(CrmLink, team_id).where(
-            CrmLink.person_id == person.id, CrmLink.connection_id == conn.id)).all()
-    campaigns = db.session.scalars(team_query(Campaign, team_id).join(
-        Enrolment, Enrolment.campaign_id == Campaign.id).where(Enrolment.person_id == person.id)).all()
-    return {"person": person, "links": links, "campaigns": campaigns}
-
-
-def _card_context(user: User, raw: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, Any] = {}
-    try:
-        profile = ProfileSchema(partial=True).load(raw)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {}
-        profile = {k: v for k, v in raw.items() if k not in errors and isinstance(v, str)}
-    conn, provider = _provider_info(user.team_id)
-    campaigns = db.session.scalars(team_query(Campaign, user.team_id).order_by(Campaign.name)).all()
-    return {"profile": profile, "errors": describe(errors), "campaigns": campaigns, "connection": conn,
-            "provider": provider, "known": _known(user.team_id, profile, conn)}
-
-
-@bp.route("/", methods=["GET", "POST"])
-@bp.route("/profile", methods=["POST"])
-def profile_card():
-    """The person card for a captured profile, with the campaign picker and the Add form.
-
-    POST so the scraped profile (personal data) stays out of URLs and access logs."""
-    raw = split_form(request.form.to_dict())[1] if request.method == "POST" else {}
-    return _render("panel/_card.html", **_card_context(_user(), raw))
-
-
-def _load_enrol_form() -> tuple[dict[str, Any], dict[str, Any]]:
-    target_raw, profile_raw = split_form(request.form.to_dict())
-    errors: dict[str, Any] = {}
-    target: dict[str, Any] = {}
-    profile: dict[str, Any] = {}
-    try:
-        target = EnrolTargetSchema().load(target_raw)
-    except ValidationError as exc:
-        errors.update(exc.messages if isinstance(exc.messages, dict) else {})
-    try:
-        profile = ProfileSchema().load(profile_raw)
-    except ValidationError as exc:
-        errors.update(exc.messages if isinstance(exc.messages, dict) else {})
-    if errors:
-        raise PanelError(422, "Please fix these before adding:", errors)
-    return target, profile
-
-
-def _load_enrol_json() -> tuple[dict[str, Any], dict[str, Any]]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise PanelError(400, "The body must be a JSON object.")
-    try:
-        data = EnrolJsonSchema().load(body)
-    except ValidationError as exc:
-        raise PanelError(422, "The profile is not valid.",
-                         exc.messages if isinstance(exc.messages, dict) else {}) from None
-    return data, data.pop("profile")
-
-
-def _campaign_and_sync_as(target: dict[str, Any]) -> tuple[Campaign, str | None]:
-    """The user's team's campaign (404 otherwise) and a sync-as the connected CRM has (422 otherwise)."""
-    user = _user()
-    campaign = db.session.scalars(team_query(Campaign, user.team_id).where(
-        Campaign.id == target["campaign_id"])).first()
-    if campaign is None:
-        raise PanelError(404, "That campaign does not exist in your team.")
-    sync_as = target.get("sync_as") or None
-    if sync_as is not None and sync_as != "none":
-        _conn, provider = _provider_info(user.team_id)
-        allowed = {rt.key for rt in provider.record_types} if provider else set()
-        if sync_as not in allowed:
-            raise PanelError(422, "Please fix these before adding:",
-                             {"sync_as": [f"{sync_as!r} is not a record type of the connected CRM."]})
-    return campaign, sync_as
-
-
-def _do_enrol(target: dict[str, Any], profile: dict[str, Any]) -> tuple[Enrolment, bool, list[SyncIntent]]:
-    """Checks that need the database, then one enrol() (a single transaction)."""
-    user = _user()
-    campaign, sync_as = _campaign_and_sync_as(target)
-    enrolment, created = enrol(user, campaign, profile, sync_as=sync_as)
-    intents = db.session.scalars(team_query(SyncIntent, user.team_id).where(
-        SyncIntent.enrolment_id == enrolment.id).order_by(SyncIntent.id)).all()
-    return enrolment, created, list(intents)
-
-
-@bp.post("/preview")
-def preview():
-    """What adding this person would write to the CRM, under the settings in force. Writes nothing."""
-    target, profile = _load_enrol_form()
-    campaign, sync_as = _campaign_and_sync_as(target)
-    conn, provider = _provider_info(_user().team_id)
-    result = preview_enrolment(_user(), campaign, conn, profile, sync_as) if provider else None
-    return _render("panel/_preview.html", result=result, campaign=campaign)
-
-
-@bp.post("/enrol")
-def enrol_form():
-    """Add the person to the chosen campaign (htmx form); answer with the live sync status."""
-    enrolment, created, intents = _do_enrol(*_load_enrol_form())
-    return _render("panel/_added.html", enrolment=enrolment, created=created, intents=intents)
-
-
-@bp.post("/api/enrol")
-def enrol_json():
-    """JSON twin of /panel/enrol: {enrolment_id, person_id, intent_ids, created}."""
-    enrolment, created, intents = _do_enrol(*_load_enrol_json())
-    return jsonify({"enrolment_id": enrolment.id, "person_id": enrolment.person_id,
-                    "intent_ids": [i.id for i in intents], "created": created}), 201 if created else 200
 
 
 @bp.get("/intents/<int:intent_id>/status")

@@ -17,7 +17,14 @@ FIELD_LABELS = {
     "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
     "title": "Title", "company": "Company", "location": "Location", "linkedin_url": "LinkedIn URL",
     "campaign_id": "Campaign", "sync_as": "Sync as", "profile": "Profile",
+    "job_id": "Job / pipeline", "job_status": "Status on the job", "tags": "Tags", "lists": "Lists",
+    "status": "Record status", "add_when": "When to add", "company_choice": "Company",
+    "sync_options": "Sync options", "fields": "Fields", "_mandatory": "Mandatory fields",
 }
+# Option inputs of the grey arrow, as the panel form names them ("opt_<key>").
+OPTION_KEYS = ("job_id", "job_status", "status", "add_when")
+OPTION_LISTS = ("tags", "lists")
+MAX_OPTION_VALUES = 50
 
 
 def _no_markup(value: str) -> None:
@@ -82,10 +89,57 @@ class EnrolTargetSchema(Schema):
     sync_as = fields.String(load_default="", validate=validate.Length(max=40))
 
 
+def _id_text(max_len: int = 100) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=max_len))
+
+
+class OptionsSchema(Schema):
+    """The grey arrow's values for one person (JSON API). Keys left out = the campaign's."""
+
+    class Meta:
+        unknown = RAISE
+
+    job_id = _id_text()
+    job_status = _id_text()
+    status = _id_text()
+    add_when = _id_text(20)
+    tags = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=MAX_OPTION_VALUES))
+    lists = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=MAX_OPTION_VALUES))
+
+
 class EnrolJsonSchema(EnrolTargetSchema):
-    """Body of POST /panel/api/enrol: {"campaign_id": 1, "sync_as": "candidate", "profile": {...}}."""
+    """Body of POST /panel/api/enrol: {"campaign_id": 1, "sync_as": "candidate", "profile": {...},
+    "sync_options": {"job_id": "3", "tags": ["7"], "add_when": "reply"}, "fields": {"custom:2": "x"},
+    "company_choice": "Acme Ltd"}; everything but campaign_id and profile is optional."""
 
     profile = fields.Nested(ProfileSchema, required=True)
+    sync_options = fields.Nested(OptionsSchema, load_default=None)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(validate=validate.Length(max=100)),
+                          values=fields.Raw(allow_none=True), validate=validate.Length(max=MAX_OPTION_VALUES),
+                          load_default=None)
+    company_choice = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+def form_options(form: Any) -> dict[str, Any] | None:
+    """The grey arrow's inputs of an htmx form (a MultiDict), or None when they weren't shown.
+    A multi-select sends a blank hidden value first, so "none selected" is still a value."""
+    if not form.get("opt_shown"):
+        return None
+    out: dict[str, Any] = {k: form.get(f"opt_{k}") for k in OPTION_KEYS if f"opt_{k}" in form}
+    out.update({k: form.getlist(f"opt_{k}")[:MAX_OPTION_VALUES] for k in OPTION_LISTS if f"opt_{k}" in form})
+    return out
+
+
+def form_fields(form: Any) -> dict[str, Any] | None:
+    """CRM field values of an htmx form ("x:<field key>" inputs), or None when none were shown."""
+    if not form.get("fields_shown"):
+        return None
+    out: dict[str, Any] = {}
+    for name in list(form.keys())[:200]:
+        if name.startswith("x:") and len(name) <= 102:
+            values = form.getlist(name)
+            out[name[2:]] = values if len(values) > 1 else values[0]
+    return out
 
 
 def split_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

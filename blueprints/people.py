@@ -20,6 +20,7 @@ from providers import get_provider
 from providers.errors import NotSupported
 from services import cvs as cv_svc
 from services import people_edits as svc
+from services import person_fields
 from services.people import PROFILE_FIELDS
 from sync.ops import KIND_LABELS
 
@@ -157,3 +158,39 @@ def record(enrolment_id: int):
         return redirect(f"{back_url}#member-{enrolment.id}", 303)
     return render_page_or_fragment("people/record.html", block="activity", activity_notice=notice,
                                    recorded_intent=done.intent, **ctx)
+
+
+# -- CRM fields (the panel's Displayed / Mandatory Fields, fillable here too) ---------------------
+
+def _crm_fields(person: Person, status: int = 200, **ctx: Any):
+    values = ctx.pop("values", None)
+    return render_page_or_fragment("people/_crm_fields.html", block="crm_fields", status=status, person=person,
+                                   pf=person_fields.person_fields(current_user, person, values),
+                                   crm_errors=ctx.pop("errors", {}), **ctx)
+
+
+@bp.get("/<int:person_id>/crm-fields")
+@login_required
+def crm_fields(person_id: int):
+    """The person's CRM fields; polls itself while the CRM's field list loads in a worker."""
+    return _crm_fields(_person_or_404(person_id))
+
+
+@bp.post("/<int:person_id>/crm-fields")
+@login_required
+def save_crm_fields(person_id: int):
+    """Save CRM field values: 422 naming the field and nothing written, else one edit event that
+    wakes a push waiting on them."""
+    person = _person_or_404(person_id)
+    submitted = {k[2:]: (request.form.getlist(k) if len(request.form.getlist(k)) > 1 else request.form.get(k))
+                 for k in request.form if k.startswith("x:")}
+    try:
+        changed = person_fields.save(current_user, person, submitted)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _crm_fields(person, 422, errors=_errors(exc), values=submitted)
+    notice = "Saved." if changed else "Nothing changed."
+    if not is_htmx():
+        flash(notice, "success")
+        return redirect(url_for("people.show", person_id=person.id), 303)
+    return _crm_fields(person, crm_notice=notice)

@@ -21,6 +21,7 @@ from rq.serializers import JSONSerializer
 
 from core import get_redis
 from jobs import bulk, connections, outreach, push, settings
+from jobs import panel as panel_jobs
 from services import background
 from services.background import INTERACTIVE, SYNC
 
@@ -38,6 +39,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "send_step": outreach.send_step,
     "check_mailbox": outreach.check_mailbox,
 }
+TASKS.update(panel_jobs.TASKS)   # the extension panel's CRM reads (jobs/panel.py)
 
 
 def get_queue(name: str = SYNC, app: Flask | None = None) -> Queue:

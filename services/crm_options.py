@@ -36,6 +36,11 @@ def cached(connection_id: int, record_type: str) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
+def forget(connection_id: int, record_type: str) -> None:
+    """Drop the cached options so the next `options_for` reads the CRM again ("Refresh")."""
+    get_redis().delete(_key(connection_id, record_type))
+
+
 def options_for(conn: Connection, record_type: str) -> dict[str, Any] | None:
     """The cached options, or None after making sure a load is queued (at most one at a time)."""
     found = cached(conn.id, record_type)

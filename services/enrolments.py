@@ -7,12 +7,12 @@ intent only says "this event happened, process it for this connection"; what it 
 (create, update, note, wait, nothing) is the planner's decision when the push runs."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
 from core import db
-from models import Campaign, Enrolment, OutreachEvent, SyncIntent, User
+from models import Campaign, Enrolment, OutreachEvent, Person, SyncIntent, User
 from services.connections import active_connection
 from services.outreach import state as outreach_state
 from services.people import find_or_create_person
@@ -20,12 +20,19 @@ from services.push.dispatch import dispatch
 
 
 def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
-          sync_options: dict[str, Any] | None = None) -> tuple[Enrolment, bool]:
+          sync_options: dict[str, Any] | None = None, sync_override: dict[str, Any] | None = None,
+          on_person: Callable[[Person], None] | None = None) -> tuple[Enrolment, bool]:
     """Add a captured person to a campaign. Returns (enrolment, created).
 
-    Adding someone already in the campaign changes nothing and queues nothing (idempotent)."""
+    `sync_as`, `sync_options` and `sync_override` are the person's own choices (None = the
+    campaign's). `on_person(person)` runs inside the transaction, before the push is queued, so
+    what it sets on the person (the panel's CRM field values, a chosen company) is what the worker
+    reads. Adding someone already in the campaign changes nothing else and queues nothing
+    (idempotent); `on_person` still runs, and the caller decides what an edit means."""
     assert campaign.team_id == user.team_id
     person = find_or_create_person(user.team_id, profile)
+    if on_person is not None:
+        on_person(person)
     db.session.flush()
     enrolment = db.session.scalars(select(Enrolment).where(
         Enrolment.campaign_id == campaign.id, Enrolment.person_id == person.id)).first()
@@ -33,7 +40,8 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
         db.session.commit()
         return enrolment, False
     enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person_id=person.id,
-                          added_by_id=user.id, sync_as=sync_as, sync_options=sync_options)
+                          added_by_id=user.id, sync_as=sync_as, sync_options=sync_options,
+                          sync_override=sync_override)
     db.session.add(enrolment)
     db.session.flush()
     intents = _record(enrolment, "added", created_by_id=user.id)

@@ -1,25 +1,20 @@
 """"What will be written" for the extension panel, before the recruiter clicks Add.
 
-It layers the settings exactly as a sync job will (provider defaults → team → this user → the
-campaign's sync override; the person's "sync as" beats the campaign's), then runs the pure planner
-through `sync.preview`. It makes no CRM call (web requests never do): the CRM state is "not found"
-unless a CrmLink already points at a record, so the preview says what happens if the worker's
-lookup finds nothing, and lists what the linked record will get otherwise."""
+It takes the panel's state (services.panel_state: the settings layered exactly as the worker will,
+the person's own Sync as, options, Sync Override, CRM field values and company decision) and runs
+the pure planner through `sync.preview`. It makes no CRM call (web requests never do): the CRM
+state is "not found" unless a CrmLink already points at a record, or the panel's cached live lookup
+found one, so the preview says what the worker will do with what is known now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
-
 from core import db
-from models import Campaign, Connection, CrmLink, Person, User, team_query
-from providers import get_provider
-from services.people import linkedin_key
-from services.push.context import PERSON_FIELDS, resolve_settings
-from sync.planner import resolve_target
+from models import CrmLink, team_query
+from services.panel_state import PanelState
 from sync.preview import Preview, preview
-from sync.types import CrmState, PersonInfo, ProviderSpec
+from sync.types import CrmState
 
 
 @dataclass(frozen=True)
@@ -27,45 +22,61 @@ class PanelPreview:
     preview: Preview
     crm_name: str
     linked_remote_id: str | None     # the record a CrmLink already points at, if any
+    options: tuple[tuple[str, str, str], ...] = ()   # (label, value, whose: "this person" | "campaign")
+    fields: tuple[tuple[str, str], ...] = ()         # (CRM field label, value) of the panel's fields
+    company: str = ""                                # the company decision, as a sentence
+
+    def label(self, key: str) -> str:
+        return dict(self.fields).get(key, key)
 
 
-def known_person(team_id: int, profile: dict[str, Any]) -> Person | None:
-    """The team's Person this profile would be deduplicated onto (email or LinkedIn URL), if any."""
-    conds = []
-    email = str(profile.get("email") or "").strip().lower()
-    if email:
-        conds.append(Person.email == email)
-    key = linkedin_key(profile.get("linkedin_url"))
-    if key:
-        conds.append(Person.linkedin_key == key)
-    if not conds:
+def _names(picks: list[list[str]] | None, ids: list[str]) -> str:
+    by_id = {str(i): str(n) for i, n in picks or ()}
+    return ", ".join(by_id.get(str(i), str(i)) for i in ids)
+
+
+def _options(st: PanelState) -> tuple[tuple[str, str, str], ...]:
+    view = st.options
+    if view is None or st.target is None:
+        return ()
+    out = []
+    mine = st.person_options or {}
+    opts = st.target.sync_options
+    values = {"job_id": [opts.job_id] if opts.job_id else [], "job_status": [opts.job_status] if opts.job_status else [],
+              "tags": list(opts.tags), "lists": list(opts.lists), "status": [opts.status] if opts.status else []}
+    for key, label in view.areas:
+        if not values[key] and key not in mine:
+            continue
+        shown = _names(view.choices(key), values[key]) if values[key] else "none"
+        out.append((label, shown, "this person" if key in mine else "campaign"))
+    whose = {"person": "this person", "campaign": "campaign"}.get(view.trigger_layer, "team settings")
+    out.append(("When to add", dict(view.triggers).get(view.trigger, view.trigger), whose))
+    return tuple(out)
+
+
+def preview_state(st: PanelState) -> PanelPreview | None:
+    """Preview adding the person as the panel stands. None when no CRM is connected."""
+    if st.conn is None or st.provider is None or st.settings is None or st.target is None or st.spec is None:
         return None
-    return db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
+    rt = st.target.record_type
+    link = None
+    if rt and st.person is not None:
+        link = db.session.scalars(team_query(CrmLink, st.user.team_id).where(
+            CrmLink.person_id == st.person.id, CrmLink.connection_id == st.conn.id,
+            CrmLink.record_type == rt)).first()
+    state = CrmState(rt, remote_id=link.remote_id, linked_before=True, matched_by="link") if link and rt else None
+    pv = preview(st.settings, st.person_info(), st.target, state, capabilities=st.spec.capabilities,
+                 crm_name=st.crm)
+    labels = st.labels
+    fields: list[tuple[str, Any]] = [(labels.get(k, k), _show(v)) for k, v in st.extra.items()
+                                     if k in {f.key for f in st.fields}]
+    return PanelPreview(pv, st.crm, link.remote_id if link else None, _options(st), tuple(fields),
+                        st.company.sentence(st.crm) if st.company else "")
 
 
-def _existing_link(team_id: int, conn: Connection, record_type: str,
-                   profile: dict[str, Any]) -> CrmLink | None:
-    person = known_person(team_id, profile)
-    if person is None:
-        return None
-    return db.session.scalars(team_query(CrmLink, team_id).where(
-        CrmLink.person_id == person.id, CrmLink.connection_id == conn.id,
-        CrmLink.record_type == record_type)).first()
-
-
-def preview_enrolment(user: User, campaign: Campaign, conn: Connection, profile: dict[str, Any],
-                      sync_as: str | None) -> PanelPreview:
-    """Preview adding `profile` to `campaign` (same team as `user`) with an optional sync-as override."""
-    assert campaign.team_id == user.team_id == conn.team_id
-    provider_cls = get_provider(conn.provider_key)
-    spec = ProviderSpec.from_provider(provider_cls)
-    # The sync job's own resolver, so the preview cannot drift from what the worker will write.
-    settings = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {})
-    target = resolve_target(campaign.sync_as, campaign.sync_options or {}, sync_as, None, spec.record_types)
-    person = PersonInfo(**{k: profile.get(k) for k in PERSON_FIELDS})
-    link = _existing_link(user.team_id, conn, target.record_type, profile) if target.record_type else None
-    state = (CrmState(target.record_type, remote_id=link.remote_id, linked_before=True, matched_by="link")
-             if link else None)
-    pv = preview(settings, person, target, state, capabilities=spec.capabilities,
-                 crm_name=provider_cls.display_name)
-    return PanelPreview(pv, provider_cls.display_name, link.remote_id if link else None)
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

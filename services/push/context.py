@@ -62,7 +62,8 @@ def load_context(intent: SyncIntent) -> IntentContext:
     spec = provider_spec(provider_cls)
 
     settings = resolve_settings(team_id, enrolment.added_by_id if enrolment else None, spec,
-                                (campaign.sync_override or {}) if campaign else {})
+                                (campaign.sync_override or {}) if campaign else {},
+                                (enrolment.sync_override or {}) if enrolment else {})
     target = planner.resolve_target(
         campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
         enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
@@ -79,7 +80,7 @@ def load_context(intent: SyncIntent) -> IntentContext:
 _COLUMNS = {
     "person": ("id",) + PERSON_FIELDS + ("extra",),
     "event": ("id", "kind", "occurred_at", "body", "channel", "data"),
-    "enrolment": ("id", "added_by_id", "sync_as", "sync_options", "campaign_id"),
+    "enrolment": ("id", "added_by_id", "sync_as", "sync_options", "sync_override", "campaign_id"),
     "campaign": ("id", "sync_as", "sync_options", "sync_override"),
 }
 
@@ -136,14 +137,17 @@ def _rows(intent: SyncIntent) -> tuple[Any, Any, Any, Any, bool]:
 
 
 def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
-                     campaign_override: dict[str, Any] | None = None) -> ResolvedSettings:
+                     campaign_override: dict[str, Any] | None = None,
+                     person_override: dict[str, Any] | None = None) -> ResolvedSettings:
     """Every setting of the CRM with the layer it came from: provider defaults → team → the user's
-    personal defaults → the campaign's sync override, honouring the team's locks. The one resolver
-    the worker, the panel preview and the settings pages share, so they can't drift apart."""
+    personal defaults → the campaign's sync override → the person's own override from the panel
+    (Enrolment.sync_override), honouring the team's locks. The one resolver the worker, the panel
+    and the settings pages share, so they can't drift apart."""
     team_layer, user_layer = settings_layers(team_id, user_id, spec.key)
     layers: dict[str, Any] = {"team": team_layer.values if team_layer else {},
                               "user": user_layer.values if user_layer else {},
-                              "campaign": campaign_override or {}}
+                              "campaign": campaign_override or {},
+                              "person": person_override or {}}
     return resolve(settings_definitions(spec), layers, team_layer.locks if team_layer else ())
 
 
