@@ -6,7 +6,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import (account, activity, auth, campaigns, cvs, hooks, imports, inbound, integrations,
-                            panel, people, settings, team)
+                            panel, people, search, settings, team)
     from blueprints import panel_views  # noqa: F401  (adds the panel's fragments to panel.bp)
 
     app.register_blueprint(auth.bp)
@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cvs.bp)
     app.register_blueprint(inbound.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(search.bp)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -20,7 +20,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import get_redis
-from jobs import bulk, connections, outreach, push, settings
+from jobs import bulk, connections, outreach, push, search, settings
 from jobs import panel as panel_jobs
 from services import background
 from services.background import INTERACTIVE, SYNC
@@ -38,6 +38,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "outreach_tick": outreach.outreach_tick,
     "send_step": outreach.send_step,
     "check_mailbox": outreach.check_mailbox,
+    "crm_search": search.search_crm,
 }
 TASKS.update(panel_jobs.TASKS)   # the extension panel's CRM reads (jobs/panel.py)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 from browser_support import CHROMIUM, needs_chromium
 from sync_support import campaign, connect, sandbox_state, team_settings
 
@@ -123,3 +124,59 @@ def test_bulk_add_a_csv_into_cats(site, sandbox, make_user, run_worker, tmp_path
     assert sorted((c["first_name"], c["last_name"]) for c in candidates) == [
         ("Dorothy", "Vaughan"), ("Katherine", "Johnson")]
     assert not any("HYPERLINK" in str(c) for c in candidates)
+
+
+def test_search_cats_and_add_a_result_to_a_campaign(site, sandbox, make_user, run_worker, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from providers import get_provider
+    from sandbox import cats as cats_sandbox
+
+    cats = sandbox("cats")
+    admin = make_user("admin")
+    connect(admin, "cats", cats)
+    camp = campaign(admin)
+    camp.name = "Space pioneers"
+    db.session.commit()
+    adapter = get_provider("cats")(base_url=cats.base + cats_sandbox.API_ROOT,
+                                   credentials=dict(cats_sandbox.DEFAULT_CREDENTIALS))
+    for first, last, company in (("Katherine", "Johnson", "NASA"), ("Dorothy", "Vaughan", "NASA"),
+                                 ("Mary", "Jackson", "Langley")):
+        adapter.create("candidate", {"first_name": first, "last_name": last, "company": company,
+                                     "email": f"{first.lower()}@example.com", "title": "Mathematician"})
+    before = len(sandbox_state(cats)["tables"]["candidates"])
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, site, admin.email, "/search")
+        assert "Choose Filterable Fields" in page.inner_text("#search-empty")
+        shoot(page, "search-empty", tmp_path)
+        team_settings(admin, "cats", {"filterable_fields.candidate": ["first_name", "last_name", "company"]})
+        page.reload()
+        page.fill("#f-f-company", "NASA")
+        page.press("#f-f-company", "Enter")              # keyboard: Enter submits
+        page.wait_for_selector("#search-results[data-state=running]")
+        run_worker()                                     # the search; the results poll themselves
+        page.wait_for_selector("#search-results[data-state=done]", timeout=10_000)
+        table = page.inner_text("#search-table")
+        assert "Katherine" in table and "Dorothy" in table and "Mary" not in table and "Mathematician" in table
+        shoot(page, "search-results", tmp_path)
+        page.click("#result-1 button:has-text('Add')")   # one result, alone
+        page.wait_for_selector("#search-notice")
+        assert "Added 1 to Space pioneers" in page.inner_text("#search-notice")
+        page.check("#pick-1")
+        page.check("#pick-2")
+        page.click("button:has-text('Add selected')")
+        page.wait_for_selector("#search-notice:has-text('already there')")
+        assert "Added 1 to Space pioneers. 1 already there." in page.inner_text("#search-notice")
+        shoot(page, "search-added", tmp_path)
+        run_worker()                                     # both pushes update the found records
+        assert errors == []
+        browser.close()
+    state = sandbox_state(cats)["tables"]["candidates"]
+    assert len(state) == before
+    links = {p.first_name: link.remote_id for p, link in db.session.execute(
+        select(Person, CrmLink).join(CrmLink, CrmLink.person_id == Person.id)).all()}
+    assert set(links) == {"Katherine", "Dorothy"}
+    assert {str(c["id"]) for c in state if c["first_name"] in links} == set(links.values())
