@@ -145,6 +145,8 @@ class Campaign(TeamOwned, db.Model):
     # Advanced "sync override": {"add_<record type>": trigger, ...} beating the team/user value.
     sync_override: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Archived: hidden from the list and the extension's picker, no new members; history stays.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     owner: Mapped[User] = relationship()
 
 
@@ -217,7 +219,7 @@ class Enrolment(TeamOwned, db.Model):
 
 class OutreachEvent(TeamOwned, db.Model):
     KINDS = ("added", "email_sent", "linkedin_sent", "call", "reply", "interested", "not_interested",
-             "bounced", "opted_out", "manual_update", "cv_added")
+             "bounced", "opted_out", "manual_update", "cv_added", "resync")
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

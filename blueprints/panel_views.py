@@ -40,6 +40,8 @@ def _campaign(campaign_id: Any) -> Campaign:
         Campaign.id == campaign_id)).first()
     if campaign is None:
         raise PanelError(404, "That campaign does not exist in your team.")
+    if campaign.archived_at is not None:
+        raise PanelError(409, f"“{campaign.name}” is archived: restore it in Shoal to add people to it.")
     return campaign
 
 
@@ -90,7 +92,8 @@ def profile_card():
     profile, errors = _profile(raw, strict=False)
     user = _user()
     conn, provider = _provider_info(user.team_id)
-    campaigns = db.session.scalars(team_query(Campaign, user.team_id).order_by(Campaign.name)).all()
+    campaigns = db.session.scalars(team_query(Campaign, user.team_id).where(Campaign.archived_at.is_(None))
+                                   .order_by(Campaign.name)).all()
     return _render("panel/_card.html", profile=profile, errors=describe(errors), campaigns=campaigns,
                    connection=conn, provider=provider, match=_match(profile), st=None)
 

@@ -13,7 +13,7 @@ from sync.types import (OP_ADD_NOTE, OP_ADD_TO_JOB, OP_ADD_TO_LIST, OP_APPLY_TAG
 KIND_LABELS = {"added": "Added to campaign", "email_sent": "Email sent", "linkedin_sent": "LinkedIn message sent",
                "call": "Call", "reply": "Replied", "interested": "Interested", "not_interested": "Not interested",
                "bounced": "Email bounced", "opted_out": "Opted out", "manual_update": "Details edited",
-               "cv_added": "CV added"}
+               "cv_added": "CV added", "resync": "Re-synced with the campaign's settings"}
 
 
 def op_key(intent_key: str, kind: str, *parts: Any) -> str:

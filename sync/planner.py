@@ -38,6 +38,11 @@ TRIGGER_KINDS: dict[str, frozenset[str]] = {
 }
 
 
+# What a person added to a campaign waits for before their record is written (said instead of
+# "nothing to send": they are not skipped for good, only not yet).
+WAITING_FOR = {"reply": "Waiting for a reply", "interested": "Waiting for them to be interested"}
+
+
 def resolve_target(campaign_sync_as: str | None, campaign_options: Mapping[str, Any] | None,
                    person_sync_as: str | None, person_options: Mapping[str, Any] | None,
                    record_types: Iterable[str]) -> Target:
@@ -100,6 +105,11 @@ class _Planner:
             return self.manual_update(state)
         if kind == "cv_added":
             return self.cv_added(state)
+        if kind == "resync":
+            # Someone asked, after changing the campaign's sync settings, for this person's record
+            # to be written again with them: a push whatever the trigger (only people already in
+            # the CRM are offered it).
+            return self.push(state)
         trigger = self.settings.trigger(self.rt)
         if kind in TRIGGER_KINDS.get(trigger, frozenset()):
             return self.push(state)
@@ -107,6 +117,9 @@ class _Planner:
             return self.note(state, trigger)
         if trigger == "never":
             return self.skip(f"Add {self.label} to {self.crm} is set to never", "rule 1: when")
+        if kind == "added" and trigger in WAITING_FOR:
+            return self.skip(f"{WAITING_FOR[trigger]}: {self.label}s are added to {self.crm} "
+                             f"{trigger_label(trigger).lower()}", "rule 1: when")
         return self.skip(f"Nothing to send for this activity: {self.label}s are added to {self.crm} "
                          f"{trigger_label(trigger).lower()}, and it doesn't create notes", "rule 1: when")
 

@@ -43,7 +43,7 @@ LAYERS: tuple[str, ...] = ("provider", "team", "user", "campaign", "person")
 TRIGGERS: tuple[str, ...] = ("added", "reply", "interested", "never")
 
 EVENT_KINDS: tuple[str, ...] = ("added", "email_sent", "linkedin_sent", "call", "reply", "interested",
-                                "not_interested", "bounced", "opted_out", "manual_update", "cv_added")
+                                "not_interested", "bounced", "opted_out", "manual_update", "cv_added", "resync")
 
 STANDARD_FIELDS: tuple[str, ...] = (
     "first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url",

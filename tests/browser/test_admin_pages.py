@@ -48,16 +48,19 @@ def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_w
 
         # A campaign that syncs people as CATS candidates, and one person added by hand.
         page.click("nav >> text=Campaigns")
-        page.click("text=New campaign")
+        page.click("text=New campaign")            # opens the create dialog
+        page.wait_for_selector("dialog#campaign-dialog[open]")
         page.fill("input[name=name]", "Data engineers")
         page.select_option("select[name=sync_as]", "candidate")
+        page.click("dialog summary:has-text('Sync options')")   # the grey arrow
         page.wait_for_selector("text=Loading jobs, tags and lists from CATS")
         run_worker()                               # reads CATS' jobs/tags/lists; the fieldset polls
-        page.wait_for_selector("select[name=tags]", timeout=10_000)
-        first_tag = page.eval_on_selector("select[name=tags] option", "o => o.value")
-        page.select_option("select[name=tags]", [first_tag])
+        page.wait_for_selector("dialog select[name=tags]", timeout=10_000)
+        first_tag = page.eval_on_selector("dialog select[name=tags] option", "o => o.value")
+        page.select_option("dialog select[name=tags]", [first_tag])
         page.click("button:has-text('Create campaign')")
         page.wait_for_selector("h1:has-text('Data engineers')")
+        page.click("#add-person summary")
         page.fill("#members input[name=first_name]", "Grace")
         page.fill("#members input[name=last_name]", "Hopper")
         page.fill("#members input[name=email]", "grace.hopper@example.com")
@@ -66,7 +69,7 @@ def test_connect_cats_from_the_integrations_page(site, sandbox, make_user, run_w
         run_worker()                               # the sync job; the member's status polls itself
         page.wait_for_selector("#members .intent-status .badge-ok", timeout=10_000)
         assert "Synced" in page.inner_text("#members")
-        assert "tags = " in page.inner_text("#campaign")
+        assert "Tags" in page.inner_text("#campaign-settings")
         page.screenshot(path=str(tmp_path / "campaign.png"), full_page=True)
         assert errors == []
         browser.close()
