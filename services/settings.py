@@ -24,7 +24,7 @@ from core import db, get_redis
 from models import Connection, SettingsLayer
 from providers import get_provider
 from providers.base import Capability, Provider
-from providers.errors import ProviderError
+from providers.errors import NotSupported, ProviderError
 from services import background
 from services.connections import active_connection
 from services.push.context import settings_definitions, settings_layers
@@ -74,7 +74,10 @@ def scope_for(team_id: int, user_id: int | None) -> Scope | None:
     conn = active_connection(team_id)
     if conn is None:
         return None
-    provider = get_provider(conn.provider_key)
+    try:
+        provider = get_provider(conn.provider_key)
+    except NotSupported:     # a CRM no longer enabled on this server: nothing to set for it
+        return None
     return Scope(conn, provider, ProviderSpec.from_provider(provider), team_id, user_id)
 
 
