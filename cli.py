@@ -4,6 +4,7 @@
 - `flask sandbox`                  sandbox/cli.py     (serve one CRM simulator, or all of them)
 - `flask crm`                      providers/cli.py   (run one adapter once against any server)
 - `flask seed-demo`                services/demo.py   (demo team connected to the CATS sandbox)
+- `flask api-token --email E`      services/tokens.py (print a new /api/v1 token for a user)
 - `flask embedded-redis`           here               (owns the embedded Redis during `make run`)
 """
 from __future__ import annotations
@@ -58,7 +59,8 @@ def register_cli(app: Flask) -> None:
     from providers import PROVIDER_KEYS
     from sandbox.cli import make_sandbox_command
     from services.demo import seed_demo_command
+    from services.tokens import api_token_command
 
     for command in (worker_command, sweep_command, make_sandbox_command(PROVIDER_KEYS), crm_command, seed_demo_command,
-                    embedded_redis_command):
+                    embedded_redis_command, api_token_command):
         app.cli.add_command(command)

@@ -75,6 +75,8 @@ class ExtensionToken(TeamOwned, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="Chrome extension")
+    # "extension" (the side panel) or "api" (/api/v1): a token works only where its scope says.
+    scope: Mapped[str] = mapped_column(String(20), default="extension", server_default="extension")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -459,6 +461,17 @@ class Suppression(TeamOwned, db.Model):
     value: Mapped[str] = mapped_column(String(254))
     reason: Mapped[str] = mapped_column(String(20), default="manual")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiIdempotencyKey(TeamOwned, db.Model):
+    """An `Idempotency-Key` an API client sent with an event: the same key again (with the same
+    request) answers the event it recorded instead of recording another."""
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))   # SHA-256 of the request it was first used with
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_event.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -24,6 +24,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(search.bp)
 
+    from blueprints.api import init_api
+    init_api(app)
+
 
 def register_error_pages(app: Flask) -> None:
     from blueprints.errors import register

@@ -24,6 +24,7 @@ class TokenSchema(Schema):
 
 def _page(status: int = 200, **ctx):
     return render_page_or_fragment("account/index.html", status=status, tokens=tokens.list_tokens(current_user),
+                                   api_tokens=tokens.list_tokens(current_user, scope="api"),
                                    server_url=request.host_url.rstrip("/"), errors=ctx.pop("errors", {}), **ctx)
 
 
@@ -58,6 +59,18 @@ def create_token():
         return _page(422, errors=exc.messages)
     row, plain = tokens.issue_token(current_user, data["label"])
     return _page(new_token=plain, new_token_row=row)
+
+
+@bp.post("/api-tokens")
+@login_required
+def create_api_token():
+    """Issue an API token (/api/v1) and show it once."""
+    try:
+        data = TokenSchema().load({"label": request.form.get("api_label", "").strip()})
+    except ValidationError as exc:
+        return _page(422, errors={"api_label": exc.messages.get("label", [])})
+    row, plain = tokens.issue_token(current_user, data["label"], scope="api")
+    return _page(new_api_token=plain, new_api_token_row=row)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

@@ -17,6 +17,9 @@ def wants_json() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            # Errors no API view saw (an unknown path, a non-numeric id) in the API's own shape.
+            return jsonify({"code": exc.code, "status": exc.name, "message": exc.description}), exc.code
         if wants_json():
             return jsonify({"error": exc.name, "message": exc.description}), exc.code
         return render_template("errors/error.html", error=exc), exc.code

@@ -21,16 +21,18 @@ from services.push.dispatch import dispatch
 
 def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
           sync_options: dict[str, Any] | None = None, sync_override: dict[str, Any] | None = None,
-          on_person: Callable[[Person], None] | None = None) -> tuple[Enrolment, bool]:
-    """Add a captured person to a campaign. Returns (enrolment, created).
+          on_person: Callable[[Person], None] | None = None,
+          person: Person | None = None) -> tuple[Enrolment, bool]:
+    """Add a captured person (or a `person` Shoal already has) to a campaign. Returns (enrolment, created).
 
     `sync_as`, `sync_options` and `sync_override` are the person's own choices (None = the
     campaign's). `on_person(person)` runs inside the transaction, before the push is queued, so
     what it sets on the person (the panel's CRM field values, a chosen company) is what the worker
     reads. Adding someone already in the campaign changes nothing else and queues nothing
     (idempotent); `on_person` still runs, and the caller decides what an edit means."""
-    assert campaign.team_id == user.team_id
-    person = find_or_create_person(user.team_id, profile)
+    assert campaign.team_id == user.team_id and (person is None or person.team_id == user.team_id)
+    if person is None:
+        person = find_or_create_person(user.team_id, profile)
     if on_person is not None:
         on_person(person)
     db.session.flush()

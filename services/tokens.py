@@ -16,7 +16,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select, update
 
 from core import db
 from models import ExtensionToken, User, team_query, utcnow
@@ -31,22 +33,28 @@ def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def issue_token(user: User, label: str = "") -> tuple[ExtensionToken, str]:
-    """Create a token for `user`. Returns (row, plain token); the plain token is never stored."""
-    plain = PREFIX + secrets.token_urlsafe(32)
-    row = ExtensionToken(team_id=user.team_id, user_id=user.id, token_hash=token_hash(plain),
-                         label=(label or "").strip()[:MAX_LABEL] or "Chrome extension")
+SCOPES = {"extension": ("shoal_", "Chrome extension"), "api": ("shoal_api_", "API")}
+
+
+def issue_token(user: User, label: str = "", scope: str = "extension") -> tuple[ExtensionToken, str]:
+    """Create a token for `user`, usable only in `scope` (extension | api). Returns (row, plain
+    token); the plain token is never stored."""
+    prefix, default_label = SCOPES[scope]
+    plain = prefix + secrets.token_urlsafe(32)
+    row = ExtensionToken(team_id=user.team_id, user_id=user.id, token_hash=token_hash(plain), scope=scope,
+                         label=(label or "").strip()[:MAX_LABEL] or default_label)
     db.session.add(row)
     db.session.commit()
     return row, plain
 
 
-def user_for_token(plain: str | None) -> User | None:
-    """The user a live (not revoked) token belongs to, or None. Stamps last_used_at."""
+def user_for_token(plain: str | None, scope: str = "extension") -> User | None:
+    """The user a live (not revoked) token of this scope belongs to, or None. Stamps last_used_at."""
     if not plain or len(plain) > 200:
         return None
     row = db.session.scalars(select(ExtensionToken).where(
-        ExtensionToken.token_hash == token_hash(plain), ExtensionToken.revoked_at.is_(None))).first()
+        ExtensionToken.token_hash == token_hash(plain), ExtensionToken.revoked_at.is_(None),
+        ExtensionToken.scope == scope)).first()
     if row is None:
         return None
     user = db.session.get(User, row.user_id)
@@ -59,10 +67,10 @@ def user_for_token(plain: str | None) -> User | None:
     return user
 
 
-def list_tokens(user: User) -> list[ExtensionToken]:
-    """The user's live tokens, newest first."""
+def list_tokens(user: User, scope: str = "extension") -> list[ExtensionToken]:
+    """The user's live tokens of one scope, newest first."""
     return list(db.session.scalars(team_query(ExtensionToken, user.team_id).where(
-        ExtensionToken.user_id == user.id, ExtensionToken.revoked_at.is_(None))
+        ExtensionToken.user_id == user.id, ExtensionToken.revoked_at.is_(None), ExtensionToken.scope == scope)
         .order_by(ExtensionToken.created_at.desc(), ExtensionToken.id.desc())))
 
 
@@ -74,3 +82,17 @@ def revoke_token(user: User, token_id: int) -> bool:
         .values(revoked_at=utcnow()))
     db.session.commit()
     return bool(result.rowcount)
+
+
+@click.command("api-token")
+@click.option("--email", required=True, help="The user the token acts as (their team, their role).")
+@click.option("--label", default="API", show_default=True, help="Shown on the Account page.")
+@with_appcontext
+def api_token_command(email: str, label: str) -> None:
+    """Print a new API token (/api/v1) for the user with this email. Shown once; revocable on the
+    Account page."""
+    user = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    if user is None or user.deactivated_at is not None:
+        raise click.ClickException(f"no active user with the email {email!r}")
+    _row, plain = issue_token(user, label, scope="api")
+    click.echo(plain)
