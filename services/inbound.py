@@ -81,7 +81,8 @@ def sent_enrolment(team_id: int, message_id: str) -> Enrolment | None:
     event_id = db.session.scalar(
         select(OutreachEvent.enrolment_id).where(
             OutreachEvent.team_id == team_id, OutreachEvent.kind == "email_sent",
-            OutreachEvent.data["message_id"].as_string() == message_id)
+            # Recorded as sent ("<id@host>", email.utils.make_msgid) or bare, as an API client may.
+            OutreachEvent.data["message_id"].as_string().in_((message_id, f"<{message_id}>")))
         .order_by(OutreachEvent.id.desc()).limit(1))
     if event_id is None:
         return None

@@ -32,7 +32,7 @@ def setup_team(make_user, n=1):
     camp = campaign(user, sync_as="none")
     enrolment, _ = enrol(user, camp, profile(n))
     record_event(enrolment, "email_sent", channel="email", body="Intro",
-                 data={"message_id": f"sent{n}@shoal.example"})
+                 data={"message_id": f"<sent{n}@shoal.example>"})
     secret = inbound.rotate_secret(db.session.get(Team, user.team_id))
     return user, enrolment, secret
 
