@@ -1,7 +1,7 @@
 """API tokens (token scope), Idempotency-Key rows
 
 Revision ID: outreach_b_api
-Revises: panel01a
+Revises: admin_a_01
 Create Date: 2026-12-03 07:01:54.626132
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'outreach_b_api'
-down_revision = 'panel01a'
+down_revision = 'admin_a_01'
 branch_labels = None
 depends_on = None
 
