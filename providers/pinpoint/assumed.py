@@ -11,6 +11,9 @@ JOB_STATUSES = ("open", "closed", "archived", "draft")          # [inferred: AE]
 COMMENT_FILTERS = ("filter[commentable_type]", "filter[commentable_id]")   # [not found]
 MAX_PAGE_SIZE = 1000                   # PP-MAP: page[size] default 100, max 1000
 LINKEDIN_SCAN_PAGES = 5                # no LinkedIn filter exists: scan at most 5 × 1000 applications
+# Job seekers (talent pipeline): their list filters are id, candidate_id and external_system_reference
+# only (no email/LinkedIn filter [not found]), so a lookup scans them (LINKEDIN_SCAN_PAGES pages);
+# comments and custom attributes attach to them as `job_seekers` / `JobSeeker` [inferred: PP-MAP].
 SEARCH_PAGE_SIZE = 100
 # Custom fields (custom_fields.py): values are `custom_attributes` written with POST (+ a `custom_field`
 # relationship) and changed with PATCH; a single-select value is the option's name; the values of an

@@ -65,9 +65,10 @@ class CustomFields:
             raise Rejected("Pinpoint refused custom field values", field_errors=errors)
         return out
 
-    def read(self, app_id: str, candidate_id: str | None) -> dict[str, dict[str, Any]]:
-        """{custom field id: custom_attribute resource} for the application and its candidate (one call)."""
-        owners = {("Application", str(app_id))} | ({("Candidate", str(candidate_id))} if candidate_id else set())
+    def read(self, app_id: str, candidate_id: str | None, app_type: str = "Application") -> dict[str, dict[str, Any]]:
+        """{custom field id: custom_attribute resource} for the application (or job seeker,
+        `app_type="JobSeeker"`) and its candidate (one call)."""
+        owners = {(app_type, str(app_id))} | ({("Candidate", str(candidate_id))} if candidate_id else set())
         ids = ",".join(sorted({i for _, i in owners}))
         out = {}
         for attr, _ in self.client.iterate("/custom_attributes", {"filter[custom_attributable_id]": ids},
@@ -77,16 +78,17 @@ class CustomFields:
                 out[str(m.related_id(attr, "custom_field"))] = attr
         return out
 
-    def values(self, app_id: str, candidate_id: str | None) -> dict[str, Any]:
+    def values(self, app_id: str, candidate_id: str | None, app_type: str = "Application") -> dict[str, Any]:
         return {f"custom:{fid}": (a.get("attributes") or {}).get("value")
-                for fid, a in self.read(app_id, candidate_id).items()}
+                for fid, a in self.read(app_id, candidate_id, app_type).items()}
 
     def write(self, app_id: str, candidate_id: str | None, prepared: list[tuple[str, str, Any]],
-              existing: dict[str, dict[str, Any]] | None = None) -> None:
+              existing: dict[str, dict[str, Any]] | None = None, app_type: str = "Application") -> None:
+        """Write values; an Application-owned field of a job seeker goes on the job seeker itself."""
         if not prepared:
             return
         if existing is None:
-            existing = self.read(app_id, candidate_id)
+            existing = self.read(app_id, candidate_id, app_type)
         for fid, owner, value in prepared:
             if fid in existing:
                 attr_id = str(existing[fid]["id"])
@@ -96,6 +98,7 @@ class CustomFields:
             target = app_id if owner == "Application" else candidate_id
             if not target:
                 raise Rejected(f"custom field {fid} belongs to the candidate, who is unknown here")
+            owner = app_type if owner == "Application" else owner
             data = m.resource("custom_attributes", {"value": value, "custom_attributable_type": owner,
                                                     "custom_attributable_id": str(target)},
                               relationships={"custom_field": m.rel("custom_fields", fid)})

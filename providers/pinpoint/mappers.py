@@ -107,3 +107,30 @@ def norm_linkedin(url: str | None) -> str:
     u = url.strip().lower().split("?")[0].split("#")[0].rstrip("/")
     at = u.find("linkedin.com")
     return u[at:] if at >= 0 else u
+
+
+# A person in the talent pipeline (a job seeker, API-FACTS §5.2) is our "application" record without
+# a job; its remote id carries this prefix so every later call goes to /job_seekers. Our convention,
+# not Pinpoint's: Pinpoint's own ids of the two kinds may overlap.
+JOB_SEEKER_PREFIX = "js-"
+
+
+def surface(remote_id: str) -> tuple[str, str]:
+    """(collection, Pinpoint id) of one of our remote ids: `js-7` → ("job_seekers", "7")."""
+    rid = str(remote_id)
+    if rid.startswith(JOB_SEEKER_PREFIX):
+        return "job_seekers", rid[len(JOB_SEEKER_PREFIX):]
+    return "applications", rid
+
+
+def owner_of(remote_id: str) -> str:
+    """The custom-attributable type of our record's own values (Application or JobSeeker)."""
+    return "JobSeeker" if surface(remote_id)[0] == "job_seekers" else "Application"
+
+
+def record_in(res: dict[str, Any], included: list[dict[str, Any]] | None = None) -> CrmRecord:
+    """An application or job seeker → CrmRecord; a job seeker's id gets JOB_SEEKER_PREFIX."""
+    rec = application_in(res, included)
+    if res.get("type") == "job_seekers":
+        rec.remote_id = f"{JOB_SEEKER_PREFIX}{res['id']}"
+    return rec

@@ -1,10 +1,13 @@
 """Pinpoint adapter (API-FACTS §5; vendor docs https://developers.pinpointhq.com).
 
 The record type is the application (a person on a job): Pinpoint has no `POST /candidates`, and
-email lookup exists only as `GET /applications?filter[candidate_email]=`. Creating therefore needs
-a job. Decision: `create()` takes the job from a `job_id` entry in `fields` (the sync runtime passes
-the campaign's/person's sync option there), else the connection's `default_job_id` credential, else
-it refuses with a message saying so; it never picks a job on its own.
+email lookup exists only as `GET /applications?filter[candidate_email]=`. `create()` takes the job
+from a `job_id` entry in `fields` (the sync runtime passes the campaign's/person's sync option
+there), else the connection's `default_job_id` credential; with neither, the person goes into the
+talent pipeline as a job seeker (`POST /job_seekers`, API-FACTS §5.2), whose remote id carries the
+`js-` prefix (mappers.JOB_SEEKER_PREFIX) so reads, updates, tags, notes and CV go to /job_seekers;
+putting a job seeker on a job later makes an application of the same candidate. It never picks a
+job on its own.
 Custom fields (of applications and of their candidates) are `custom:<id>`, see custom_fields.py.
 Every detail not confirmed by a source is in assumed.py.
 """
@@ -17,6 +20,7 @@ import providers
 from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
 from providers.pinpoint import mappers as m
+from providers.pinpoint.mappers import owner_of, record_in, surface
 from providers.pinpoint.assumed import (UPDATE_METHOD, TAG_CONTEXT, CV_CONTEXT, CV_FILENAME_ATTRIBUTE, JOB_STATUSES, COMMENT_FILTERS, MAX_PAGE_SIZE, LINKEDIN_SCAN_PAGES, SEARCH_PAGE_SIZE, SEARCH_FILTERS)
 from providers.pinpoint.client import PinpointClient
 from providers.pinpoint.custom_fields import CustomFields
@@ -52,17 +56,20 @@ class PinpointProvider(Provider):
 
     def _application(self, remote_id: str, include: str | None = "candidate",
                      extra: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The application (or, for a `js-` id, the talent-pipeline job seeker) and its includes."""
+        coll, rid = surface(remote_id)
         params: dict[str, Any] = {}
         if include:
             params["include"] = include
         if extra:
-            params["extra_fields[applications]"] = extra
-        doc = self.client.document("GET", f"/applications/{remote_id}", params=params)
+            params[f"extra_fields[{coll}]"] = extra
+        doc = self.client.document("GET", f"/{coll}/{rid}", params=params)
         return doc.get("data") or {}, list(doc.get("included") or [])
 
     def _update_attributes(self, remote_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        data = m.resource("applications", attributes, id=remote_id)
-        return self.client.document(UPDATE_METHOD, f"/applications/{remote_id}", data=data)
+        coll, rid = surface(remote_id)
+        data = m.resource(coll, attributes, id=rid)
+        return self.client.document(UPDATE_METHOD, f"/{coll}/{rid}", data=data)
 
     # -- contract --------------------------------------------------------------------------------
     def check_connection(self) -> AccountInfo:
@@ -86,6 +93,9 @@ class PinpointProvider(Provider):
                 if (rec.fields.get("email") or "").strip().lower() == want:
                     return rec
         want_li = m.norm_linkedin(linkedin_url)
+        seeker = self._find_job_seeker(email, want_li)
+        if seeker is not None:
+            return seeker
         if want_li:
             for app, included in self.client.iterate("/applications", {"include": "candidate"},
                                                      size=MAX_PAGE_SIZE, max_pages=LINKEDIN_SCAN_PAGES):
@@ -94,29 +104,45 @@ class PinpointProvider(Provider):
                     return rec
         return None
 
+    def _find_job_seeker(self, email: str | None, want_li: str | None) -> CrmRecord | None:
+        """A talent-pipeline job seeker with this email or LinkedIn URL. No filter by either exists
+        for job seekers (ASSUMED, assumed.py): scan them, like the LinkedIn scan of applications."""
+        want = (email or "").strip().lower()
+        if not want and not want_li:
+            return None
+        for row, included in self.client.iterate("/job_seekers", {"include": "candidate"},
+                                                 size=MAX_PAGE_SIZE, max_pages=LINKEDIN_SCAN_PAGES):
+            rec = record_in(row, included)
+            if (want and (rec.fields.get("email") or "").strip().lower() == want) or \
+                    (want_li and m.norm_linkedin(rec.fields.get("linkedin_url")) == want_li):
+                return rec
+        return None
+
     def get(self, record_type: str, remote_id: str) -> CrmRecord:
         self._check_type(record_type)
         app, included = self._application(remote_id)
-        rec = m.application_in(app, included)
-        rec.fields.update(self.custom.values(str(app["id"]), m.related_id(app, "candidate")))
+        rec = record_in(app, included)
+        rec.fields.update(self.custom.values(str(app["id"]), m.related_id(app, "candidate"), owner_of(remote_id)))
         return rec
 
     def create(self, record_type: str, fields: dict[str, Any]) -> CrmRecord:
         self._check_type(record_type)
         fields = dict(fields)
         job_id = fields.pop("job_id", None) or self.credentials.get("default_job_id")
-        if not job_id:
-            raise Rejected("Pinpoint adds people as applications to a job: choose a job in the sync "
-                           "options or set a default job on the connection", field_errors={"job_id": "required"})
         prepared = self.custom.prepare(self._check_fields(fields))
         attrs = m.attributes_out(fields)
-        data = m.resource("applications", attrs, relationships={"job": m.rel("jobs", str(job_id))})
-        doc = self.client.document("POST", "/applications", params={"include": "candidate"}, data=data)
+        if job_id:
+            data = m.resource("applications", attrs, relationships={"job": m.rel("jobs", str(job_id))})
+            doc = self.client.document("POST", "/applications", params={"include": "candidate"}, data=data)
+        else:   # no job: the talent pipeline (API-FACTS §5.2), as a job seeker
+            doc = self.client.document("POST", "/job_seekers", params={"include": "candidate"},
+                                       data=m.resource("job_seekers", attrs))
         app = doc["data"]
+        rec = record_in(app, list(doc.get("included") or []))
         # A new application has no values yet; its (possibly reused) candidate may.
         fresh = {} if all(owner == "Application" for _, owner, _ in prepared) else None
-        self.custom.write(str(app["id"]), m.related_id(app, "candidate"), prepared, existing=fresh)
-        rec = m.application_in(app, list(doc.get("included") or []))
+        self.custom.write(str(app["id"]), m.related_id(app, "candidate"), prepared, existing=fresh,
+                          app_type=owner_of(rec.remote_id))
         rec.fields.update({k: v for k, v in fields.items() if k.startswith("custom:")})
         return rec
 
@@ -130,7 +156,8 @@ class PinpointProvider(Provider):
         if prepared:
             if not app:
                 app, _ = self._application(remote_id, include=None)
-            self.custom.write(remote_id, m.related_id(app, "candidate"), prepared)
+            self.custom.write(surface(remote_id)[1], m.related_id(app, "candidate"), prepared,
+                              app_type=owner_of(remote_id))
 
     def _check_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Refuse keys Pinpoint doesn't know; return the custom ones."""
@@ -145,18 +172,19 @@ class PinpointProvider(Provider):
     def add_note(self, record_type: str, remote_id: str, body: str, note_type: str | None = None) -> str:
         self._check_type(record_type)
         data = m.resource("comments", {"body_text": body},
-                          relationships={"commentable": m.rel("applications", remote_id)})
+                          relationships={"commentable": m.rel(*surface(remote_id))})
         doc = self.client.document("POST", "/comments", data=data)
         return str((doc.get("data") or {}).get("id") or "")
 
     def list_notes(self, record_type: str, remote_id: str) -> list[Note]:
         self._check_type(record_type)
-        params = dict(zip(COMMENT_FILTERS, ("applications", remote_id)))
+        coll, rid = surface(remote_id)
+        params = dict(zip(COMMENT_FILTERS, (coll, rid)))
         notes = []
         for row, _ in self.client.iterate("/comments", params, size=100):
             # Filter here too, in case the server ignores a filter it doesn't know.
             target = ((row.get("relationships") or {}).get("commentable") or {}).get("data") or {}
-            if str(target.get("id")) == str(remote_id) and target.get("type") in (None, "applications"):
+            if str(target.get("id")) == str(rid) and target.get("type") in (None, coll):
                 notes.append(Note(id=str(row["id"]), body=str((row.get("attributes") or {}).get("body_text") or "")))
         return notes
 
@@ -178,6 +206,7 @@ class PinpointProvider(Provider):
         app, included = self._application(remote_id)
         if m.related_id(app, "job") == str(job_id):
             return str(app["id"])
+        # A job seeker (talent pipeline) put on a job becomes an application of the same candidate.
         candidate_id = m.related_id(app, "candidate")
         if candidate_id:
             doc = self.client.page("/applications", {"filter[candidate_id]": candidate_id,

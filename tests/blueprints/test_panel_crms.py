@@ -101,3 +101,21 @@ def test_job_two_tags_and_a_mandatory_custom_field(app, sandbox, make_user, run_
         assert str(app_row["job_id"]) == job_id
         assert sorted(t["name"] for t in app_row["tags"]) == sorted(tags)
         assert any(a["value"] == "Four weeks" for a in tables["custom_attributes"])
+
+
+def test_pinpoint_without_a_job_lands_in_the_talent_pipeline(app, sandbox, make_user, run_worker):
+    server, user, conn, campaign, headers = _world(app, sandbox, make_user, "pinpoint")
+    client = app.test_client()
+    form = {**PERSON, "campaign_id": campaign.id}
+    preview = client.post("/panel/preview", data=form, headers=headers).get_data(as_text=True)
+    assert "Will be written" in preview and "Create Application in Pinpoint" in preview
+    r = client.post("/panel/enrol", data=form, headers=headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    run_worker()
+    intent = db.session.scalars(select(SyncIntent)).one()
+    db.session.refresh(intent)
+    assert intent.state == "synced", intent.reason
+    tables = sandbox_state(server)["tables"]
+    [cand] = [c for c in tables["candidates"] if c["email"] == PERSON["email"]]
+    assert [j["candidate_id"] for j in tables["job_seekers"]] == [cand["id"]]
+    assert not [a for a in tables["applications"] if a["candidate_id"] == cand["id"]]

@@ -36,13 +36,26 @@ def test_create_is_a_jsonapi_application_on_a_job(crm, unique: str) -> None:
     assert rec.record_type == "application" and rec.remote_id
 
 
-def test_create_without_any_job_is_refused_before_any_call(crm, unique: str) -> None:
+def test_create_without_any_job_adds_a_job_seeker_to_the_talent_pipeline(crm, unique: str) -> None:
+    """API-FACTS §5.2: no job → `POST /job_seekers`; the record is then read, updated, tagged, noted,
+    found again and put on a job through its own surface."""
     creds = {k: v for k, v in crm.credentials.items() if k != "default_job_id"}
     session = RecordingSession()
-    with pytest.raises(Rejected) as info:
-        crm.adapter(creds, session=session).create("application", fields_for(unique))
-    assert "job" in info.value.message and "job_id" in info.value.field_errors
-    assert session.sent == []
+    adapter = crm.adapter(creds, session=session)
+    rec = adapter.create("application", fields_for(unique))
+    assert rec.remote_id.startswith("js-")
+    assert session.calls("POST", "/job_seekers") and not session.calls("POST", "/applications")
+    assert adapter.get("application", rec.remote_id).fields["email"] == fields_for(unique)["email"]
+    adapter.update("application", rec.remote_id, {"title": "Staff Engineer"})
+    adapter.apply_tags("application", rec.remote_id, ["Pipeline"])
+    note = adapter.add_note("application", rec.remote_id, "Met at a meetup")
+    assert [n.id for n in adapter.list_notes("application", rec.remote_id)] == [note]
+    found = adapter.find_person("application", email=fields_for(unique)["email"])
+    assert found is not None and found.remote_id == rec.remote_id
+    job = adapter.list_jobs()[0].id
+    app_id = adapter.add_to_job("application", rec.remote_id, job)
+    assert not app_id.startswith("js-") and adapter.get("application", app_id).fields["email"] == \
+        fields_for(unique)["email"]
 
 
 def test_an_explicit_job_beats_the_default(crm, unique: str) -> None:
