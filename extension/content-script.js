@@ -10,7 +10,8 @@
 
   function postProfile(frame) {
     if (frame.contentWindow && current) {
-      frame.contentWindow.postMessage({ type: "shoal_profile", profile: current }, EXT_ORIGIN);
+      const { __slug, ...profile } = current;
+      frame.contentWindow.postMessage({ type: "shoal_profile", profile }, EXT_ORIGIN);
     }
   }
 
@@ -30,7 +31,8 @@
     } else {
       postProfile(frame);
     }
-    chrome.runtime.sendMessage({ type: "profile_captured", profile: current }).catch(() => {});
+    const { __slug, ...profile } = current;
+    chrome.runtime.sendMessage({ type: "profile_captured", profile }).catch(() => {});
   }
 
   window.addEventListener("message", (event) => {
@@ -40,25 +42,36 @@
     }
   });
 
-  // LinkedIn renders the profile after load and navigates without reloading: poll cheaply. After a
-  // navigation the old name can linger for a moment, so wait (a little) for it to change. On the same
-  // profile, re-send only when the page shows more (e.g. the contact-info overlay's email).
-  let staleTicks = 0;
+  // LinkedIn renders the profile after load and navigates without reloading: poll cheaply. On a new
+  // profile URL the panel is cleared at once (it must never show the previous person), then filled
+  // once the page shows a new person: anything read differs from the previous profile, or the name
+  // element was re-rendered (two namesakes with the same headline). Until then the old DOM is still
+  // on screen, and reading it would pair the previous person with the new URL. On the same profile,
+  // re-send only when the page shows more (e.g. the contact-info overlay's email).
+  let nameNode = null;
+  const sameAs = (a, b) =>
+    ["first_name", "last_name", "title", "company", "location", "email"].every((k) => (a[k] || "") === (b[k] || ""));
   setInterval(() => {
     const slug = (window.location.pathname.match(/^\/in\/[^/]+/) || [""])[0];
+    if (slug !== shownFor && current && current.__slug !== slug) {
+      current.__slug = slug;
+      const frame = document.getElementById(PANEL_ID);
+      if (frame && frame.contentWindow) {
+        frame.contentWindow.postMessage({ type: "shoal_profile_loading" }, EXT_ORIGIN);
+      }
+    }
     const profile = slug && globalThis.shoalExtractProfile();
     if (!profile) return;
+    const node = document.querySelector("main h1") || document.querySelector("h1");
     if (slug === shownFor) {
       const gained = Object.keys(profile).filter((k) => profile[k] && !current[k]);
       if (!gained.length) return;
       gained.forEach((k) => (current[k] = profile[k]));
       return showPanel();
     }
-    const sameName =
-      current && current.first_name === profile.first_name && current.last_name === profile.last_name;
-    if (sameName && staleTicks++ < 5) return;
-    staleTicks = 0;
+    if (current && node === nameNode && sameAs(current, profile)) return; // the previous page, still
     current = profile;
+    nameNode = node;
     shownFor = slug;
     showPanel();
   }, 400);

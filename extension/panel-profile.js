@@ -7,7 +7,9 @@ if (inFrame) {
   document.getElementById("to-side-panel").hidden = false;
   window.addEventListener("message", (event) => {
     const data = event.data;
-    if (event.source !== window.parent || !data || data.type !== "shoal_profile") return;
+    if (event.source !== window.parent || !data) return;
+    if (data.type === "shoal_profile_loading") return showLoading();
+    if (data.type !== "shoal_profile") return;
     if (typeof data.profile !== "object" || data.profile === null) return;
     profile = data.profile;
     start();

@@ -53,6 +53,17 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) showProblem("");
 });
 
+// LinkedIn moved to another profile: drop the previous person at once, before the new one is read.
+function showLoading() {
+  const main = document.getElementById("panel-main");
+  main.replaceChildren();
+  const p = document.createElement("p");
+  p.className = "muted";
+  p.id = "panel-loading";
+  p.textContent = "Loading the next profile…";
+  main.appendChild(p);
+}
+
 function start() {
   if (!settingsLoaded || (inFrame && !profile)) return;
   const form = document.getElementById("profile");

@@ -1,0 +1,262 @@
+"""Side-panel server time under load, measured in one run. `.venv/bin/python bench/panel.py`
+(`--people 100000 --campaigns 1000 --audit 1000000 --clients 20 --requests 600`)
+
+A SQLite database is filled with 100,000 people, 1,000 campaigns and 1,000,000 audit rows (one team,
+a CATS connection). The real app is served by gunicorn (gthread) in its own processes on loopback,
+with one extra route, `/__bench/ping` (a minimal Flask endpoint returning "ok"), registered on the
+same app and server. 20 client threads then send, interleaved: ping; **panel open** = the person
+card of a person already in Shoal (`POST /panel/profile`: person, their campaigns and CRM links,
+the 1,000-campaign picker, and the live CRM match read from the worker's cache, as on a second
+visit); **Add** = `POST /panel/enrol` of a new person to a campaign (one transaction: person,
+enrolment, event, sync intent; the push job enqueued in Redis; no worker runs, no CRM is called).
+
+Printed per kind: the server's own time (the app's `Server-Timing` header, before_request to
+after_request) and the time seen by the client on loopback, p50/p95 in ms; `ratio` = client p95 of
+panel open (and of Add) over client p95 of ping in the same run. Targets: client p95 < 50 ms,
+ratio <= 5. The last line printed is one JSON object. Nothing asserts on time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_P95_MS = 50.0
+TARGET_RATIO = 5.0
+
+
+def bench_app():
+    """The gunicorn entry point: the real app plus the minimal endpoint and a server-time header."""
+    from flask import g, request
+
+    from app import create_app
+
+    app = create_app(None, instance_path=os.environ["BENCH_INSTANCE"])
+
+    @app.get("/__bench/ping")
+    def _ping():
+        return "ok"
+
+    @app.before_request
+    def _start():
+        g.bench_t0 = time.perf_counter()
+
+    @app.after_request
+    def _stop(resp):
+        t0 = g.get("bench_t0")
+        if t0 is not None and request.path != "/":
+            resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.3f}"
+        return resp
+
+    return app
+
+
+def seed(app, people: int, campaigns: int, audit: int) -> dict:
+    from sqlalchemy import insert
+    from werkzeug.security import generate_password_hash
+
+    from core import db, get_redis
+    from crypto import encrypt_credentials
+    from models import AuditEntry, Campaign, Connection, Enrolment, Person, Team, User, utcnow
+    from services import panel_lookup
+    from services.tokens import issue_token
+
+    with app.app_context():
+        db.create_all()
+        team = Team(name="Bench")
+        db.session.add(team)
+        db.session.flush()
+        user = User(team_id=team.id, email="bench@example.com", role="recruiter", name="Bench",
+                    password_hash=generate_password_hash("bench password"))
+        conn = Connection(team_id=team.id, provider_key="cats", base_url="http://127.0.0.1:9/v3",
+                          credentials_encrypted=encrypt_credentials({"api_key": "bench"}), status="connected",
+                          rate_limit_per_minute=0)
+        db.session.add_all([user, conn])
+        db.session.commit()
+        now = utcnow()
+        db.session.execute(insert(Campaign.__table__), [
+            {"team_id": team.id, "owner_id": user.id, "name": f"Campaign {i:04d}", "type": "outreach",
+             "sync_as": "candidate", "sync_options": {}, "sync_override": {"add_candidate": "added"},
+             "sequence_steps": [], "created_at": now} for i in range(campaigns)])
+        for start in range(0, people, 20_000):
+            db.session.execute(insert(Person.__table__), [
+                {"team_id": team.id, "first_name": f"Ada{i}", "last_name": f"Seed{i}", "email": f"ada{i}@example.com",
+                 "title": "Engineer", "company": "Engines", "linkedin_url": f"https://www.linkedin.com/in/ada-{i}/",
+                 "linkedin_key": f"in/ada-{i}", "extra": {}, "created_at": now, "updated_at": now}
+                for i in range(start, min(people, start + 20_000))])
+        db.session.commit()
+        # The people the clients open are in three campaigns each, as a recruiter's would be.
+        opened = list(range(0, people, max(1, people // 500)))[:500]
+        db.session.execute(insert(Enrolment.__table__), [
+            {"team_id": team.id, "campaign_id": 1 + (i * 7 + k) % campaigns, "person_id": i + 1,
+             "added_by_id": user.id, "status": "active", "created_at": now} for i in opened for k in range(3)])
+        for start in range(0, audit, 50_000):
+            db.session.execute(insert(AuditEntry.__table__), [
+                {"team_id": team.id, "connection_id": conn.id, "person_id": 1 + i % people, "operation": "update",
+                 "rule": "rule 3", "record_type": "candidate", "remote_id": str(i), "fields_before": {},
+                 "fields_after": {}, "result": "ok", "summary": "bench", "created_at": now}
+                for i in range(start, min(audit, start + 50_000))])
+            db.session.commit()
+        _row, token = issue_token(user)
+        # What the worker's lookups left in the cache (a second visit): no match for these people.
+        redis = get_redis()
+        for i in opened:
+            query = {"email": f"ada{i}@example.com", "linkedin_url": f"https://www.linkedin.com/in/ada-{i}/"}
+            key = panel_lookup.digest("match", *(query.get(k) for k in sorted(query)))
+            redis.set(f"shoal:panel:match:{conn.id}:{key}", json.dumps({"error": None, "matches": []}), ex=3600)
+        return {"token": token, "opened": opened, "campaigns": campaigns}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def run_clients(base: str, token: str, opened: list[int], campaigns: int, clients: int, per_kind: int) -> dict:
+    import requests
+
+    kinds = ("ping", "open", "add")
+    client_ms: dict[str, list[float]] = {k: [] for k in kinds}
+    server_ms: dict[str, list[float]] = {k: [] for k in kinds}
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    headers = {"Authorization": f"Bearer {token}", "HX-Request": "true"}
+
+    def one(session, kind: str) -> None:
+        if kind == "ping":
+            args = ("GET", f"{base}/__bench/ping", {})
+        elif kind == "open":
+            i = random.choice(opened)
+            args = ("POST", f"{base}/panel/profile", {"data": {
+                "first_name": f"Ada{i}", "last_name": f"Seed{i}", "email": f"ada{i}@example.com",
+                "linkedin_url": f"https://www.linkedin.com/in/ada-{i}/"}, "headers": headers})
+        else:
+            n = next(counter)
+            args = ("POST", f"{base}/panel/enrol", {"data": {
+                "first_name": "New", "last_name": f"Person{n}", "email": f"new{n}.{os.getpid()}@example.com",
+                "campaign_id": str(1 + n % campaigns)}, "headers": headers})
+        t0 = time.perf_counter()
+        resp = session.request(args[0], args[1], timeout=30, **args[2])
+        elapsed = (time.perf_counter() - t0) * 1000
+        timing = resp.headers.get("Server-Timing", "")
+        with lock:
+            if resp.status_code != 200:
+                errors.append(f"{kind} {resp.status_code} {resp.text[:200]}")
+                return
+            client_ms[kind].append(elapsed)
+            if "dur=" in timing:
+                server_ms[kind].append(float(timing.split("dur=")[1]))
+
+    def worker(seed_: int) -> None:
+        rnd = random.Random(seed_)
+        plan = [k for k in kinds for _ in range(per_kind // clients + 1)]
+        rnd.shuffle(plan)
+        with requests.Session() as session:
+            for kind in plan:
+                one(session, kind)
+
+    # Warm every process and connection first (imports, template compilation, SQLite page cache).
+    with requests.Session() as s:
+        for _ in range(20):
+            for kind in kinds:
+                one(s, kind)
+    for k in kinds:
+        client_ms[k].clear()
+        server_ms[k].clear()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    out: dict = {"wall_s": round(wall, 2), "errors": len(errors), "first_errors": errors[:3]}
+    for k in kinds:
+        out[k] = {"n": len(client_ms[k]),
+                  "client_p50_ms": round(pct(client_ms[k], 0.5), 2), "client_p95_ms": round(pct(client_ms[k], 0.95), 2),
+                  "server_p50_ms": round(pct(server_ms[k], 0.5), 2), "server_p95_ms": round(pct(server_ms[k], 0.95), 2)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--campaigns", type=int, default=1_000)
+    parser.add_argument("--audit", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=600, help="requests per kind, over all clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    args = parser.parse_args()
+
+    from app import create_app
+    from core import stop_embedded_redis
+
+    with tempfile.TemporaryDirectory() as instance:
+        db_url = f"sqlite:///{instance}/bench.db"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TESTING": True}, instance_path=instance)
+        t0 = time.perf_counter()
+        seeded = seed(app, args.people, args.campaigns, args.audit)
+        seed_s = time.perf_counter() - t0
+        redis_url = app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
+        port = 18000 + os.getpid() % 1000
+        env = {**os.environ, "BENCH_INSTANCE": instance, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
+               "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "bench-secret"}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        proc = subprocess.Popen([str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads",
+                                 str(args.threads), "-b", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
+                                 "--chdir", str(ROOT), "--log-level", "warning", "panel:bench_app()"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            import requests
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if requests.get(f"{base}/__bench/ping", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            result = run_clients(base, seeded["token"], seeded["opened"], args.campaigns, args.clients,
+                                 args.requests)
+        finally:
+            proc.terminate()
+            try:
+                out, _ = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            stop_embedded_redis(app)
+        ping = result["ping"]["client_p95_ms"]
+        figures = {
+            "people": args.people, "campaigns": args.campaigns, "audit_rows": args.audit, "clients": args.clients,
+            "server": f"gunicorn gthread {args.workers}x{args.threads}", "seed_s": round(seed_s, 1),
+            "load_avg_1m": round(os.getloadavg()[0], 2), **result,
+            "ratio_open": round(result["open"]["client_p95_ms"] / ping, 2) if ping else None,
+            "ratio_add": round(result["add"]["client_p95_ms"] / ping, 2) if ping else None,
+            "target_p95_ms": TARGET_P95_MS, "target_ratio": TARGET_RATIO,
+        }
+        if result["errors"]:
+            print("server output:", out[-2000:])
+        for k in ("ping", "open", "add"):
+            r = result[k]
+            print(f"{k:5s} n={r['n']:4d}  client p50 {r['client_p50_ms']:7.2f} ms  p95 {r['client_p95_ms']:7.2f} ms"
+                  f"   server p50 {r['server_p50_ms']:7.2f} ms  p95 {r['server_p95_ms']:7.2f} ms")
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
