@@ -108,3 +108,10 @@ document.body.addEventListener("click", (event) => {
   if (!arrow) return;
   showOptions(arrow.getAttribute("aria-expanded") !== "true");
 });
+
+// A re-render that was already on its way when the arrow was clicked carries the old state: the
+// arrow is the truth, re-applied after every swap.
+document.body.addEventListener("htmx:afterSettle", () => {
+  const arrow = document.getElementById("options-toggle");
+  if (arrow) showOptions(arrow.getAttribute("aria-expanded") === "true");
+});

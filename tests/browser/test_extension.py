@@ -151,7 +151,7 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, site, team_on_cats, worker
 
             # The worker process picks the job up; the panel polls its status fragment on its own.
             expect(panel.locator("#panel-result")).to_contain_text("Synced", timeout=60_000)
-            shot = SCREENSHOT if os.environ.get("SHOAL_UPDATE_SCREENSHOTS") else tmp_path / "panel.png"
+            shot = tmp_path / "panel.png"     # the README picture is test_extension_panel.py's
             page.screenshot(path=str(shot))
 
             # The service worker keeps the profile per tab for the side panel; panel.html outside a
