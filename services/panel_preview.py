@@ -25,6 +25,7 @@ class PanelPreview:
     options: tuple[tuple[str, str, str], ...] = ()   # (label, value, whose: "this person" | "campaign")
     fields: tuple[tuple[str, str], ...] = ()         # (CRM field label, value) of the panel's fields
     company: str = ""                                # the company decision, as a sentence
+    steps: tuple[str, ...] = ()                      # the plan's steps, ids named as the CRM names them
 
     def label(self, key: str) -> str:
         return dict(self.fields).get(key, key)
@@ -71,7 +72,29 @@ def preview_state(st: PanelState) -> PanelPreview | None:
     fields: list[tuple[str, Any]] = [(labels.get(k, k), _show(v)) for k, v in st.extra.items()
                                      if k in {f.key for f in st.fields}]
     return PanelPreview(pv, st.crm, link.remote_id if link else None, _options(st), tuple(fields),
-                        st.company.sentence(st.crm) if st.company else "")
+                        st.company.sentence(st.crm) if st.company else "", _named_steps(st, pv.steps))
+
+
+# Steps that name CRM ids (sync.preview), and the pick-list whose names replace them.
+_ID_STEPS = (("Add to job ", "job_id", " at status "), ("Add tags: ", "tags", None),
+             ("Add to list ", "lists", None), ("Set status ", "status", None))
+
+
+def _named_steps(st: PanelState, steps: tuple[str, ...]) -> tuple[str, ...]:
+    if st.options is None:
+        return steps
+    out = []
+    for step in steps:
+        for prefix, area, tail in _ID_STEPS:
+            picks = st.options.choices(area)
+            if step.startswith(prefix) and picks:
+                rest = step[len(prefix):]
+                ids, after = (rest.split(tail, 1)[0], tail + rest.split(tail, 1)[1]) if tail and tail in rest \
+                    else (rest, "")
+                step = prefix + _names(picks, [i.strip() for i in ids.split(",")]) + after
+                break
+        out.append(step)
+    return tuple(out)
 
 
 def _show(value: Any) -> str:

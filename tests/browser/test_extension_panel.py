@@ -127,8 +127,9 @@ def test_the_whole_panel_pushes_options_fields_and_company(app, site, sandbox, m
             if key == "cats":
                 expect(preview).to_contain_text("Company: Acme Ltd (chosen")
                 shot = SCREENSHOT if os.environ.get("SHOAL_UPDATE_SCREENSHOTS") else tmp_path / "panel-full.png"
-                page.set_viewport_size({"width": 1280, "height": 1700})
-                page.evaluate("document.getElementById('shoal-panel').style.height = '1600px'")
+                page.set_viewport_size({"width": 1280, "height": 2000})
+                page.evaluate("document.getElementById('shoal-panel').style.height = '1900px'")
+                panel.locator("body").evaluate("() => window.scrollTo(0, 0)")
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(shot))
             panel.get_by_role("button", name="Add").click()
