@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import (account, activity, auth, campaigns, cvs, hooks, imports, inbound, integrations,
-                            panel, people, search, settings, team)
+    from blueprints import (account, activity, auth, campaigns, cvs, health, hooks, imports, inbound, integrations,
+                            panel, people, search, settings, team, trail)
     from blueprints import panel_views  # noqa: F401  (adds the panel's fragments to panel.bp)
 
     app.register_blueprint(auth.bp)
@@ -23,6 +23,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(trail.bp)
 
     from blueprints.api import init_api
     init_api(app)

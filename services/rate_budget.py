@@ -133,6 +133,25 @@ class RateBudget:
     def reset(self) -> None:
         self.redis.delete(self.key)
 
+    def usage(self) -> "Usage":
+        """What the budget looks like right now, read without taking a slot (sync health page)."""
+        if self.pace is None:
+            return Usage(None, 0, 0.0, 0)
+        (secs, micros), tat = self.redis.pipeline(transaction=False).time().get(self.key).execute()
+        ahead = max(0.0, float(tat or 0) - (secs + micros / 1_000_000))
+        wait = max(0.0, ahead - self.pace.interval * (self.pace.burst - 1))
+        return Usage(self.pace.per_minute, math.ceil(ahead / self.pace.interval - 1e-9), wait, self.pace.burst)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """`reserved` slots are taken ahead of now (0 = idle); `wait` seconds until a new call's slot
+    (beyond the `burst` a caller may take at once); `per_minute` None = no limit."""
+    per_minute: float | None
+    reserved: int
+    wait: float
+    burst: int
+
 
 class BudgetedSession(requests.Session):
     """The session handed to an adapter: every HTTP call first takes a slot from the budget.

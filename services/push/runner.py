@@ -226,3 +226,16 @@ def retry_intent(intent_id: int, team_id: int) -> bool:
     db.session.commit()
     dispatch([intent_id])
     return True
+
+
+def retry_many(intent_ids: Iterable[int], team_id: int) -> int:
+    """"Retry all" on sync health: `retry_intent` for every one of these that is parked in the team."""
+    ids = db.session.scalars(select(SyncIntent.id).where(
+        SyncIntent.id.in_(list(intent_ids)), SyncIntent.team_id == team_id,
+        SyncIntent.state == IntentState.PARKED).order_by(SyncIntent.id)).all()
+    if ids:
+        db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(ids)).values(
+            state=IntentState.PENDING, reason=None, next_attempt_at=None, attempts=0, rate_limited=0))
+        db.session.commit()
+        dispatch(list(ids))
+    return len(ids)

@@ -180,3 +180,44 @@ def test_search_cats_and_add_a_result_to_a_campaign(site, sandbox, make_user, ru
         select(Person, CrmLink).join(CrmLink, CrmLink.person_id == Person.id)).all()}
     assert set(links) == {"Katherine", "Dorothy"}
     assert {str(c["id"]) for c in state if c["first_name"] in links} == set(links.values())
+
+
+def test_sync_health_retry_all_and_person_audit(site, sandbox, make_user, run_worker, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from services import enrolments
+
+    cats = sandbox("cats")
+    admin = make_user("admin")
+    conn = connect(admin, "cats", cats)
+    camp = campaign(admin)
+    enrolments.enrol(admin, camp, {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"})
+    for n in (1, 2):     # CATS refuses a candidate without a last name: two parked syncs, one reason
+        enrolments.enrol(admin, camp, {"first_name": f"Nolast{n}", "email": f"nolast{n}@example.com"})
+    run_worker()
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, site, admin.email, "/activity")
+        page.click("#health-link")
+        page.wait_for_url(f"{site}/health/{conn.id}")
+        assert "3 syncs, 2 with a failure" in page.inner_text("#health")
+        assert page.locator("svg.chart rect.bar-failures").count() == 30
+        shoot(page, "health", tmp_path)
+        for p in db.session.scalars(select(Person).where(Person.last_name == "")):
+            p.last_name = "Fixed"
+        db.session.commit()
+        page.click("#failure-groups button:has-text('Retry all 2')")
+        page.wait_for_selector(".flash-success:has-text('Queued 2 syncs again')")
+        run_worker()
+        page.reload()
+        assert "Nothing is waiting for you" in page.inner_text("#failure-groups")
+        ada = db.session.scalars(select(Person).where(Person.first_name == "Ada")).one()
+        page.goto(f"{site}/people/{ada.id}")
+        page.wait_for_selector("#person-audit table")
+        assert "Done" in page.inner_text("#person-audit")
+        shoot(page, "person-audit", tmp_path)
+        assert errors == []
+        browser.close()
+    assert sorted(c["last_name"] for c in sandbox_state(cats)["tables"]["candidates"]) == ["Fixed", "Fixed", "Lovelace"]
