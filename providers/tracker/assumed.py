@@ -34,3 +34,11 @@ CLIENT_SEARCH_PATH = "/api/v1/Client"
 # custom fields written as [{id, value}] (read shape [{id, name, value}] is seen-3p).
 LINKEDIN_KEY = "linkedIn"
 LOCATION_KEY = "city"
+
+# CVs: the document list GET /api/v1/Resource/{id}/Documents is seen-3p (its shape varies: a bare
+# list or {items|documents|value|results}); the upload is NOT FOUND (one integrator says the REST API
+# has none): assumed a multipart POST to the same path with `file` and `documentType`, 201 {id}.
+# Resources only; a row is the CV when its type names one of CV_TYPES.
+DOCUMENTS_PATH = "/api/v1/Resource/{id}/Documents"
+CV_DOCUMENT_TYPE = "CV"
+CV_TYPES = ("cv", "resume", "curriculum vitae")

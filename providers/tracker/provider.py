@@ -38,7 +38,7 @@ class TrackerProvider(Provider):
     capabilities = frozenset({
         Capability.FIELDS, Capability.FIND, Capability.GET, Capability.CREATE, Capability.UPDATE,
         Capability.NOTES, Capability.NOTE_TYPES, Capability.JOBS, Capability.TAGS, Capability.STATUSES,
-        Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
+        Capability.CV, Capability.OFF_LIMITS, Capability.COMPANY_SEARCH, Capability.SEARCH,
     })
     credentials_schema = Credentials
     default_base_url = REGION_HOSTS["uk"]
@@ -260,6 +260,29 @@ class TrackerProvider(Provider):
     def set_status(self, record_type: str, remote_id: str, status: str) -> None:
         self._call("PATCH", A.RECORD_PATH.format(name=self._name(record_type), id=remote_id),
                    json={mappers.STATUS_KEYS[record_type]: status})
+
+    # -- CV (resources only; the upload path is assumed: tracker/assumed.py) ---------------------
+    def _documents(self, record_type: str, remote_id: str) -> list[dict[str, Any]]:
+        if record_type != "candidate":
+            raise NotSupported("Tracker keeps CVs on candidates (Resources) only")
+        doc = self._call("GET", A.DOCUMENTS_PATH.format(id=remote_id))
+        if isinstance(doc, dict):
+            doc = next((doc[k] for k in ("items", "documents", "value", "results", "data") if k in doc), [])
+        return [d for d in doc or [] if isinstance(d, dict)]
+
+    def has_cv(self, record_type: str, remote_id: str) -> bool:
+        def kind(d: dict[str, Any]) -> str:
+            return str(d.get("documentType") or d.get("type") or d.get("category") or "").strip().lower()
+        return any(kind(d) in A.CV_TYPES for d in self._documents(record_type, remote_id))
+
+    def upload_cv(self, record_type: str, remote_id: str, filename: str, content: bytes) -> str:
+        if record_type != "candidate":
+            raise NotSupported("Tracker keeps CVs on candidates (Resources) only")
+        if not content:
+            raise Rejected("the CV file is empty", field_errors={"cv": "empty file"})
+        doc = self._call("POST", A.DOCUMENTS_PATH.format(id=remote_id), files={"file": (filename, content)},
+                         data={"documentType": A.CV_DOCUMENT_TYPE}) or {}
+        return str(doc.get("id") or doc.get("documentId") or "") if isinstance(doc, dict) else ""
 
     # -- off-limits, companies --------------------------------------------------------------------
     def off_limits(self, record_type: str, remote_id: str) -> OffLimits:

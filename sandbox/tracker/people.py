@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.common import Store, sandbox_of
 from sandbox.tracker.wire import (
@@ -216,5 +216,38 @@ def _register_kind(bp: Blueprint, kind: str) -> None:
     bp.add_url_rule(f"{base}/<int:rid>", f"{kind}_get", get, methods=["GET"])
     bp.add_url_rule(f"{base}/<int:rid>", f"{kind}_patch", patch, methods=["PATCH"])
     if kind == "resource":
-        bp.add_url_rule(f"{base}/<int:rid>/documents", "resource_documents",
-                        lambda rid: (_get(kind, rid), jsonify([]))[1], methods=["GET"])
+        bp.add_url_rule(f"{base}/<int:rid>/documents", "resource_documents", _documents, methods=["GET"])
+        bp.add_url_rule(f"{base}/<int:rid>/documents", "resource_upload", _upload, methods=["POST"])
+
+
+# Documents: the list is API-FACTS §1.2 (GET .../Documents; a bare list here). The upload is ASSUMED
+# (AF: not found): multipart `file` + `documentType` on the same path, 201 {"id", "success"}.
+DOCUMENT_TYPES = ("CV", "Cover Letter", "Other")
+
+
+def _document_row(d: dict[str, Any]) -> dict[str, Any]:
+    return {"documentId": d["id"], "fileName": d["fileName"], "documentType": d["documentType"],
+            "fileSize": d["fileSize"], "dateCreated": d["dateCreated"]}
+
+
+def _documents(rid: int) -> Response:
+    _get("resource", rid)
+    return jsonify([_document_row(d) for d in store().all("documents", lambda d: d["resourceId"] == rid)])
+
+
+def _upload(rid: int) -> Response:
+    _get("resource", rid)
+    upload, kind = request.files.get("file"), request.form.get("documentType") or "Other"
+    errors: dict[str, list[str]] = {}
+    data = upload.read() if upload is not None else b""
+    if upload is None or not upload.filename:
+        errors["file"] = ["A file is required."]
+    elif not data:
+        errors["file"] = ["The file is empty."]
+    if kind not in DOCUMENT_TYPES:
+        errors["documentType"] = [f"Must be one of {', '.join(DOCUMENT_TYPES)}."]
+    if errors:
+        raise ApiError(400, INVALID, errors)
+    row = store().insert("documents", {"resourceId": rid, "fileName": upload.filename, "documentType": kind,
+                                       "fileSize": len(data), "dateCreated": now()})
+    return created(row["id"])

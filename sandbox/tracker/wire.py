@@ -29,7 +29,8 @@ MARKETING_PREFERENCES = ("No Preference", "Opted In", "Opted Out")   # "Opted Ou
 DEFAULT_STATUS = "Active"
 ALREADY_LONGLISTED = 409          # the resource is already on that opportunity
 # Notes: POST /api/v1/Activity {recordType, recordId, subject, note, activityTypeId} (of the two
-# unverified shapes in API-FACTS). No CV/document upload route at all (GET .../Documents only).
+# unverified shapes in API-FACTS). Documents: GET .../Documents (AF) and an ASSUMED multipart upload
+# on the same path (people.py).
 # Reference lists: GET /api/v1/MetaData/{Resource,Contact,Opportunity}Statuses, ActivityTypes, Tags,
 # CustomFields/{Resource,Contact}. Errors: ProblemDetails; 401 empty; 429 plain text.
 # -----------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A reply arriving through the inbound-mail webhook drives the sync end to end: the "add when they
 reply" enrolment becomes a CRM record, with the note that waited (the email sent before) back-filled
 in order, the reply's own note, and the CV the reply attached, uploaded to the CRM's attachment
-endpoint. Real RQ burst worker, real sandboxes over sockets (CATS and SmartRecruiters)."""
+endpoint. Real RQ burst worker, real sandboxes over sockets (CATS, SmartRecruiters, Tracker)."""
 from __future__ import annotations
 
 import base64
@@ -30,13 +30,20 @@ def crm_view(key, server, email):
         notes = [a["notes"] for a in sorted(rows(server, "activities"), key=lambda a: a["id"]) if a["data_item"] == ref]
         cvs = [a["filename"] for a in rows(server, "attachments") if a["data_item"] == ref and a["is_resume"]]
         return rec, notes, cvs
+    if key == "tracker":
+        [rec] = [r for r in rows(server, "resources") if email in str(r).lower()]
+        notes = [a["note"] for a in sorted(rows(server, "activities"), key=lambda a: a["id"])
+                 if a["recordType"] == "Resource" and a["recordId"] == rec["id"]]
+        cvs = [d["fileName"] for d in rows(server, "documents") if d["resourceId"] == rec["id"]
+               and d["documentType"] == "CV"]
+        return rec, notes, cvs
     [rec] = [c for c in rows(server, "candidates") if email in str(c).lower()]
     notes = [s["content"] for s in sorted(rows(server, "shares"), key=lambda s: s["id"]) if rec["uid"] in s["candidates"]]
     cvs = [a["name"] for a in rows(server, "attachments") if a["candidate_id"] == rec["id"] and a["type"] == "RESUME"]
     return rec, notes, cvs
 
 
-@pytest.mark.parametrize("key", ["cats", "smartrecruiters"])
+@pytest.mark.parametrize("key", ["cats", "smartrecruiters", "tracker"])
 def test_webhook_reply_creates_the_record_with_backfilled_note_and_cv(app, make_user, sandbox, run_worker, key):
     server = sandbox(key)
     user = make_user("recruiter")

@@ -227,3 +227,20 @@ def test_injected_faults_and_inspection_and_reset(tracker):
     requests.post(f"{tracker}/__sandbox/reset", timeout=5)
     assert requests.get(f"{tracker}/api/v1/Resource/{rid}", headers=h, timeout=5).status_code == 404
     assert len(requests.get(f"{tracker}/__sandbox/state", timeout=5).json()["tables"]["opportunities"]) == 12
+
+
+def test_resource_documents_list_and_assumed_upload(tracker):
+    h = jwt(tracker)
+    rid = new_resource(tracker, h)
+    url = f"{tracker}/api/v1/Resource/{rid}/Documents"
+    assert requests.get(url, headers=h, timeout=5).json() == []
+    r = requests.post(url, headers=h, files={"file": ("cv.pdf", b"%PDF-1.4 cv")}, data={"documentType": "CV"},
+                      timeout=5)
+    assert r.status_code == 201 and r.json()["success"] is True
+    [doc] = requests.get(url, headers=h, timeout=5).json()
+    assert (doc["fileName"], doc["documentType"], doc["fileSize"]) == ("cv.pdf", "CV", 11)
+    bad = requests.post(url, headers=h, files={"file": ("x.pdf", b"")}, data={"documentType": "Passport"}, timeout=5)
+    assert bad.status_code == 400 and {"file", "documentType"} <= set(bad.json()["errors"])
+    assert requests.post(f"{tracker}/api/v1/Resource/99999/Documents", headers=h, files={"file": ("a", b"a")},
+                         timeout=5).status_code == 404
+    assert requests.post(url, files={"file": ("a", b"a")}, timeout=5).status_code == 401
