@@ -25,8 +25,9 @@ class Config:
     SWEEP_AFTER_SECONDS: int = 300
     SYNC_MAX_RATE_LIMITED: int = 30   # 429s from the CRM (SyncIntent.rate_limited) before the intent is parked
     RQ_QUEUES: tuple[str, ...] = ("interactive", "sync")
-    # Jobs one `flask worker` process runs at once (threads; a sync job mostly waits on its CRM).
-    WORKER_THREADS: int = 4
+    # Worker processes one `flask worker` runs (each runs one job at a time; a push mostly waits
+    # on its CRM, so a machine wants several in flight: bench/sync.py measures how many).
+    WORKER_PROCESSES: int = 4
     # Provider modules to load; None = every CRM in the registry (providers.PROVIDER_KEYS).
     ENABLED_PROVIDERS: tuple[str, ...] | None = None
     # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team).
@@ -82,8 +83,8 @@ class Config:
                 cfg[key] = env[key]
         if env.get("SHOAL_CV_MAX_MB"):
             cfg["CV_MAX_BYTES"] = int(env["SHOAL_CV_MAX_MB"]) * 1024 * 1024
-        if env.get("SHOAL_WORKER_THREADS"):
-            cfg["WORKER_THREADS"] = int(env["SHOAL_WORKER_THREADS"])
+        if env.get("SHOAL_WORKER_PROCESSES"):
+            cfg["WORKER_PROCESSES"] = int(env["SHOAL_WORKER_PROCESSES"])
         if env.get("SHOAL_PUBLIC_URL"):
             cfg["OUTREACH_PUBLIC_URL"] = env["SHOAL_PUBLIC_URL"]
         if env.get("SHOAL_SMTP_PRIVATE_HOSTS"):

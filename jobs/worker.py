@@ -1,22 +1,60 @@
-"""`flask worker`: an RQ worker (with RQ's scheduler, for delayed retries) that runs up to
-WORKER_THREADS jobs at once, each in its own app context (jobs.threaded), so jobs reach the
-database and Redis the app was configured with. `flask sweep` re-enqueues lost intents; the worker
-also sweeps every minute, and enqueues the periodic jobs of jobs/schedule.py (the outreach tick)."""
+"""`flask worker`: WORKER_PROCESSES worker processes (`--processes N`), each one RQ `SimpleWorker`
+(with RQ's scheduler, for delayed retries) running one job at a time, each job in an app context of
+its own. `flask sweep` re-enqueues lost intents; the worker also sweeps every minute, and enqueues
+the periodic jobs of jobs/schedule.py (the outreach tick).
+
+Why processes: a push spends most of its life waiting for its CRM, so one machine needs several
+jobs in flight; bench/sync.py measures how many processes that takes. Each process is plain RQ on
+its public API: SimpleWorker's own loop, warm shutdown (SIGTERM finishes the job in flight) and job
+timeouts (SIGALRM, which works because the job runs on the process's main thread). Running jobs
+side by side is safe because every invariant lives in the job, not in the worker: an intent is
+claimed by an atomic UPDATE, two intents of one person serialise on a Redis lock, the rate budget
+is a Redis script shared by every process, and every CRM operation sits behind the ledger.
+
+With N > 1 this process is the supervisor (jobs/processes.py), the sweeper and the periodic timer;
+each child is `flask worker --processes 1 --supervised` (a worker and nothing else).
+"""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
+from typing import Any
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask import Flask, current_app
+from flask.cli import ScriptInfo, with_appcontext
+from rq import SimpleWorker, get_current_job
+from rq.job import Job
 
 from core import get_redis
 from jobs import SERIALIZER, get_queue
+from jobs.processes import Supervisor
 from jobs.schedule import run_forever as run_periodic
-from jobs.threaded import ThreadedWorker
-from rq import get_current_job
 from services.push.dispatch import sweep
+
+
+class AppContextJob(Job):
+    """An RQ job run inside an app context of its own (its own database session and `g`, removed
+    when the job ends, as a request's are). `job_class_for(app)` binds the app."""
+
+    app: Flask
+
+    def perform(self) -> Any:
+        with self.app.app_context():
+            return super().perform()
+
+
+def job_class_for(app: Flask) -> type[Job]:
+    return type("AppContextJob", (AppContextJob,), {"app": app})
+
+
+def build_worker(app: Flask, queues: tuple[str, ...] | None = None, **kwargs: Any) -> SimpleWorker:
+    """The RQ worker one `flask worker` process runs, on the app's queues (RQ_QUEUES, in order)."""
+    return SimpleWorker([get_queue(name, app) for name in queues or app.config["RQ_QUEUES"]],
+                        connection=get_redis(app), job_class=job_class_for(app), serializer=SERIALIZER,
+                        **kwargs)
 
 
 class JobLogFilter(logging.Filter):
@@ -29,7 +67,7 @@ class JobLogFilter(logging.Filter):
         return True
 
 
-def _sweep_forever(app, interval: float, stop: threading.Event) -> None:
+def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
     while not stop.wait(interval):
         with app.app_context():
             try:
@@ -38,14 +76,33 @@ def _sweep_forever(app, interval: float, stop: threading.Event) -> None:
                 logging.getLogger("shoal.sweeper").exception("sweep failed")
 
 
+def _child_argv(burst: bool) -> list[str]:
+    """The command line of one child: this same `flask` app, one process, no timers of its own."""
+    info = click.get_current_context().find_object(ScriptInfo)
+    app_option = ["--app", info.app_import_path] if info and info.app_import_path else []
+    return [sys.executable, "-m", "flask", *app_option, "worker", "--processes", "1", "--supervised",
+            *(["--burst"] if burst else [])]
+
+
+def _child_env(app: Flask) -> dict[str, str]:
+    """The children's environment: this one, and with the embedded Redis (no REDIS_URL) its socket,
+    which this process starts or attaches to first, so the children never race to start one."""
+    env = dict(os.environ)
+    if not app.config.get("REDIS_URL"):
+        get_redis(app).ping()
+        env["REDIS_URL"] = app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
+    return env
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--sweep-every", default=60.0, show_default=True, help="Seconds between outbox sweeps (0: off).")
-@click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Jobs run at once (default: WORKER_THREADS).")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Worker processes, each running one job at a time (default: WORKER_PROCESSES).")
+@click.option("--supervised", is_flag=True, hidden=True, help="A child of the supervisor: no sweeper or timer.")
 @with_appcontext
-def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None:
-    """Run one RQ worker on the interactive and sync queues."""
+def worker_command(burst: bool, sweep_every: float, processes: int | None, supervised: bool) -> None:
+    """Run RQ workers on the interactive and sync queues."""
     app = current_app._get_current_object()
     handler = logging.StreamHandler()
     handler.addFilter(JobLogFilter())
@@ -53,17 +110,17 @@ def worker_command(burst: bool, sweep_every: float, threads: int | None) -> None
     logging.getLogger("shoal").addHandler(handler)
     logging.getLogger("shoal").setLevel(logging.INFO)
     stop = threading.Event()
-    if sweep_every and not burst:
+    if sweep_every and not burst and not supervised:
         threading.Thread(target=_sweep_forever, args=(app, sweep_every, stop), daemon=True).start()
-    if not burst:   # the periodic jobs (jobs/schedule.py): the outreach scheduler's tick
+    if not burst and not supervised:   # the periodic jobs (jobs/schedule.py): the outreach scheduler's tick
         threading.Thread(target=run_periodic, args=(app, stop), daemon=True).start()
-    queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
+    processes = processes or app.config["WORKER_PROCESSES"]
     try:
+        if processes > 1:
+            sys.exit(Supervisor(_child_argv(burst), processes, burst=burst, env=_child_env(app)).run())
         # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own
         # "shoal" logger above stays at INFO for what matters (retries, parks, failures).
-        ThreadedWorker(queues, connection=get_redis(), app=app, serializer=SERIALIZER,
-                       threads=threads or app.config["WORKER_THREADS"]).work(
-            burst=burst, with_scheduler=True, logging_level="WARNING")
+        build_worker(app).work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
 

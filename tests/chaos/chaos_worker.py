@@ -1,11 +1,11 @@
-"""An RQ worker process for the chaos test: the app built from the test's config (same DB file,
-same Redis), and `jobs.threaded.ThreadedWorker` with RQ's scheduler on the app's queues.
+"""A worker for the chaos test: the app built from the test's config (same DB file, same Redis),
+run the way `flask worker` runs it (jobs/worker.py): a supervisor (jobs.processes.Supervisor) and
+PROCESSES worker processes, each RQ's SimpleWorker (`jobs.worker.build_worker`) with RQ's scheduler.
 
-This is the code path `flask worker` runs (jobs/worker.py): one process, up to `THREADS` jobs at
-once, each on a thread with its own app context. So the chaos run also checks that intents of
-one worker running side by side (one person's two intents, retries landing while others run, a
-SIGKILL with several jobs in flight) still end synced exactly once.
-Usage: python tests/chaos/chaos_worker.py '<json config>' <instance path>"""
+So the chaos run also checks that intents run side by side by several processes (one person's two
+intents, retries landing while others run, a SIGKILL of the whole group with several jobs in
+flight) still end synced exactly once.
+Usage: python tests/chaos/chaos_worker.py '<json config>' <instance path> [--one]"""
 from __future__ import annotations
 
 import json
@@ -15,20 +15,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app import create_app
-from core import get_redis
-from jobs import SERIALIZER, get_queue
-from jobs.threaded import ThreadedWorker
+from config import Config
+from jobs.processes import Supervisor
 
-THREADS = 4   # WORKER_THREADS' default, what `flask worker` runs
+PROCESSES = Config.WORKER_PROCESSES   # what `flask worker` runs by default
 
 
 def main() -> None:
-    app = create_app(json.loads(sys.argv[1]), instance_path=sys.argv[2])
+    config, instance = sys.argv[1], sys.argv[2]
+    if "--one" not in sys.argv:
+        sys.exit(Supervisor([sys.executable, __file__, config, instance, "--one"], PROCESSES).run())
+    from app import create_app
+    from jobs.worker import build_worker
+
+    app = create_app(json.loads(config), instance_path=instance)
     with app.app_context():
-        queues = [get_queue(name) for name in app.config["RQ_QUEUES"]]
-        ThreadedWorker(queues, connection=get_redis(), app=app, threads=THREADS, serializer=SERIALIZER).work(
-            with_scheduler=True, logging_level=logging.WARNING)
+        build_worker(app).work(with_scheduler=True, logging_level=logging.WARNING)
 
 
 if __name__ == "__main__":
