@@ -7,6 +7,8 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from blueprints import (account, activity, auth, campaigns, cvs, health, hooks, imports, inbound, integrations,
                             panel, people, search, settings, team, trail)
+    from blueprints import (outreach_mailbox, outreach_public, outreach_sequences, outreach_settings,
+                            outreach_tasks)
     from blueprints import panel_views  # noqa: F401  (adds the panel's fragments to panel.bp)
 
     app.register_blueprint(auth.bp)
@@ -22,6 +24,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cvs.bp)
     app.register_blueprint(inbound.bp)
     app.register_blueprint(imports.bp)
+    for bp in (outreach_sequences.bp, outreach_tasks.bp, outreach_mailbox.bp, outreach_public.bp,
+               outreach_settings.bp):
+        app.register_blueprint(bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(trail.bp)

@@ -94,13 +94,13 @@ def _queue_emails(mailbox: Mailbox, items: list, now: datetime, out: dict[str, i
     spacing = max(0, mailbox.spacing_seconds)
     tick_seconds = float(current_app.config.get("OUTREACH_TICK_SECONDS", 30))
     per_tick = max(1, int(tick_seconds // spacing)) if spacing else len(items)
-    take = max(0, min(room, per_tick - (in_flight if spacing else 0)))
-    if room <= 0:
-        for state, _step, _team in items:
+    slots = per_tick - (in_flight if spacing else 0)
+    take = max(0, min(room, slots))
+    for state, _step, _team in items[take:]:
+        if room <= slots:   # the cap is what holds them
             state.reason = (f"Daily limit of {mailbox.daily_cap} emails reached for {mailbox.from_address}; "
                             "continues tomorrow")
-    elif take < len(items):
-        for state, _step, _team in items[take:]:
+        else:
             state.reason = f"Waiting for a sending slot ({mailbox.from_address} sends one email every {spacing} s)"
     out["held"] += len(items) - take
     base = 0.0

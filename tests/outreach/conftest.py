@@ -1,45 +1,23 @@
-"""Outreach tests: a real SMTP server on loopback (sandbox.smtp, aiosmtpd) that keeps what it
-receives, a mailbox pointing at it, and a campaign with a sequence. Clocks are injected (`now`)."""
+"""Outreach tests: a real SMTP server on loopback that keeps what it receives, a mailbox pointing
+at it, and the injected clock (tests/outreach_support.py)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from core import db
-from models import Campaign, Mailbox, SequenceStep, User
-from sandbox.smtp import Catcher, SmtpServer
+from models import Mailbox, User
+from outreach_support import MONDAY_10AM, Clock, make_mailbox, smtp_server
+from sandbox.smtp import SmtpServer
 
-# A Monday, 10:00 in London (GMT in November).
-MONDAY_10AM = datetime(2026, 11, 2, 10, 0)
-
-_SERVER: dict[str, SmtpServer] = {}
+_KEYS = ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL")
 
 
 @pytest.fixture
 def smtp(app) -> Iterator[SmtpServer]:
-    """The session's SMTP server, emptied, with no credentials required and no faults."""
-    if "server" not in _SERVER:
-        _SERVER["server"] = SmtpServer(Catcher()).start()
-    server = _SERVER["server"]
-    server.catcher.reset()
-    server.catcher.username = server.catcher.password = None
-    saved = {k: app.config.get(k) for k in ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL")}
-    app.config.update(SMTP_PRIVATE_HOSTS=("127.0.0.1",), OUTREACH_RETRY_DELAYS=(1, 1),
-                      OUTREACH_PUBLIC_URL="http://shoal.test")
-    yield server
+    saved = {k: app.config.get(k) for k in _KEYS}
+    yield smtp_server(app)
     app.config.update(saved)
-
-
-class Clock:
-    """The injected outreach clock (config OUTREACH_CLOCK): tests move it; the jobs read it too."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
@@ -53,24 +31,5 @@ def clock(app) -> Iterator[Clock]:
 @pytest.fixture
 def mailbox_for(smtp) -> Callable[..., Mailbox]:
     def _make(user: User, **kw: Any) -> Mailbox:
-        values: dict[str, Any] = dict(from_name="Riley Recruiter", from_address="riley@agency.test",
-                                      host="127.0.0.1", port=smtp.port, security="none", daily_cap=200,
-                                      spacing_seconds=0)
-        values.update(kw)
-        box = Mailbox(team_id=user.team_id, user_id=user.id, **values)
-        db.session.add(box)
-        db.session.commit()
-        return box
+        return make_mailbox(user, smtp, **kw)
     return _make
-
-
-def add_steps(campaign: Campaign, *steps: dict[str, Any]) -> list[SequenceStep]:
-    rows = []
-    for n, spec in enumerate(steps, start=1):
-        values = {"kind": "email", "delay_days": 0, "delay_hours": 0, "subject": None, "body_text": "",
-                  "body_html": None}
-        values.update(spec)
-        rows.append(SequenceStep(team_id=campaign.team_id, campaign_id=campaign.id, position=n, **values))
-    db.session.add_all(rows)
-    db.session.commit()
-    return rows

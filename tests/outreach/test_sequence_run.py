@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import MONDAY_10AM, add_steps
+from outreach_support import MONDAY_10AM, add_steps
 from sqlalchemy import select
 
 from core import db
