@@ -80,9 +80,9 @@ def validate_hours(time_zone: str, start_hour: int, end_hour: int, days: tuple[i
     except (ZoneInfoNotFoundError, ValueError):
         errors["time_zone"] = f"Unknown time zone {time_zone!r}: use a name like Europe/London."
     if not (0 <= start_hour < end_hour <= 24):
-        errors["end_hour"] = "The day must end after it starts (hours 0–24)."
+        errors["work_end_hour"] = "The day must end after it starts (hours 0–24)."
     if not days or any(d not in range(7) for d in days):
-        errors["days"] = "Choose at least one day."
+        errors["work_days"] = "Choose at least one day."
     return errors
 
 

@@ -7,9 +7,10 @@ webhook, the API): an `added` event starts the person's sequence if the campaign
 reply, interested / not interested, a bounce or an opt-out stops it, and a bounce or an opt-out
 also puts the address on the team's suppression list. Nothing here commits: the caller does.
 
-Which step comes next: the first live step placed after the last step this person finished (in
-the current order). A step added or moved before that point is not sent to them, and a step they
-already had is never sent again (its StepRun is unique per enrolment and step)."""
+Which step comes next: the first live step, in the current order, that this person hasn't had. So
+editing a running sequence never resends a step someone already had (its StepRun is unique per
+enrolment and step, and final), and never silently skips one they haven't: a step added or moved
+earlier goes to them next."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -65,19 +66,11 @@ def live_steps(campaign_id: int) -> list[SequenceStep]:
 
 
 def next_step(enrolment_id: int, campaign_id: int) -> SequenceStep | None:
-    """The step this enrolment is on: one whose run is still under way (queued, retrying, an open
-    task, failed and waiting for Retry), else the first live step without a run placed after the
-    last step it finished (see the module docstring)."""
-    steps = live_steps(campaign_id)
-    runs = dict(db.session.execute(select(StepRun.step_id, StepRun.state)
-                                   .where(StepRun.enrolment_id == enrolment_id)).all())
-    for step in steps:
-        if step.id in runs and runs[step.id] not in StepRun.FINAL:
-            return step
-    finished = [sid for sid, st in runs.items() if st in StepRun.FINAL]
-    last = db.session.scalar(select(func.max(SequenceStep.position)).where(SequenceStep.id.in_(finished))) \
-        if finished else None
-    return next((s for s in steps if s.id not in runs and (last is None or s.position > last)), None)
+    """The step this enrolment is on: the first live step, in the current order, that it hasn't
+    finished (a run still under way counts as its current step)."""
+    finished = set(db.session.scalars(select(StepRun.step_id).where(StepRun.enrolment_id == enrolment_id,
+                                                                    StepRun.state.in_(StepRun.FINAL))).all())
+    return next((s for s in live_steps(campaign_id) if s.id not in finished), None)
 
 
 def schedule(state: SequenceState, team: Team) -> None:

@@ -40,10 +40,10 @@ class StepSchema(Schema):
     body_text = fields.String(load_default="", validate=validate.Length(max=20000))
     body_html = fields.String(load_default=None, validate=validate.Length(max=50000))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)   # a bad delay and a bad template show together
     def _templates(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
-        if data["kind"] == "email":
+        if data.get("kind") == "email":
             if not (data.get("subject") or "").strip():
                 errors["subject"] = ["An email needs a subject."]
             else:
