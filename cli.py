@@ -6,6 +6,7 @@
 - `flask seed-demo`                services/demo.py   (demo team connected to the CATS sandbox)
 - `flask api-token --email E`      services/tokens.py (print a new /api/v1 token for a user)
 - `flask embedded-redis`           here               (owns the embedded Redis during `make run`)
+- `flask smtp-catcher`             sandbox/smtp.py    (a local SMTP server that keeps and lists what is sent)
 """
 from __future__ import annotations
 
@@ -58,9 +59,10 @@ def register_cli(app: Flask) -> None:
     from providers.cli import crm_command
     from providers import PROVIDER_KEYS
     from sandbox.cli import make_sandbox_command
+    from sandbox.smtp import smtp_catcher_command
     from services.demo import seed_demo_command
     from services.tokens import api_token_command
 
     for command in (worker_command, sweep_command, make_sandbox_command(PROVIDER_KEYS), crm_command, seed_demo_command,
-                    embedded_redis_command, api_token_command):
+                    embedded_redis_command, api_token_command, smtp_catcher_command):
         app.cli.add_command(command)

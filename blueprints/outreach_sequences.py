@@ -37,11 +37,13 @@ def _campaign_or_404(campaign_id: int) -> Campaign:
 def _page(campaign: Campaign, status: int = 200, block: str = "main", **ctx: Any):
     seq = states.sequence_of(campaign.id)
     team = current_user.team
+    rows = overview.people(campaign)
     return render_page_or_fragment(
         "outreach/sequence.html", block=block, status=status, campaign=campaign,
         seq_status=seq.status if seq else "draft", status_labels=STATUS_LABELS,
         steps=states.live_steps(campaign.id), all_steps=overview.all_steps(campaign),
-        rows=overview.people(campaign), counts=states.counts(campaign.id), kinds=svc.KIND_LABELS,
+        rows=rows, poll=overview.should_poll(rows, seq.status if seq else "draft"),
+        counts=states.counts(campaign.id), kinds=svc.KIND_LABELS,
         allowed=svc.allowed_kinds(campaign), mailbox=overview.owner_mailbox(campaign),
         hours=states.hours_for(team), person_vars=PERSON_VARIABLES, sender_vars=SENDER_VARIABLES,
         types=campaign_svc.CAMPAIGN_TYPES, errors=ctx.pop("errors", {}), form=ctx.pop("form", {}),
@@ -60,8 +62,10 @@ def show(campaign_id: int):
 def people(campaign_id: int):
     """The people table alone (it polls itself while sends are under way)."""
     campaign = _campaign_or_404(campaign_id)
+    rows = overview.people(campaign)
     return render_fragment("outreach/_people.html", campaign=campaign, all_steps=overview.all_steps(campaign),
-                           rows=overview.people(campaign), kinds=svc.KIND_LABELS)
+                           rows=rows, poll=overview.should_poll(rows, overview.sequence_status(campaign)),
+                           kinds=svc.KIND_LABELS)
 
 
 def _done(campaign: Campaign, notice: str):

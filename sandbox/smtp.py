@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import signal
 import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import click
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask, abort, jsonify, render_template_string
@@ -172,3 +174,23 @@ def serve(smtp_port: int, web_port: int) -> tuple[SmtpServer, ServerThread]:
     web = ServerThread(web_app(smtp.catcher, smtp.port), web_port)
     web.start()
     return smtp, web
+
+
+SMTP_PORT = 2525   # `make run`: the demo mailbox sends here
+WEB_PORT = 5125    # and the list of what was "sent" is at http://127.0.0.1:5125
+
+
+@click.command("smtp-catcher")
+@click.option("--smtp-port", default=SMTP_PORT, show_default=True, help="SMTP port on 127.0.0.1.")
+@click.option("--web-port", default=WEB_PORT, show_default=True, help="Port of the page listing the messages.")
+def smtp_catcher_command(smtp_port: int, web_port: int) -> None:
+    """Catch every email sent to 127.0.0.1:SMTP_PORT and list them at http://127.0.0.1:WEB_PORT."""
+    smtp, web = serve(smtp_port, web_port)
+    click.echo(f"SMTP catcher on 127.0.0.1:{smtp.port}; what was sent: {web.base}")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        pass
+    web.stop()
+    smtp.stop()

@@ -1,6 +1,8 @@
 """`flask seed-demo`: a demo team (an admin and a recruiter) connected to the local CATS sandbox,
-with one campaign that syncs people as CATS candidates when they are added. Idempotent: running it
-again keeps the existing team and just prints the logins."""
+with one campaign that syncs people as CATS candidates when they are added, and runs a two-email
+sequence from the recruiter's mailbox, which points at the local mail catcher (`flask
+smtp-catcher`, started by `make run`). Idempotent: running it again keeps the existing team and
+just prints the logins (adding the mailbox and sequence to a demo team made before they existed)."""
 from __future__ import annotations
 
 import click
@@ -10,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from crypto import encrypt_credentials
 from core import db
-from models import Campaign, Connection, Team, User
+from models import Campaign, Connection, Mailbox, Sequence, SequenceStep, Team, User
 from providers import sandbox_port
 
 DEMO_PASSWORD = "shoal-demo-password"
@@ -20,6 +22,17 @@ RECRUITER_EMAIL = "recruiter@demo.shoal.test"
 SANDBOX_FIRST_PORT = 5101
 CATS_SANDBOX_BASE_URL = f"http://127.0.0.1:{sandbox_port('cats', SANDBOX_FIRST_PORT)}/v3"
 CATS_SANDBOX_CREDENTIALS = {"api_key": "cats-sandbox-key"}
+# The local mail catcher (Procfile `mail`, sandbox/smtp.py); the demo team sends around the clock so
+# a newcomer sees the sequence run whenever they try it.
+MAIL_CATCHER_PORT = 2525
+DEMO_STEPS = (
+    {"kind": "email", "delay_days": 0, "delay_hours": 0, "subject": "{{ first_name }}, a Python role in London",
+     "body_text": "Hi {{ first_name }},\n\nI'm hiring senior Python engineers in London and your work at "
+                  "{{ company }} stood out. Open to a short call this week?\n\n{{ sender_name }}"},
+    {"kind": "email", "delay_days": 0, "delay_hours": 1, "subject": "Re: {{ first_name }}, a Python role in London",
+     "body_text": "Hi {{ first_name }}, just bringing this back to the top of your inbox. "
+                  "Worth a chat?\n\n{{ sender_first_name }}"},
+)
 
 
 def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, str | None]:
@@ -28,8 +41,9 @@ def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, str | N
     team = db.session.scalars(select(Team).join(User, User.team_id == Team.id)
                               .where(User.email == ADMIN_EMAIL)).first()
     if team is not None:
+        seed_outreach(team)
         return team, None
-    team = Team(name="Demo Agency")
+    team = Team(name="Demo Agency", work_start_hour=0, work_end_hour=24, work_days="0,1,2,3,4,5,6")
     db.session.add(team)
     db.session.flush()
     admin = User(team_id=team.id, email=ADMIN_EMAIL, name="Avery Admin", role="admin",
@@ -44,11 +58,29 @@ def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, str | N
                               status="connected", active=True, account_name="CATS sandbox (demo)"))
     db.session.add(Campaign(team_id=team.id, owner_id=recruiter.id, name="Senior Python engineers, London",
                             sync_as="candidate", sync_override={"add_candidate": "added"}))
-    db.session.commit()
+    db.session.flush()
+    seed_outreach(team)
     from services.tokens import issue_token
 
     _row, token = issue_token(recruiter, "Demo extension")
     return team, token
+
+
+def seed_outreach(team: Team) -> None:
+    """The recruiter's mailbox on the local catcher and the demo campaign's running sequence (once)."""
+    recruiter = db.session.scalars(select(User).where(User.email == RECRUITER_EMAIL, User.team_id == team.id)).first()
+    campaign = db.session.scalars(select(Campaign).where(Campaign.team_id == team.id).order_by(Campaign.id)).first()
+    if recruiter is None or campaign is None:
+        return
+    if db.session.scalars(select(Mailbox).where(Mailbox.user_id == recruiter.id)).first() is None:
+        db.session.add(Mailbox(team_id=team.id, user_id=recruiter.id, from_name=recruiter.name,
+                               from_address="riley@demo-agency.test", host="127.0.0.1", port=MAIL_CATCHER_PORT,
+                               security="none", daily_cap=200, spacing_seconds=5))
+    if db.session.scalars(select(Sequence).where(Sequence.campaign_id == campaign.id)).first() is None:
+        db.session.add(Sequence(team_id=team.id, campaign_id=campaign.id, status="running"))
+        for n, step in enumerate(DEMO_STEPS, start=1):
+            db.session.add(SequenceStep(team_id=team.id, campaign_id=campaign.id, position=n, **step))
+    db.session.commit()
 
 
 @click.command("seed-demo")
@@ -61,6 +93,7 @@ def seed_demo_command(cats_base_url: str) -> None:
     click.echo(f"  admin:     {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  recruiter: {RECRUITER_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  CRM: CATS sandbox at {cats_base_url}")
+    click.echo(f"  mail: the demo campaign's sequence emails land in the catcher, http://127.0.0.1:5125")
     if token:
         click.echo(f"  extension token (recruiter; paste into the extension's options): {token}")
     else:

@@ -40,6 +40,15 @@ def people(campaign: Campaign) -> list[PersonRow]:
     return list(out.values())
 
 
+def should_poll(rows: list[PersonRow], sequence_status: str) -> bool:
+    """Whether the people table should refresh itself: a send under way, or a running sequence with
+    someone waiting on a step (so a step that falls due shows up without a reload)."""
+    if any(r.busy for r in rows):
+        return True
+    return sequence_status == "running" and any(
+        r.state is not None and r.state.status in ("scheduled", "in_progress") for r in rows)
+
+
 def all_steps(campaign: Campaign) -> list[SequenceStep]:
     """Live steps in order, then archived ones that were used (their runs still show)."""
     return list(db.session.scalars(select(SequenceStep).where(SequenceStep.campaign_id == campaign.id)

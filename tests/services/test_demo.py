@@ -24,3 +24,21 @@ def test_seed_demo_is_idempotent_and_prints_logins(app):
     conn = db.session.scalars(select(Connection)).one()
     assert (conn.provider_key, conn.status, conn.base_url) == ("cats", "connected", CATS_SANDBOX_BASE_URL)
     assert db.session.scalars(select(Campaign)).one().sync_as == "candidate"
+
+
+def test_the_demo_runs_a_two_email_sequence_into_the_local_catcher(app):
+    from models import Mailbox, Sequence, SequenceStep
+    from services.demo import RECRUITER_EMAIL
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    recruiter = db.session.scalars(select(User).where(User.email == RECRUITER_EMAIL)).one()
+    box = db.session.scalars(select(Mailbox)).one()
+    assert (box.user_id, box.host, box.port, box.security) == (recruiter.id, "127.0.0.1", 2525, "none")
+    campaign = db.session.scalars(select(Campaign)).one()
+    assert db.session.scalars(select(Sequence)).one().status == "running"
+    assert [s.kind for s in db.session.scalars(select(SequenceStep).where(
+        SequenceStep.campaign_id == campaign.id).order_by(SequenceStep.position))] == ["email", "email"]
+    # A demo made before outreach existed gets it on the next seed, once.
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count()).select_from(Mailbox)) == 1
+    assert db.session.scalar(select(func.count()).select_from(SequenceStep)) == 2
