@@ -93,7 +93,7 @@ def seed_demo_command(cats_base_url: str) -> None:
     click.echo(f"  admin:     {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  recruiter: {RECRUITER_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  CRM: CATS sandbox at {cats_base_url}")
-    click.echo(f"  mail: the demo campaign's sequence emails land in the catcher, http://127.0.0.1:5125")
+    click.echo("  mail: the demo campaign's sequence emails land in the catcher, http://127.0.0.1:5125")
     if token:
         click.echo(f"  extension token (recruiter; paste into the extension's options): {token}")
     else:
