@@ -26,6 +26,7 @@ from providers.errors import NotSupported
 from services.connections import active_connection
 from services.crm_options import cached, provider_options
 from services.enrolments import record_event
+from services.outreach.steps import delete_sequence
 from sync.schemas import sync_options_schema, sync_override_schema, validate_sync_as
 from sync.settings import TRIGGER_LABELS
 from sync.types import TRIGGERS, ProviderSpec
@@ -228,6 +229,7 @@ def delete_campaign(campaign: Campaign) -> bool:
         Enrolment.campaign_id == campaign.id))
     if has_members:
         return False
+    delete_sequence(campaign)   # its steps (nobody had them: runs belong to members)
     db.session.delete(campaign)
     db.session.commit()
     return True

@@ -175,6 +175,12 @@ def resume(campaign: Campaign, now: datetime | None = None) -> Sequence:
     return seq
 
 
+def delete_sequence(campaign: Campaign) -> None:
+    """Remove a memberless campaign's sequence and steps before the campaign itself (no commit)."""
+    db.session.execute(SequenceStep.__table__.delete().where(SequenceStep.campaign_id == campaign.id))
+    db.session.execute(Sequence.__table__.delete().where(Sequence.campaign_id == campaign.id))
+
+
 def get_step(campaign: Campaign, step_id: int) -> SequenceStep | None:
     return db.session.scalars(select(SequenceStep).where(SequenceStep.id == step_id,
                                                          SequenceStep.campaign_id == campaign.id,

@@ -255,3 +255,14 @@ def test_outreach_settings_are_for_admins(logged_in):
     assert other.post(f"/outreach/suppression/{entry.id}/delete", page="/outreach/").status_code == 404
     assert admin.post(f"/outreach/suppression/{entry.id}/delete", page="/outreach/").status_code == 200
     assert db.session.scalars(select(Suppression)).all() == []
+
+
+def test_deleting_a_memberless_campaign_takes_its_sequence_with_it(logged_in):
+    b = logged_in("admin")
+    c = _campaign(b.user)
+    add_steps(c, {"subject": "x", "body_text": "y"})
+    steps.sequence_for(c)
+    db.session.commit()
+    from services.campaigns import delete_campaign
+    assert delete_campaign(c)
+    assert db.session.scalars(select(SequenceStep)).all() == [] and db.session.scalars(select(Sequence)).all() == []
