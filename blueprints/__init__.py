@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import (outreach_mailbox, outreach_public, outreach_sequences, outreach_settings,
                             outreach_tasks)
     from blueprints import panel_views  # noqa: F401  (adds the panel's fragments to panel.bp)
+    from blueprints import panel_activity  # noqa: F401  (the panel's record-activity and CV routes)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

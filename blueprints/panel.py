@@ -23,6 +23,7 @@ from models import SyncIntent, User, team_query
 from providers import get_provider
 from providers.errors import NotSupported
 from services.connections import active_connection
+from services.documents import describe_size
 from services.tokens import user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -31,6 +32,7 @@ csrf.exempt(bp)
 ALLOW_HEADERS = ("Authorization, Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, "
                  "HX-Trigger-Name, HX-Boosted, HX-Prompt")
 EXPOSE_HEADERS = "HX-Trigger, HX-Trigger-After-Swap, HX-Redirect, HX-Retarget, HX-Reswap, HX-Refresh"
+CV_UPLOAD = "panel.upload_cv"    # blueprints.panel_activity
 NEED_TOKEN = ("Shoal doesn't know this extension yet. Create a token on your Account page in Shoal and "
               "paste it, with the server address, into the extension options.")
 
@@ -67,9 +69,14 @@ def _authenticate() -> Response | None:
         resp.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
         resp.headers["Access-Control-Max-Age"] = "600"
         return resp
-    # Backstop for bodies without a Content-Length (chunked): reading past it raises 413.
-    request.max_content_length = MAX_BODY_BYTES
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    # Backstop for bodies without a Content-Length (chunked): reading past it raises 413. A CV
+    # upload (blueprints.panel_activity) may be as large as the CV limit, and says so in words.
+    limit = current_app.config["CV_MAX_BYTES"] + 64 * 1024 if request.endpoint == CV_UPLOAD else MAX_BODY_BYTES
+    request.max_content_length = limit
+    if (request.content_length or 0) > limit:
+        if request.endpoint == CV_UPLOAD:
+            raise PanelError(422, f"Not kept: the file is {describe_size(request.content_length or 0)}; the "
+                                  f"limit for a CV is {describe_size(current_app.config['CV_MAX_BYTES'])}.")
         raise PanelError(400, f"The request is too large (limit {MAX_BODY_BYTES // 1024} KB).")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
