@@ -24,7 +24,7 @@ from providers import get_provider
 from providers.errors import NotSupported
 from services.connections import active_connection
 from services.documents import describe_size
-from services.tokens import user_for_token
+from services.tokens import refusal_reason, user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 csrf.exempt(bp)
@@ -81,7 +81,8 @@ def _authenticate() -> Response | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if user is None:
-        raise PanelError(401, NEED_TOKEN)
+        # A revoked token is reported as revoked, not as one Shoal never saw.
+        raise PanelError(401, (refusal_reason(token.strip()) if scheme.lower() == "bearer" else None) or NEED_TOKEN)
     g.panel_user = g._login_user = user
     return None
 

@@ -20,6 +20,7 @@ from providers import get_provider
 from providers.errors import NotSupported
 from services import cvs as cv_svc
 from services import people_edits as svc
+from services import people_list
 from services import person_fields
 from services.people import PROFILE_FIELDS
 from sync.ops import KIND_LABELS
@@ -97,6 +98,18 @@ def _show(person: Person, status: int = 200, **ctx: Any):
         campaigns=svc.person_campaigns(person),
         links=[(link, conn, _crm_name(conn.provider_key)) for link, conn in svc.person_links(person)],
         timeline=svc.timeline(person), cvs=cv_svc.person_cvs(person), **ctx)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Everyone the team has sourced, with search; typing swaps only the results."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    found = people_list.search_people(current_user.team_id, request.args.get("q", ""), page)
+    return render_page_or_fragment("people/index.html", block="results", found=found)
 
 
 @bp.get("/<int:person_id>")

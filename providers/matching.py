@@ -84,3 +84,18 @@ def rank_companies(name: str, rows: list[tuple[Any, str]], threshold: float = 60
               for i, (item, n) in enumerate(rows)]
     ranked = sorted(scored, key=lambda t: (-t[0], -t[1], t[2]))
     return [item for core, _, _, item in ranked if core >= threshold]
+
+
+def match_company(name: str | None, rows: Iterable[tuple[Any, str]]) -> Any | None:
+    """The CRM company a person's company names, from `(item, company name)` rows the CRM returned
+    for `company_query(name)`: the exact name (`same_company`) if there is one, else the only company
+    whose name differs just by legal form and punctuation ("Globex Corp" / "Globex Corporation").
+    Two or more of those ("Acme Ltd", "ACME Limited") is ambiguous: None, never a silent guess (the
+    panel's company warning lets the recruiter pick); a merely similar name ("Initek") never matches."""
+    rows = list(rows)
+    exact = [item for item, n in rows if same_company(n, name)]
+    if exact:
+        return exact[0]
+    core = company_words(name or "")
+    same_core = [item for item, n in rows if core and company_words(n or "") == core]
+    return same_core[0] if len(same_core) == 1 else None

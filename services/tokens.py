@@ -67,6 +67,23 @@ def user_for_token(plain: str | None, scope: str = "extension") -> User | None:
     return user
 
 
+def refusal_reason(plain: str | None) -> str | None:
+    """Why a token that `user_for_token` refused is no good, when Shoal knows it: revoked (and
+    when), or its user deactivated. None for a token Shoal never issued."""
+    if not plain or len(plain) > 200:
+        return None
+    row = db.session.scalars(select(ExtensionToken).where(ExtensionToken.token_hash == token_hash(plain))).first()
+    if row is None:
+        return None
+    if row.revoked_at is not None:
+        return (f"This extension token (“{row.label}”) was revoked on {row.revoked_at.strftime('%d %b %Y at %H:%M')} "
+                "UTC. Create a new token on your Account page in Shoal and paste it into the extension's options.")
+    user = db.session.get(User, row.user_id)
+    if user is not None and user.deactivated_at is not None:
+        return "The Shoal account this token belongs to is no longer active. Ask your team admin."
+    return None
+
+
 def list_tokens(user: User, scope: str = "extension") -> list[ExtensionToken]:
     """The user's live tokens of one scope, newest first."""
     return list(db.session.scalars(team_query(ExtensionToken, user.team_id).where(

@@ -17,7 +17,7 @@ from providers.cats import assumed as A, mappers
 from providers.cats.client import MAX_PER_PAGE, CatsClient, location_id
 from providers.cats.schemas import Credentials
 from providers.errors import NotSupported, Rejected
-from providers.matching import company_query, linkedin_search_text, rank_companies, same_company
+from providers.matching import company_query, linkedin_search_text, match_company, rank_companies
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
@@ -154,10 +154,12 @@ class CatsProvider(Provider):
         return body
 
     def _company_id(self, name: str) -> str | None:
-        """The company with exactly this name. A near-duplicate is never picked silently, and no
-        company is created: that is the admin's call, helped by the company warning."""
-        rows = self.client.iterate("/companies/search", query=name)
-        return next((str(r["id"]) for r in rows if same_company(r.get("name"), name)), None)
+        """The company this name means (`match_company`: exact, else the one differing only by legal
+        form). An ambiguous or merely similar name is never picked silently, and no company is
+        created: that is the admin's call, helped by the company warning."""
+        rows = self.client.iterate("/companies/search", query=company_query(name))
+        found = match_company(name, [(r, r.get("name") or "") for r in rows])
+        return str(found["id"]) if found is not None else None
 
     def search(self, record_type: str, filters: dict[str, Any], cursor: str | None = None) -> Page[CrmRecord]:
         """Structured search (`POST /<records>/search`); no filters lists every record."""

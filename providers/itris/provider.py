@@ -21,7 +21,8 @@ from providers.errors import NotFound, NotSupported, Rejected
 from providers.itris import assumed as A, mappers
 from providers.itris.client import ItrisClient
 from providers.itris.schemas import Credentials
-from providers.matching import company_query, rank_companies, same_company, same_email, same_linkedin
+from providers.matching import (company_query, match_company, rank_companies, same_email,
+                                same_linkedin)
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
 
@@ -124,9 +125,10 @@ class ItrisProvider(Provider):
     def _body(self, record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
         body = mappers.to_body(fields)
         if record_type == "contact" and fields.get("company"):
-            # Link the contact to the company with exactly this name; else itris keeps the text.
-            rows = self.client.iterate(A.COMPANIES, name=str(fields["company"]))
-            match = next((r for r in rows if same_company(r.get("name"), str(fields["company"]))), None)
+            # Link the contact to the company this name means (exact, else the one differing only by
+            # legal form: providers.matching.match_company); else itris keeps the text.
+            rows = self.client.iterate(A.COMPANIES, name=company_query(str(fields["company"])))
+            match = match_company(str(fields["company"]), [(r, r.get("name") or "") for r in rows])
             if match is not None:
                 body["companyId"] = match["companyId"]
                 body.pop("companyName", None)

@@ -58,3 +58,18 @@ def test_profile_name_and_bad_label(logged_in):
     assert b.post("/account/profile", {"name": "  "}, page="/account/").status_code == 422
     assert b.post("/account/tokens", {"label": "x" * 101}, page="/account/").status_code == 422
     assert db.session.scalars(select(ExtensionToken)).first() is None
+
+
+def test_revoke_asks_for_confirmation_and_a_revoked_token_is_reported_as_revoked(logged_in):
+    """What a new user tripped on: Revoke without confirmation, and a revoked token reported as unknown."""
+    b = logged_in("recruiter")
+    row, plain = issue_token(b.user, "Laptop")
+    html = b.get("/account/").get_data(as_text=True)
+    form = html.split(f'action="/account/tokens/{row.id}/revoke"')[1].split(">")[0]
+    assert "hx-confirm=" in form and "stops working at once" in form
+    assert b.post(f"/account/tokens/{row.id}/revoke", page="/account/").status_code == 303
+    r = b.client.get("/panel/api/me", headers={"Authorization": f"Bearer {plain}"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 401 and "was revoked on" in body and "Laptop" in body
+    r = b.client.get("/panel/api/me", headers={"Authorization": "Bearer never-issued"})
+    assert r.status_code == 401 and "revoked" not in r.get_data(as_text=True)

@@ -337,3 +337,24 @@ def test_search_by_exact_email_and_combined_filters(cats):
     assert [r.fields["last_name"] for r in both.items] == ["Byron"]
     with pytest.raises(Rejected):
         cats.search("candidate", {"linkedin_url": "x"})
+
+
+def test_contact_company_matched_despite_a_different_legal_form(cats):
+    """What a new user tripped on: "Globex Corp" written to the audit log but not matched to the
+    CRM's "Globex Corporation". Matched now; an ambiguous name ("Acme": three Acme companies
+    differing only by legal form) or a merely similar one is still never picked silently."""
+    rec = cats.create("contact", {"first_name": "Hank", "last_name": "Scorpio", "company": "Globex Corp"})
+    assert cats.get("contact", rec.remote_id).fields["company"] == "Globex Corporation"
+    rec = cats.create("contact", {"first_name": "Wile", "last_name": "Coyote", "company": "Acme"})
+    assert not cats.get("contact", rec.remote_id).fields.get("company")
+    rec = cats.create("contact", {"first_name": "Bill", "last_name": "Lumbergh", "company": "Initek"})
+    assert not cats.get("contact", rec.remote_id).fields.get("company")
+
+
+def test_match_company_rules():
+    from providers.matching import match_company
+    rows = [(1, "Acme Ltd"), (2, "ACME Limited"), (3, "Globex Corporation"), (4, "Initech")]
+    assert match_company("acme ltd", rows) == 1                  # exact beats everything
+    assert match_company("Acme", rows) is None                   # two legal forms: ambiguous
+    assert match_company("Globex Corp.", rows) == 3
+    assert match_company("Initek", rows) is None and match_company("", rows) is None

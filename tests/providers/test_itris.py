@@ -260,3 +260,9 @@ def test_search_by_name_and_email_combine(itris):
     assert [r.fields["last_name"] for r in both.items] == ["Byron"]
     with pytest.raises(Rejected):
         itris.search("applicant", {"title": "x"})
+
+
+def test_contact_company_matched_despite_a_different_legal_form(itris):
+    rec = itris.create("contact", {"first_name": "Hank", "last_name": "Scorpio", "email": "hank@globex.example",
+                                   "company": "Globex Corp"})
+    assert itris.get("contact", rec.remote_id).fields["company"] == "Globex Corporation"
