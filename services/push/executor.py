@@ -14,8 +14,11 @@ last operation's in the runner's settle commit (with the intent's final state). 
 dies between a call and that commit leaves `started` without `done`, which is case 3. Refusals,
 skips and links are pending until the next of those commits too; a failure's audit row commits.
 These writes are table-level statements run at once in the open transaction (half the Python
-work of the ORM's unit of work); when a ledger insert hits the unique key and its transaction is
-rolled back, the ones that transaction held are run again before the row is read back.
+work of the ORM's unit of work). The ledger insert runs in a savepoint: a key already in the ledger
+undoes that insert alone, and what the transaction holds before it is committed all the same.
+
+A CRM call that fails is audited here and re-raised as `AuditedFailure` (the provider's error in
+`.error`), so the runner applies the failure policy to the error without auditing it twice.
 
 Every operation (and every failure) writes an AuditEntry: rule, fields before/after, result and a
 short summary of what the CRM answered. Credentials never reach an audit row or a log line.
@@ -32,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from core import db
 from models import AppliedOperation, AuditEntry, CrmLink, CvFile, utcnow
 from providers.base import Provider
-from providers.errors import NotFound, ProviderError
+from providers.errors import NotFound, ProviderError, RateLimited, Unavailable
 from services.push.context import IntentContext
 from services.storage import get_storage
 from sync.types import (
@@ -53,6 +56,14 @@ from sync.types import (
 )
 
 _TAGS = re.compile(r"<[^>]+>")
+
+
+class AuditedFailure(Exception):
+    """A CRM operation failed and its audit row is written; `error` is what the provider raised."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 # Table-level statements for the writes every push makes (audit rows, ledger rows, links): half
 # the Python work of the ORM's unit of work, and built once.
@@ -80,10 +91,6 @@ class Executor:
         i = ctx.intent
         self.ids = {"team_id": i.team_id, "connection_id": i.connection_id, "intent_id": i.id,
                     "person_id": i.person_id}
-        # Table-level writes run in the session's open transaction, each with that transaction:
-        # if a ledger insert loses a race and the transaction is rolled back, the ones it held are
-        # true facts (an operation's `done`, its audit row, a link) and are written again.
-        self._writes: list[tuple[Any, Any, dict[str, Any]]] = []
 
     # -- public ------------------------------------------------------------------------------
     def apply(self, ops: tuple[Operation, ...] | list[Operation]) -> None:
@@ -110,10 +117,7 @@ class Executor:
             db.session.commit()
 
     def _write(self, statement: Any, params: dict[str, Any]) -> None:
-        db.session.execute(statement, params)
-        tx = db.session().get_transaction()
-        self._writes = [w for w in self._writes if w[0] is tx]   # older ones are committed
-        self._writes.append((tx, statement, params))
+        db.session.execute(statement, params)   # in the open transaction, committed with the next `started`
 
     # -- one CRM operation -------------------------------------------------------------------
     def _crm_op(self, op: Operation) -> None:
@@ -134,10 +138,9 @@ class Executor:
         try:
             summary, result = self._call(op, rid)
         except ProviderError as exc:
-            exc.audited = True   # type: ignore[attr-defined]  # the runner won't log it twice
-            self.audit(op, "retry" if exc.__class__.__name__ in ("Unavailable", "RateLimited") else "failed",
+            self.audit(op, "retry" if isinstance(exc, (Unavailable, RateLimited)) else "failed",
                        f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
-            raise
+            raise AuditedFailure(exc) from exc
         # `done`, its audit row and (for a create) the link land in one commit: the next `started`
         # or the runner's settle, whichever comes first.
         if row is None:
@@ -152,27 +155,16 @@ class Executor:
         operations left pending). Returns None when this call inserted it, or the existing row
         when the key was already in the ledger: a repeat of this operation."""
         key = op.key[:200]
-        # ORM changes still pending from earlier operations (rare paths): facts to keep too.
-        pending_new = [o for o in db.session.new]
-        pending_done = [(r, r.state, r.result) for r in db.session.dirty if isinstance(r, AppliedOperation)]
+        db.session.flush()   # pending ORM changes (rare paths) go before the savepoint, not into it
         try:
-            db.session.execute(_LEDGER_START, {"team_id": self.ids["team_id"], "key": key,
-                                               "intent_id": self.ids["intent_id"], "state": "started",
-                                               "result": {}, "created_at": utcnow()})
-            db.session.commit()   # must be durable before the CRM sees the call
+            with db.session.begin_nested():   # a savepoint: a taken key undoes this insert alone
+                db.session.execute(_LEDGER_START, {"team_id": self.ids["team_id"], "key": key,
+                                                   "intent_id": self.ids["intent_id"], "state": "started",
+                                                   "result": {}, "created_at": utcnow()})
         except IntegrityError:
-            failed = db.session().get_transaction()
-            db.session.rollback()
-            for tx, statement, params in self._writes:
-                if tx is failed:
-                    db.session.execute(statement, params)
-            db.session.add_all(pending_new)
-            for done, state, result in pending_done:
-                done.state, done.result = state, result
-            db.session.commit()
-            self._writes = []
+            db.session.commit()   # what the run did before this operation is kept
             return db.session.scalars(select(AppliedOperation).where(AppliedOperation.key == key)).one()
-        self._writes = []
+        db.session.commit()   # must be durable before the CRM sees the call
         return None
 
     def _call(self, op: Operation, rid: str | None) -> tuple[str, dict[str, Any]]:

@@ -54,8 +54,6 @@ def enqueue(intent_id: int, delay: float) -> None:
 
 def audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:
     """Audit a failure outside an operation (the lookup); the executor audits its own."""
-    if getattr(exc, "audited", False):
-        return
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
     db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
@@ -101,12 +99,13 @@ def message_of(exc: BaseException) -> str:
     return f"internal error: {exc.__class__.__name__}: {exc}"[:300]
 
 
-def failed(intent_id: int, exc: BaseException) -> str:
-    """Apply the failure policy (sync.retry.decide) to a run that raised `exc`; returns the state."""
+def failed(intent_id: int, exc: BaseException, *, audited: bool = False) -> str:
+    """Apply the failure policy (sync.retry.decide) to a run that raised `exc`; returns the state.
+    `audited`: the executor already wrote the failure's audit row (an operation's CRM call failed)."""
     db.session.rollback()
     intent = db.session.get(SyncIntent, intent_id)
     kind = kind_of(exc)
-    if kind in ("rate_limited", "unavailable", "not_found") and isinstance(exc, ProviderError):
+    if kind in ("rate_limited", "unavailable", "not_found") and isinstance(exc, ProviderError) and not audited:
         audit_failure(intent_id, exc, "retry")
         intent = db.session.get(SyncIntent, intent_id)
     d = retry.decide(kind, attempts=intent.attempts, rate_limited=intent.rate_limited,

@@ -35,7 +35,7 @@ from providers.errors import ProviderError
 from services.push.dispatch import dispatch
 from services.push import backfill
 from services.push.context import build_adapter, load_context
-from services.push.executor import Executor
+from services.push.executor import AuditedFailure, Executor
 from services.push.failures import AUTH_PREFIX, CONNECTION_PREFIX, enqueue, failed, park
 from services.push.lookup import crm_state
 from sync import planner
@@ -106,6 +106,9 @@ def _run(intent_id: int) -> str:
 def _run_claimed(intent: SyncIntent) -> str:
     try:
         return _process(intent)
+    except AuditedFailure as exc:   # an operation's CRM call failed (the executor audited it)
+        db.session.rollback()
+        return failed(intent.id, exc.error, audited=True)
     except Exception as exc:   # typed CRM errors, and bugs: the failure policy decides, nothing is lost
         db.session.rollback()
         if not isinstance(exc, (ProviderError, CredentialsKeyMissing)):

@@ -14,7 +14,7 @@ from sync_support import campaign, connect, faults, intents, profile, sandbox_st
 
 from core import db
 from jobs import get_queue, intent_job_id
-from models import AuditEntry, Connection, utcnow
+from models import AuditEntry, Connection, SyncIntent, utcnow
 from services import enrolments
 from services.push.runner import resume_parked, retry_intent
 
@@ -55,6 +55,29 @@ def test_an_outage_is_retried_with_backoff_and_then_succeeds(make_user, sandbox,
     assert len(candidates(server, "ada1@example.com")) == 1
     results = [a.result for a in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert results[0] == "retry" and results[-1] == "ok"
+
+
+def test_a_failed_crm_operation_is_audited_once_by_the_executor(make_user, sandbox, run_worker, fast_retries):
+    """A note for a linked person calls the CRM once (no lookup). Its 503 is audited by the executor
+    as the operation's own row, and the runner applies the policy without a second (lookup) row."""
+    server = sandbox("cats")
+    user = make_user("recruiter")
+    connect(user, "cats", server)
+    enrolment, _ = enrolments.enrol(user, campaign(user), profile(5))
+    run_worker()
+    assert intents()[0].state == "synced"
+    faults(server, mode="503", count=1)
+    enrolments.record_event(enrolment, "reply", channel="email", body="Yes please")
+    run_worker()
+    note = intents()[-1]
+    assert note.state == "queued" and note.attempts == 1 and "Unavailable" in note.reason
+    audit = [(a.operation, a.result) for a in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.intent_id == note.id).order_by(AuditEntry.id))]
+    assert audit == [("add_note", "retry")]
+    assert drain(run_worker, lambda: db.session.get(SyncIntent, note.id).state == "synced")
+    audit = [(a.operation, a.result) for a in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.intent_id == note.id).order_by(AuditEntry.id))]
+    assert audit == [("add_note", "retry"), ("add_note", "ok")]
 
 
 def test_an_outage_that_lasts_parks_the_intent_after_max_attempts(make_user, sandbox, run_worker, fast_retries):
