@@ -15,11 +15,21 @@ from core import db
 from models import MAX_ID, Campaign
 from services import campaigns as campaign_svc
 from services.outreach import overview, runs, state as states, steps as svc
+from services.outreach.schedule import from_utc_naive
 from services.outreach.templating import PERSON_VARIABLES, SENDER_VARIABLES
 
 bp = Blueprint("sequences", __name__, url_prefix="/campaigns/<int:campaign_id>/sequence")
 
 STATUS_LABELS = {"draft": "Not started", "running": "Running", "paused": "Paused"}
+
+
+@bp.app_template_filter("team_time")
+def team_time(at: Any) -> str:
+    """A naive-UTC time as the user's team reads it: "Mon 07 Dec 10:00 GMT"."""
+    if not at:
+        return ""
+    local = from_utc_naive(at).astimezone(states.hours_for(current_user.team).tz)
+    return local.strftime("%a %d %b %H:%M ") + (local.tzname() or "")
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:

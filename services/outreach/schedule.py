@@ -30,9 +30,10 @@ class BusinessHours:
         return f"{days} {self.start_hour:02d}:00–{self.end_hour:02d}:00 ({self.time_zone})"
 
     def _window(self, day: date) -> tuple[datetime, datetime]:
-        tz = self.tz
-        return (datetime.combine(day, time(self.start_hour), tzinfo=tz),
-                datetime.combine(day, time(self.end_hour), tzinfo=tz))
+        # Midnight plus hours, in wall-clock time (aware arithmetic in one zone), so 24 means
+        # the next midnight and a DST change on the day doesn't shift the window.
+        midnight = datetime.combine(day, time(0), tzinfo=self.tz)
+        return midnight + timedelta(hours=self.start_hour), midnight + timedelta(hours=self.end_hour)
 
     def next_open(self, at: datetime) -> datetime:
         """`at` (aware) if it is inside the window, else the start of the next window."""

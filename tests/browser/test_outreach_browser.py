@@ -97,6 +97,7 @@ def test_outreach_pages_in_a_browser(app, site, make_user, run_worker, tmp_path)
             page.wait_for_selector("text=Step 2 added")
 
             page.goto(f"{site}/campaigns/{campaign.id}")
+            page.click("#add-person summary")
             page.fill("#members input[name=first_name]", "Grace")
             page.fill("#members input[name=last_name]", "Hopper")
             page.fill("#members input[name=email]", "grace@example.com")
