@@ -157,7 +157,9 @@ def describe(errors: dict[str, Any]) -> list[str]:
         if isinstance(value, dict):
             lines.extend(describe(value))
             continue
-        label = FIELD_LABELS.get(str(key), str(key))
+        # CRM field messages (keys like "custom:12") already name the field by its CRM label.
+        label = None if ":" in str(key) else FIELD_LABELS.get(str(key), str(key))
         messages = value if isinstance(value, list) else [value]
-        lines.extend(f"{label}: {m}" for m in messages if isinstance(m, str))
+        lines.extend(m if label is None or m.startswith(f"{label}:") else f"{label}: {m}"
+                     for m in messages if isinstance(m, str))
     return lines
