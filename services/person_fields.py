@@ -40,6 +40,13 @@ class PersonFields:
     def crm(self) -> str:
         return self.provider.display_name if self.provider else "the CRM"
 
+    def reason(self, intent: SyncIntent) -> str:
+        """The intent's reason with CRM field keys ("custom:12") named by their CRM labels."""
+        text = intent.reason or ""
+        for f in sorted(self.fields, key=lambda f: -len(f.key)):
+            text = text.replace(f.key, f.label)
+        return text
+
 
 def _record_types(person: Person, provider: type[Provider]) -> list[tuple[str, Any, Any]]:
     """(record type, enrolment, campaign) for each record type the person is synced as."""

@@ -37,7 +37,8 @@ def test_waiting_push_resumes_when_the_person_page_fills_the_mandatory_field(app
     assert "Loading CATS's fields" in html and "load delay:1s" in html
     run_worker()
     html = browser.get(page, headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Notice period" in html and "(mandatory)" in html and "Waiting:" in html
+    assert "Notice period" in html and "(mandatory)" in html
+    assert "Waiting: Not added to CATS: fill in the mandatory field(s) Notice period" in html
     assert f'/people/{person_id}/crm-fields' in browser.get(f"/people/{person_id}").get_data(as_text=True)
 
     events = db.session.scalar(select(func.count()).select_from(OutreachEvent))
