@@ -16,6 +16,7 @@ import email
 import email.policy
 import signal
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -110,11 +111,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 class SmtpServer:
     """A Catcher served by aiosmtpd on a loopback port (its own thread and event loop)."""
 
-    def __init__(self, catcher: Catcher | None = None, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, catcher: Catcher | None = None, port: int = 0, host: str = "127.0.0.1",
+                 tls_context: ssl.SSLContext | None = None, implicit_tls: bool = False) -> None:
+        """`tls_context`: offer STARTTLS (and require it before AUTH), or with `implicit_tls` speak
+        TLS from the first byte, like a port-465 server."""
         self.catcher = catcher or Catcher()
         self.host, self.port = host, port or free_port(host)
-        self.controller = Controller(self.catcher, hostname=host, port=self.port, auth_require_tls=False,
-                                     authenticator=self.catcher.authenticate, ready_timeout=10)
+        options: dict[str, Any] = {"auth_require_tls": tls_context is not None and not implicit_tls}
+        if tls_context is not None and implicit_tls:
+            options["ssl_context"] = tls_context
+        elif tls_context is not None:
+            options["tls_context"] = tls_context
+        self.controller = Controller(self.catcher, hostname=host, port=self.port,
+                                     authenticator=self.catcher.authenticate, ready_timeout=10, **options)
 
     def start(self) -> "SmtpServer":
         self.controller.start()
