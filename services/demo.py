@@ -5,6 +5,8 @@ smtp-catcher`, started by `make run`). Idempotent: running it again keeps the ex
 just prints the logins (adding the mailbox and sequence to a demo team made before they existed)."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from crypto import encrypt_credentials
 from core import db
 from models import Campaign, Connection, Mailbox, Sequence, SequenceStep, Team, User
 from providers import sandbox_port
+from services.inbound import current_secret, rotate_secret
 
 DEMO_PASSWORD = "shoal-demo-password"
 ADMIN_EMAIL = "admin@demo.shoal.test"
@@ -94,6 +97,10 @@ def seed_demo_command(cats_base_url: str) -> None:
     click.echo(f"  recruiter: {RECRUITER_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  CRM: CATS sandbox at {cats_base_url}")
     click.echo("  mail: the demo campaign's sequence emails land in the catcher, http://127.0.0.1:5125")
+    secret = current_secret(team) or rotate_secret(team)
+    port = os.environ.get("SHOAL_PORT", "5000")
+    click.echo(f"  inbound mail: POST http://127.0.0.1:{port}/hooks/inbound-mail with X-Shoal-Secret: {secret}")
+    click.echo("    (a reply names the sent email's Message-ID in in_reply_to; see README, 'Replies and CVs')")
     if token:
         click.echo(f"  extension token (recruiter; paste into the extension's options): {token}")
     else:
