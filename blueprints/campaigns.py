@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -130,6 +130,13 @@ def _settings_ctx(campaign: Campaign, form: Any = None) -> dict[str, Any]:
             "options_summary": svc.describe_options(campaign), **_options_ctx(choices, sync_as, form)}
 
 
+def _sentence_ctx(campaign: Campaign) -> dict[str, Any]:
+    """What `_sync_sentence.html` needs."""
+    choices = svc.crm_choices(current_user.team_id)
+    return {"record_label": dict(choices.record_types).get(campaign.sync_as, campaign.sync_as),
+            "crm": choices.provider, "override_label": dict(choices.triggers).get(svc.add_when(campaign))}
+
+
 def _show_page(campaign: Campaign, status: int = 200, block: str = "main", **ctx: Any):
     choices = svc.crm_choices(current_user.team_id)
     record_label = dict(choices.record_types).get(campaign.sync_as, campaign.sync_as)
@@ -180,8 +187,13 @@ def update(campaign_id: int):
     if not is_htmx():
         flash("Saved. Applies to people pushed from now on.", "success")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
-    return render_fragment("campaigns/_settings.html", campaign=campaign, errors={}, saved=True, synced=synced,
+    resp = render_fragment("campaigns/_settings.html", campaign=campaign, errors={}, saved=True, synced=synced,
                            **_settings_ctx(campaign))
+    # The page's sentence under the title says how the campaign syncs: re-sent out of band.
+    sentence = render_template("campaigns/_sync_sentence.html", campaign=campaign, oob_sentence=True,
+                               **_sentence_ctx(campaign))
+    resp.set_data(resp.get_data(as_text=True) + sentence)
+    return resp
 
 
 @bp.post("/<int:campaign_id>/resync")
