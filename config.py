@@ -65,6 +65,7 @@ class Config:
     PASSWORD_CHANGE_RATE_LIMIT: str = "10 per minute;50 per hour"
     TOKEN_RATE_LIMIT: str = "20 per hour"
     PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # extension requests with a bad token
+    WEBHOOK_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"      # inbound-mail posts with a wrong secret
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict[str, Any]:

@@ -45,6 +45,7 @@ LIMITED: dict[str, list[tuple[str, tuple[str, ...] | None, Callable[[], str]]]] 
     "auth.reset_password": [("PASSWORD_RESET_RATE_LIMIT", None, client_address)],
     "account.change_password": [("PASSWORD_CHANGE_RATE_LIMIT", ("POST",), client_address)],
     "account.create_token": [("TOKEN_RATE_LIMIT", ("POST",), client_address)],
+    "account.create_api_token": [("TOKEN_RATE_LIMIT", ("POST",), client_address)],
 }
 
 
@@ -97,5 +98,9 @@ def init_limits(app: Flask) -> Limiter:
     if "panel" in app.blueprints:
         limiter.shared_limit(_setting("PANEL_AUTH_FAILURE_RATE_LIMIT"), scope="panel-auth",
                              deduct_when=lambda resp: resp.status_code == 401)(app.blueprints["panel"])
+    # Guessing the inbound-mail webhook's secret: only refused requests (401) count.
+    if "hooks" in app.blueprints:
+        limiter.shared_limit(_setting("WEBHOOK_AUTH_FAILURE_RATE_LIMIT"), scope="webhook-auth",
+                             deduct_when=lambda resp: resp.status_code == 401)(app.blueprints["hooks"])
     app.extensions["shoal_limiter"] = limiter
     return limiter

@@ -118,7 +118,7 @@ def receive(team_id: int, mail: dict[str, Any]) -> Received:
     msg = InboundMessage(team_id=team_id, message_id=mail["message_id"], in_reply_to=mail.get("in_reply_to"),
                          references=list(mail.get("references") or []), from_addr=mail["from_addr"],
                          from_name=mail.get("from_name") or "", to_addr=mail.get("to") or "",
-                         subject=mail.get("subject") or "", text=(mail.get("text") or "")[:TEXT_LIMIT],
+                         subject=(mail.get("subject") or "")[:500], text=(mail.get("text") or "")[:TEXT_LIMIT],
                          status="matched" if enrolment else "unmatched", matched_by=header,
                          enrolment_id=enrolment.id if enrolment else None)
     db.session.add(msg)

@@ -194,3 +194,22 @@ def test_inbox_is_team_scoped_and_the_secret_is_for_admins(app, make_user, logge
     # The old secret stopped working at once.
     assert post(app.test_client(), secret, mail(message_id="<late@x>")).status_code == 401
     assert count(Enrolment) == 1
+
+
+def test_a_subject_longer_than_the_column_is_kept_cut_not_a_500(app, make_user):
+    # RFC 5322 allows 998 characters; the column keeps 500 (PostgreSQL would refuse more).
+    _user, _enrolment, secret = setup_team(make_user)
+    r = post(app.test_client(), secret, mail(subject="Re: " + "x" * 994))
+    assert r.status_code == 200
+    assert len(db.session.scalars(select(InboundMessage)).one().subject) == 500
+
+
+def test_guessing_the_secret_is_rate_limited_but_the_right_one_never_counts(app, make_user):
+    _user, _enrolment, secret = setup_team(make_user)
+    client = app.test_client()
+    n = int(app.config["WEBHOOK_AUTH_FAILURE_RATE_LIMIT"].split()[0])
+    for i in range(n + 3):
+        assert post(client, secret, mail(message_id=f"<ok{i}@x>")).status_code == 200
+    for i in range(n):
+        assert post(client, f"whsec_guess{i}", mail()).status_code == 401
+    assert post(client, "whsec_next", mail()).status_code == 429
