@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
+# The demo's CRM sandboxes (`flask sandbox --all --port 5101`, see Procfile) are the only hosts besides
+# the CRMs' own that Shoal may call here (README, "Production": empty there).
+export CRM_HOST_ALLOWLIST ?= 127.0.0.1:5101,127.0.0.1:5102,127.0.0.1:5103,127.0.0.1:5104,127.0.0.1:5105
 
 .PHONY: run test venv migrate demo clean
 

@@ -5,6 +5,7 @@
 - `flask crm`                      providers/cli.py   (run one adapter once against any server)
 - `flask seed-demo`                services/demo.py   (demo team connected to the CATS sandbox)
 - `flask api-token --email E`      services/tokens.py (print a new /api/v1 token for a user)
+- `flask strip-oauth-clients`      services/oauth_cleanup.py (the app's OAuth client out of teams' rows)
 - `flask embedded-redis`           here               (owns the embedded Redis during `make run`)
 - `flask smtp-catcher`             sandbox/smtp.py    (a local SMTP server that keeps and lists what is sent)
 """
@@ -61,8 +62,9 @@ def register_cli(app: Flask) -> None:
     from sandbox.cli import make_sandbox_command
     from sandbox.smtp import smtp_catcher_command
     from services.demo import seed_demo_command
+    from services.oauth_cleanup import strip_oauth_clients_command
     from services.tokens import api_token_command
 
     for command in (worker_command, sweep_command, make_sandbox_command(PROVIDER_KEYS), crm_command, seed_demo_command,
-                    embedded_redis_command, api_token_command, smtp_catcher_command):
+                    embedded_redis_command, api_token_command, smtp_catcher_command, strip_oauth_clients_command):
         app.cli.add_command(command)

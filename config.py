@@ -30,9 +30,15 @@ class Config:
     WORKER_PROCESSES: int = 4
     # Provider modules to load; None = every CRM in the registry (providers.PROVIDER_KEYS).
     ENABLED_PROVIDERS: tuple[str, ...] | None = None
-    # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team).
+    # OAuth client for SmartRecruiters' authorization-code flow (app-level, never per team), read at
+    # each use; the identity host defaults to www.smartrecruiters.com.
     SMARTRECRUITERS_CLIENT_ID: str | None = None
     SMARTRECRUITERS_CLIENT_SECRET: str | None = None
+    SMARTRECRUITERS_AUTH_BASE_URL: str | None = None
+    # Hosts a CRM call may reach besides each CRM's own (providers/hosts.py): "host:port", "host:*"
+    # or "host", comma separated; these may be http and resolve to private/loopback addresses. Empty
+    # in production; the demo and the tests set it to the loopback sandboxes ("127.0.0.1:*").
+    CRM_HOST_ALLOWLIST: str = ""
     # CVs (services.cvs): the largest file accepted, and where files are kept (services.storage):
     # "local" = FILE_STORAGE_DIR (default instance/files), "s3" = an S3-compatible bucket.
     CV_MAX_BYTES: int = 10 * 1024 * 1024
@@ -75,7 +81,8 @@ class Config:
         db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'shoal.db'}"
         cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(db_url)
         cfg["REDIS_URL"] = env.get("REDIS_URL") or None
-        for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET"):
+        for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET",
+                    "SMARTRECRUITERS_AUTH_BASE_URL", "CRM_HOST_ALLOWLIST"):
             if env.get(key):
                 cfg[key] = env[key]
         for key in ("FILE_STORAGE", "FILE_STORAGE_DIR", "FILE_STORAGE_S3_BUCKET", "FILE_STORAGE_S3_ENDPOINT_URL",

@@ -117,6 +117,11 @@ class Connection(TeamOwned, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     account_name: Mapped[str | None] = mapped_column(String(200))
+    # An outage (services/outage.py): since when calls to the CRM fail to get through, and why, in
+    # our words. Set by a failed call, cleared by the next one that gets an answer; not a status,
+    # so the syncs keep retrying (needs_attention is for what only the admin can fix).
+    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(300))
     # Calls per minute for the shared rate budget; None = the provider's documented budget.
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

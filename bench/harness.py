@@ -112,8 +112,9 @@ class Shoal:
         from app import create_app
         from core import db
 
+        # The sandbox is on loopback: the operator's allow-list, as in `make run` (README, Production).
         self.cfg = {"SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance}/bench.db", "TESTING": True,
-                    "REDIS_URL": None}
+                    "REDIS_URL": None, "CRM_HOST_ALLOWLIST": "127.0.0.1:*"}
         self.app = create_app(self.cfg, instance_path=instance)
         self.ctx = self.app.app_context()
         self.ctx.push()

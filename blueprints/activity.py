@@ -13,8 +13,11 @@ from blueprints._htmx import is_htmx, render_fragment, render_page_or_fragment
 from core import db
 from models import AuditEntry, Person, SyncIntent, team_query
 from sync.types import IntentState
+from services.outage import waiting_text
 
 bp = Blueprint("activity", __name__)
+# "CATS is unreachable, retrying in ~40 s" for a push waiting out an outage (intent status fragment).
+bp.add_app_template_global(waiting_text, "intent_waiting_text")
 
 PER_PAGE = 50
 RESULTS = ("ok", "skipped", "refused", "failed", "retry")

@@ -3,10 +3,11 @@ a green Connected badge). Providers come from the registry only; the connect for
 each provider's credentials schema; the check runs in a worker and the status fragment polls it."""
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
-from flask import (Blueprint, abort, current_app, flash, redirect, request, session, url_for)
+from flask import (Blueprint, abort, flash, redirect, request, session, url_for)
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -51,8 +52,7 @@ def _provider(key: str) -> type[Provider]:
 
 
 def _oauth_available(provider_cls: type[Provider]) -> bool:
-    return bool(provider_cls.auth_kind is AuthKind.OAUTH2
-                and current_app.config.get(f"{provider_cls.key.upper()}_CLIENT_ID"))
+    return bool(provider_cls.auth_kind is AuthKind.OAUTH2 and svc.oauth_app(provider_cls) is not None)
 
 
 @bp.get("/")
@@ -85,7 +85,7 @@ def _connect_page(provider_cls: type[Provider], status: int = 200, **ctx: Any):
         fields=svc.form_fields(provider_cls), stored=values, stored_base_url=base_url,
         stored_secrets=svc.stored_secret_names(current_user.team_id, provider_cls.key),
         connection=shown, other=active if mine is None else None, oauth=_oauth_available(provider_cls),
-        errors=ctx.pop("errors", {}), **ctx)
+        base_url_editable=svc.base_url_editable(), errors=ctx.pop("errors", {}), **ctx)
 
 
 @bp.get("/<key>")
@@ -180,9 +180,7 @@ def oauth_start(key: str):
     state = secrets.token_urlsafe(24)
     session[f"oauth_state_{key}"] = state
     session[f"oauth_base_url_{key}"] = base_url
-    url = provider_cls.authorization_url(  # type: ignore[attr-defined]
-        current_app.config[f"{key.upper()}_CLIENT_ID"], _redirect_uri(key), state,
-        auth_base_url=current_app.config.get(f"{key.upper()}_AUTH_BASE_URL"))
+    url = provider_cls.authorization_url(svc.oauth_app(provider_cls), _redirect_uri(key), state)  # type: ignore[attr-defined]
     return redirect(url)
 
 
@@ -196,16 +194,16 @@ def oauth_callback(key: str):
     if not _oauth_available(provider_cls) or not expected or request.args.get("state") != expected:
         abort(400, description="This sign-in link is stale or was not started here. Try Connect again.")
     if request.args.get("error") or not request.args.get("code"):
-        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} did not grant access "
-                                                f"({request.args.get('error', 'no code')}).")
-    cfg = current_app.config
+        # The OAuth error code (RFC 6749 §4.1.2.1) is shown only if it looks like one: never free text.
+        code = request.args.get("error", "no code")
+        code = code if re.fullmatch(r"[a-z_]{1,40}", code) else "error"
+        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} did not grant access ({code}).")
     try:
-        svc.oauth_connect(current_user, key, request.args["code"], client_id=cfg[f"{key.upper()}_CLIENT_ID"],
-                          client_secret=cfg.get(f"{key.upper()}_CLIENT_SECRET") or "",
-                          redirect_uri=_redirect_uri(key), auth_base_url=cfg.get(f"{key.upper()}_AUTH_BASE_URL"),
-                          base_url=base_url)
-    except ProviderError as exc:
-        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} refused the sign-in: {exc.message or exc}")
+        svc.oauth_connect(current_user, key, request.args["code"], redirect_uri=_redirect_uri(key), base_url=base_url)
+    except ProviderError:   # our words: the token endpoint's own text is not repeated
+        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} refused the sign-in. Try again.")
+    except ValidationError:   # the operator's allow-list changed since the sign-in began
+        return _oauth_done(provider_cls, False, f"Shoal no longer connects to that {provider_cls.display_name} address.")
     return _oauth_done(provider_cls, True, f"Access allowed. Shoal is checking the connection to "
                                            f"{provider_cls.display_name}.")
 

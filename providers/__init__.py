@@ -27,7 +27,7 @@ def register(cls: type[Provider]) -> type[Provider]:
             if getattr(cls, name) is getattr(Provider, name):
                 raise TypeError(f"{cls.__name__} declares {cap.value} but does not implement {name}()")
     for attr in ("key", "display_name", "auth_kind", "record_types", "credentials_schema",
-                 "default_base_url", "rate_budget"):
+                 "default_base_url", "api_hosts", "rate_budget"):
         if not hasattr(cls, attr):
             raise TypeError(f"{cls.__name__} must declare {attr}")
     if cls.auth_kind is AuthKind.OAUTH2:

@@ -21,12 +21,14 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import requests
 from marshmallow import Schema
 
 from providers.errors import NotSupported
+from providers.hosts import Allowlist, HostPolicy
+from providers.guard import guard
 from providers.http import make_session
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
@@ -95,6 +97,24 @@ class RateBudget:
 CredentialsCallback = Callable[[dict[str, Any]], None]
 
 
+@dataclass(frozen=True)
+class OAuthApp:
+    """The app's own OAuth client for a CRM (operator config, never a team's credentials), read
+    at each use: `<KEY>_CLIENT_ID`, `<KEY>_CLIENT_SECRET`, `<KEY>_AUTH_BASE_URL` (optional)."""
+    client_id: str
+    client_secret: str
+    auth_base_url: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], key: str) -> "OAuthApp | None":
+        prefix = key.upper()
+        client_id = config.get(f"{prefix}_CLIENT_ID")
+        if not client_id:
+            return None
+        return cls(str(client_id), str(config.get(f"{prefix}_CLIENT_SECRET") or ""),
+                   config.get(f"{prefix}_AUTH_BASE_URL") or None)
+
+
 class Provider(ABC):
     key: ClassVar[str]
     display_name: ClassVar[str]
@@ -103,6 +123,10 @@ class Provider(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     credentials_schema: ClassVar[type[Schema]]   # secret fields carry metadata={"secret": True}
     default_base_url: ClassVar[str]              # the vendor's documented API root
+    # The vendor's own hosts, API and identity (`*` = one DNS label, e.g. a tenant's subdomain):
+    # the only ones an adapter calls, over https, unless the operator allow-lists others
+    # (providers/hosts.py).
+    api_hosts: ClassVar[tuple[str, ...]]
     docs_url: ClassVar[str] = ""
     rate_budget: ClassVar[RateBudget]
     # True where a record can only be (or is best) created on a job: Pinpoint's record is an
@@ -112,16 +136,26 @@ class Provider(ABC):
 
     def __init__(self, base_url: str, credentials: dict[str, Any], *,
                  session: requests.Session | None = None,
-                 on_credentials_changed: CredentialsCallback | None = None):
+                 on_credentials_changed: CredentialsCallback | None = None,
+                 allowlist: Allowlist | Iterable[str] | str | None = None,
+                 oauth_app: OAuthApp | None = None):
         """`on_credentials_changed(new_credentials)` is called when the adapter refreshes tokens
         (Tracker JWT, SmartRecruiters OAuth) so the caller can persist them encrypted.
-        A `{subdomain}` in `base_url` (a vendor root per tenant) is filled from the credentials."""
+        A `{subdomain}` in `base_url` (a vendor root per tenant) is filled from the credentials.
+        `allowlist`: the operator's extra hosts (CRM_HOST_ALLOWLIST); every call goes only to
+        `api_hosts` or those, through a guarded session, and `base_url` is checked here (raises
+        HostNotAllowed). `oauth_app`: the app's OAuth client, for adapters that refresh tokens."""
         if "{subdomain}" in (base_url or ""):
             base_url = base_url.format(subdomain=credentials.get("subdomain") or "")
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
-        self.session = session or make_session()
+        if not isinstance(allowlist, Allowlist):
+            allowlist = Allowlist.parse(allowlist)
+        self.policy = HostPolicy(self.api_hosts, allowlist)
+        self.policy.check_url(self.base_url)
+        self.session = guard(session or make_session(), self.policy)
         self.on_credentials_changed = on_credentials_changed
+        self.oauth_app = oauth_app
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
@@ -152,15 +186,15 @@ class Provider(ABC):
 
     # -- OAuth (auth_kind OAUTH2 only; the registry checks both are implemented) ----------------
     @classmethod
-    def authorization_url(cls, client_id: str, redirect_uri: str, state: str,
-                          auth_base_url: str | None = None) -> str:
-        """The vendor's consent URL for the authorization-code flow."""
+    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str) -> str:
+        """The vendor's consent URL for the authorization-code flow, for the app's OAuth client."""
         raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
 
     @classmethod
-    def exchange_code(cls, code: str, client_id: str, client_secret: str, redirect_uri: str,
-                      auth_base_url: str | None = None) -> dict[str, Any]:
-        """Authorization code → the credentials dict to store."""
+    def exchange_code(cls, code: str, app: OAuthApp, redirect_uri: str,
+                      allowlist: Allowlist | None = None) -> dict[str, Any]:
+        """Authorization code → the credentials dict to store: tokens only, never the app's client
+        (it is config, read again at each use). The token call is guarded like any other."""
         raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
 
     # -- always required -------------------------------------------------------------------

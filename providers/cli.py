@@ -15,6 +15,7 @@ import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from marshmallow import ValidationError
@@ -58,7 +59,25 @@ def _adapter(provider_key: str, base_url: str | None, credentials: str) -> Provi
         problems = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
                              for k, v in exc.messages.items())
         raise click.UsageError(f"bad credentials for {cls.display_name}: {problems}") from None
-    return cls(base_url or cls.default_base_url, creds)
+    url = base_url or cls.base_url_for(creds)
+    # The operator names the server on the command line: its host:port is allowed for this run
+    # (every call still goes through the guarded HTTP layer, which follows no redirect).
+    try:
+        return cls(url, creds, allowlist=_host_entry(urlsplit(url)) if base_url else None)
+    except ProviderError as exc:
+        raise click.UsageError(f"--base-url: {exc.message}") from None
+
+
+def _host_entry(parts: Any) -> str:
+    """host:port of an explicit --base-url (nothing for an unparsable one: the adapter refuses it)."""
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
 
 
 def _record_type(adapter: Provider, record_type: str | None) -> str:

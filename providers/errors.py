@@ -1,6 +1,8 @@
 """The error taxonomy every adapter maps HTTP outcomes onto. The sync engine decides what to do by type:
 
 - AuthError: no retry; the connection is marked "needs attention" at once.
+- HostNotAllowed (an AuthError): the call would leave the CRM's own hosts (providers/hosts.py):
+  a base URL, a redirect or a resolved address Shoal refuses; handled like bad credentials.
 - RateLimited(retry_after): re-enqueue after `retry_after` seconds; a worker never sleeps on it.
 - Unavailable: 5xx or a timeout/connection failure; retried with backoff, then parked.
 - Rejected(message, field_errors): the CRM refused the data; parked and shown to the user.
@@ -19,6 +21,10 @@ class ProviderError(Exception):
 
 class AuthError(ProviderError):
     pass
+
+
+class HostNotAllowed(AuthError):
+    """Refused before anything was sent; `message` is our own text (never the remote's)."""
 
 
 class RateLimited(ProviderError):

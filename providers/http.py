@@ -1,6 +1,11 @@
 """The one HTTP layer adapters share: a `requests.Session` per connection with timeouts and a user
 agent, and the mapping of HTTP outcomes onto `providers.errors`. No retries happen here: a retry is
-a decision for the sync engine, which knows the rate budget and the intent's attempts."""
+a decision for the sync engine, which knows the rate budget and the intent's attempts.
+
+Every adapter's session is guarded (providers/guard.py: the CRM's own hosts, addresses checked at
+connect time, no redirects); `HttpClient` also asks for no redirect and treats a 3xx as refused.
+Error text from here is ours: a remote body never becomes a message except a JSON error's own
+message field, one line, trimmed (`default_error_message`, `raise_for_status`)."""
 from __future__ import annotations
 
 import email.utils
@@ -11,13 +16,16 @@ from typing import Any, Callable
 
 import requests
 
-from providers.errors import AuthError, NotFound, RateLimited, Rejected, Unavailable
+from providers.errors import AuthError, HostNotAllowed, NotFound, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("shoal.providers.http")
 
 USER_AGENT = "Shoal/0.1 (+https://shoal.example/crm-integrations)"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+
+
+MESSAGE_CHARS = 200   # a CRM's own error message, at most (a JSON `message` field, one line)
 
 
 def make_session(extra_headers: dict[str, str] | None = None) -> requests.Session:
@@ -43,12 +51,19 @@ def parse_retry_after(value: str | None, default: float = 60.0) -> float:
 ErrorMessage = Callable[[requests.Response], tuple[str, dict[str, str]]]
 
 
+def one_line(text: Any, limit: int = MESSAGE_CHARS) -> str:
+    """A CRM's message as one printable line of at most `limit` characters."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
 def default_error_message(resp: requests.Response) -> tuple[str, dict[str, str]]:
-    """Best-effort (message, field errors) from a JSON error body; HTML/text bodies are truncated."""
+    """Best-effort (message, field errors) from a JSON error body. A body that isn't JSON (an HTML
+    error page, a proxy's text) is never repeated: the message is then empty (callers add ours)."""
     try:
         body = resp.json()
     except ValueError:
-        return (resp.text or resp.reason or "")[:300], {}
+        return "", {}
     if isinstance(body, dict):
         msg = body.get("message") or body.get("error") or body.get("title") or body.get("detail") or ""
         errors = body.get("errors")
@@ -60,8 +75,16 @@ def default_error_message(resp: requests.Response) -> tuple[str, dict[str, str]]
                 if isinstance(e, dict):
                     name = e.get("field") or (e.get("source") or {}).get("pointer") or e.get("code") or "error"
                     fields[str(name)] = str(e.get("message") or e.get("detail") or e.get("title") or e)
-        return str(msg or resp.reason or ""), fields
-    return str(body)[:300], {}
+        return one_line(msg), {str(k)[:100]: one_line(v) for k, v in fields.items()}
+    return "", {}
+
+
+def _json_object(resp: requests.Response) -> bool:
+    """Whether the body is a JSON object: the only error body whose message we repeat."""
+    try:
+        return isinstance(resp.json(), dict)
+    except ValueError:
+        return False
 
 
 class HttpClient:
@@ -93,21 +116,27 @@ class HttpClient:
         if auth:
             headers.update(self.auth_headers())
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["allow_redirects"] = False   # a CRM call never follows one (issue #10)
         self.calls += 1
         try:
             resp = self.session.request(method, self.url(path), headers=headers, **kwargs)
         except requests.Timeout as exc:
             raise Unavailable(f"{method} {path}: timed out") from exc
         except requests.ConnectionError as exc:
-            raise Unavailable(f"{method} {path}: cannot connect ({exc.__class__.__name__})") from exc
+            log.info("crm connection failed %s %s: %r", method, path, exc)
+            raise Unavailable(f"{method} {path}: could not connect") from exc
         self.raise_for_status(resp, method, path)
         return resp
 
     def raise_for_status(self, resp: requests.Response, method: str, path: str) -> None:
         code = resp.status_code
+        if 300 <= code < 400:
+            raise HostNotAllowed(f"the CRM answered {method} {path} with a redirect (HTTP {code}); "
+                                 "Shoal does not follow redirects", status=code)
         if code < 400:
             return
-        msg, fields = self.error_message(resp)
+        msg, fields = self.error_message(resp) if _json_object(resp) else ("", {})
+        msg, fields = one_line(msg), {str(k)[:100]: one_line(v) for k, v in fields.items()}
         where = f"{method} {path} → {code}"
         log.info("crm error %s: %s", where, msg)
         if code in (401, 403):
@@ -170,6 +199,8 @@ class TokenAuthClient(HttpClient):
             self.renew_token()
         try:
             return super().request(method, path, **kwargs)
+        except HostNotAllowed:
+            raise   # not a token problem: a new token would be refused just the same
         except AuthError:
             if fresh:
                 raise

@@ -6,8 +6,9 @@ headers. Admin routes live under `/__sandbox/` (never a path a real CRM uses):
 
 - GET  /__sandbox/state           read-only: every table, the request counts, and `in_flight` /
                                   `peak_in_flight`: CRM calls being served now / at most at once
-- POST /__sandbox/faults          {"mode": "401|429|500|503|slow|timeout", "count": N, "rate": 0.2,
-                                   "delay": 2.0, "seed": 1} — `count` next requests or a random `rate`
+- POST /__sandbox/faults          {"mode": "401|429|500|503|302|slow|timeout", "count": N, "rate": 0.2,
+                                   "delay": 2.0, "seed": 1, "location": URL} — `count` next requests or a
+                                  random `rate`; a 3xx mode redirects to `location`
 - POST /__sandbox/latency         {"seconds": 0.05} added to every CRM call
 - POST /__sandbox/rate_limit      {"calls": 500, "seconds": 3600} (0 calls = unlimited)
 - POST /__sandbox/reset           empty the store, clear faults and counters, restore the rate
@@ -108,6 +109,7 @@ class Faults:
     rate: float = 0.0
     delay: float = 2.0
     latency: float = 0.0
+    location: str = ""   # where a 3xx fault points (a redirect test: the client must not follow it)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     lock: threading.Lock = field(default_factory=threading.Lock)
     injected: int = 0
@@ -215,6 +217,9 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
             time.sleep(max(sb.faults.delay, 35.0))   # longer than a client's read timeout
             return sb.error_response(504, "gateway timeout")
         status = int(mode)
+        if 300 <= status < 400:
+            resp = Response("", status=status, headers={"Location": sb.faults.location or "/"})
+            return resp
         resp = sb.error_response(status, {401: "invalid credentials", 429: "too many requests"}.get(
             status, "internal server error"))
         if status == 429:
@@ -247,6 +252,7 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
             sb.faults.count = int(body.get("count") or 0)
             sb.faults.rate = float(body.get("rate") or 0)
             sb.faults.delay = float(body.get("delay") or 2.0)
+            sb.faults.location = str(body.get("location") or "")
             if "seed" in body:
                 sb.faults.rng = random.Random(body["seed"])
         return jsonify({"ok": True})

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from marshmallow import ValidationError, validate
@@ -23,14 +22,17 @@ from core import db
 from models import Connection, User, utcnow
 from providers import get_provider
 from providers.base import Provider
-from providers.errors import AuthError, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
+from providers.errors import (AuthError, HostNotAllowed, NotSupported, ProviderError, RateLimited, Rejected,
+                              Unavailable)
 from services import background
+from services.crm_hosts import allowlist, base_url_editable, check_base_url, oauth_app
+from services.outage import mark_reachable, mark_unreachable, our_reason
 
 log = logging.getLogger("shoal.connections")
 
 # Token fields an OAuth flow fills in; typed in by hand only by someone who knows why (advanced).
-OAUTH_FIELDS = frozenset({"access_token", "refresh_token", "expires_at", "client_id", "client_secret",
-                          "auth_base_url"})
+# (The OAuth client id, secret and identity host are the app's config, never a team's: issue #10.)
+OAUTH_FIELDS = frozenset({"access_token", "refresh_token", "expires_at"})
 
 
 def active_connection(team_id: int) -> Connection | None:
@@ -108,8 +110,10 @@ def stored_secret_names(team_id: int, provider_key: str) -> set[str]:
     return {k for k in get_provider(provider_key).secret_fields() if creds.get(k)}
 
 
-def _previous_credentials(team_id: int, provider_key: str) -> dict[str, Any]:
-    return _credentials_of(latest_connection(team_id, provider_key))
+def _previous(team_id: int, provider_key: str) -> tuple[dict[str, Any], str | None]:
+    """The stored credentials of this CRM and the API root they were saved for."""
+    conn = latest_connection(team_id, provider_key)
+    return _credentials_of(conn), conn.base_url if conn else None
 
 
 def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str:
@@ -120,30 +124,28 @@ def _base_url(raw: str, provider_cls: type[Provider], creds: dict[str, Any]) -> 
     return check_base_url((raw or "").strip() or default_base_url(provider_cls, creds), provider_cls)
 
 
-def check_base_url(url: str, provider_cls: type[Provider]) -> str:
-    """An absolute http(s) API root (a regional host or a sandbox). Raises ValidationError."""
-    url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "{" in url or len(url) > 500:
-        raise ValidationError({"base_url": ["Enter a full http(s) URL, e.g. " + provider_cls.default_base_url]})
-    return url
-
-
 def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
     """Validate the connect form and store a `pending` connection; the caller queues its check.
 
-    Raises ValidationError (nothing written) for missing or invalid credentials."""
+    A blank secret reuses the stored one only for the address it was saved for: with a new API
+    root (a base URL, subdomain or region that changed) the secret must be typed again, or the
+    stored key would be sent to the new host. Raises ValidationError (nothing written)."""
     provider_cls = get_provider(provider_key)
-    previous = _previous_credentials(user.team_id, provider_key)
+    previous, previous_url = _previous(user.team_id, provider_key)
     raw: dict[str, Any] = {}
+    reused: list[FormField] = []
     for f in form_fields(provider_cls):
         value = str(form.get(f.name) or "").strip()
         if f.secret and not value and previous.get(f.name):
             value = previous[f.name]   # a blank secret input means "unchanged"
+            reused.append(f)
         if value:
             raw[f.name] = value
     creds = {k: v for k, v in provider_cls.credentials_schema().load(raw).items() if v is not None}
     base_url = _base_url(str(form.get("base_url") or ""), provider_cls, creds)
+    if reused and base_url != previous_url:
+        raise ValidationError({f.name: [f"Enter the {f.label} again: the address changed, and Shoal sends a "
+                                        "saved secret only to the address it was saved for."] for f in reused})
     return store(user, provider_cls, creds, base_url)
 
 
@@ -214,18 +216,22 @@ def run_check(connection_id: int) -> str:
         from services.push.context import build_adapter
         info = build_adapter(conn, provider_cls).check_connection()
         status, account = "connected", getattr(info, "name", None)
+    except HostNotAllowed as exc:   # our words: which rule the address broke
+        error = f"Shoal did not call {name}: {exc.message}."
     except AuthError:
         error = f"The {secret_label(provider_cls)} was rejected by {name}."
     except RateLimited as exc:
         error = f"{name} is rate limiting requests; try again in {int(exc.retry_after)} seconds."
     except Unavailable as exc:
-        error = f"Could not reach {name} at {conn.base_url}: {exc.message or 'no response'}."
+        error = f"Could not reach {name}: {our_reason(exc)}."
+        mark_unreachable(conn.id, our_reason(exc))
     except Rejected as exc:
-        error = f"{name} refused the check: {exc.message}."
+        error = f"{name} refused the check (HTTP {exc.status or 'error'})."
     except CredentialsKeyMissing:
         error = "The stored credentials can't be decrypted any more (the server key changed). Reconnect."
-    except (ProviderError, requests.RequestException) as exc:
-        error = f"Could not reach {name} at {conn.base_url}: {exc}."
+    except (ProviderError, requests.RequestException):
+        log.info("connection check %s failed", connection_id, exc_info=True)
+        error = f"Could not reach {name}."
     except Exception:  # the check must always end in a visible state, never stay "pending"
         log.exception("connection check %s crashed", connection_id)
         error = f"Checking {name} failed unexpectedly; see the server log."
@@ -247,6 +253,7 @@ def _record(conn: Connection, status: str, error: str | None, account: str | Non
         conn.active = True
     db.session.commit()
     if status == "connected":
+        mark_reachable(conn)
         _resume_parked(conn.id)
     return status
 
@@ -268,13 +275,16 @@ def disconnect(team_id: int, connection_id: int) -> bool:
     return True
 
 
-def oauth_connect(user: User, provider_key: str, code: str, *, client_id: str, client_secret: str,
-                  redirect_uri: str, auth_base_url: str | None = None,
+def oauth_connect(user: User, provider_key: str, code: str, *, redirect_uri: str,
                   base_url: str | None = None) -> Connection:
     """Exchange an OAuth authorization code for tokens and store them as the active connection.
+    The OAuth client and identity host are the app's (config); only the tokens are stored.
 
-    Raises ProviderError (AuthError for a refused code) with nothing written."""
+    Raises ProviderError (AuthError for a refused code, or OAuth not configured) with nothing written."""
     provider_cls = get_provider(provider_key)
-    creds = provider_cls.exchange_code(code, client_id, client_secret, redirect_uri,  # type: ignore[attr-defined]
-                                       auth_base_url=auth_base_url)
-    return store(user, provider_cls, creds, base_url or default_base_url(provider_cls, creds))
+    app = oauth_app(provider_cls)
+    if app is None:
+        raise AuthError(f"OAuth is not configured for {provider_cls.display_name} on this server.")
+    creds = provider_cls.exchange_code(code, app, redirect_uri, allowlist())  # type: ignore[attr-defined]
+    url = check_base_url(base_url, provider_cls) if base_url else default_base_url(provider_cls, creds)
+    return store(user, provider_cls, creds, url)

@@ -23,6 +23,7 @@ from models import Connection
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import ProviderError
+from services.outage import error_text
 from services import background
 from services.push.context import build_adapter
 
@@ -90,7 +91,7 @@ def run(kind: str, connection_id: int, key: str) -> dict[str, Any] | None:
         out = {"error": None, **READERS[kind](provider_cls, adapter, query)}
     except ProviderError as exc:
         log.info("panel %s read failed on connection %s: %s", kind, connection_id, exc)
-        out = {"error": exc.message or type(exc).__name__}
+        out = {"error": error_text(exc)}   # our words (issue #10), never a class name
     redis.set(rk, json.dumps(out), ex=ERROR_TTL if out["error"] else _ttl())
     redis.delete(rk + ":loading")
     return out

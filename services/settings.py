@@ -25,6 +25,7 @@ from models import Connection, SettingsLayer
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import NotSupported, ProviderError
+from services.outage import error_text
 from services import background
 from services.connections import active_connection
 from services.push.context import settings_definitions, settings_layers
@@ -155,7 +156,7 @@ def load_options(connection_id: int) -> dict[str, Any]:
         if provider.supports(Capability.JOBS):
             out["job_statuses"] = [[s.id, s.name] for s in adapter.list_job_statuses()]
     except ProviderError as exc:
-        out = {"error": exc.message or type(exc).__name__, "types": {}}
+        out = {"error": error_text(exc), "types": {}}   # our words (issue #10), never a class name
     redis = get_redis()
     redis.set(_key(connection_id), json.dumps(out), ex=ERROR_CACHE_SECONDS if out["error"] else CACHE_SECONDS)
     redis.delete(_key(connection_id) + ":loading")

@@ -18,12 +18,15 @@ from models import Team, User
 from sandbox.common import ServerThread, serve_in_thread
 from werkzeug.security import generate_password_hash
 
+SANDBOX_ALLOWLIST = "127.0.0.1:*"
+
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
     instance = tmp_path_factory.mktemp("instance")
+    # The CRM sandboxes listen on 127.0.0.1 with random ports: the operator's allow-list (issue #10).
     cfg: dict[str, Any] = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
-                           "SERVER_NAME": None}
+                           "SERVER_NAME": None, "CRM_HOST_ALLOWLIST": SANDBOX_ALLOWLIST}
     if not os.environ.get("DATABASE_URL"):
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'test.db'}"
     application = create_app(cfg, instance_path=str(instance))

@@ -43,6 +43,7 @@ class CatsProvider(Provider):
     })
     credentials_schema = Credentials
     default_base_url = "https://api.catsone.com/v3"
+    api_hosts = ("api.catsone.com",)   # API-FACTS §3.1: the same API host for every customer [seen]
     docs_url = "https://docs.catsone.com/api/v3/"
     rate_budget = RateBudget(500, 3600, "API-FACTS §3.4: 500 requests/hour rolling, per key")
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 HOST_TEMPLATE = "https://{subdomain}.itris.cloud/api/v2"
+# The hosts Shoal calls (issue #10): the tenant's subdomain of the hosting domain above. API-FACTS §4
+# finds the pattern [not found] ("per customer, through an IIS web proxy"); a self-hosted itris on
+# another domain is reached only through the operator's CRM_HOST_ALLOWLIST.
+API_HOSTS = ("*.itris.cloud",)
 
 # Auth: POST {username, password} → {access_token, token_type: "Bearer", expires_in}; no refresh token.
 TOKEN_PATH = "/token"

@@ -46,6 +46,7 @@ class ItrisProvider(Provider):
     credentials_schema = Credentials
     # `{subdomain}` is filled from the credentials; a connection may give any base URL instead.
     default_base_url = A.HOST_TEMPLATE
+    api_hosts = A.API_HOSTS
     docs_url = "https://docs.itris.co.uk/learning/integrations-api"
     rate_budget = RateBudget(120, 60, "docs/assumptions.md (itris limits [not found] in API-FACTS §4)")
 

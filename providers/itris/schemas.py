@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields as mf, validate
 
+from providers.hosts import SUBDOMAIN_MESSAGE, SUBDOMAIN_RE
+
 
 class Credentials(Schema):
     username = mf.String(required=True, validate=validate.Length(min=1),
@@ -10,7 +12,7 @@ class Credentials(Schema):
                                    "help": "itris → Integrations → new Configuration"})
     password = mf.String(required=True, validate=validate.Length(min=1),
                          metadata={"secret": True, "label": "Password"})
-    subdomain = mf.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"),
+    subdomain = mf.String(required=True, validate=validate.Regexp(SUBDOMAIN_RE, error=SUBDOMAIN_MESSAGE),
                           metadata={"label": "Subdomain"})
     # Written back through on_credentials_changed so each job doesn't log in again.
     access_token = mf.String(metadata={"secret": True, "internal": True})

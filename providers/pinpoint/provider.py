@@ -39,6 +39,7 @@ class PinpointProvider(Provider):
     credentials_schema = Credentials
     # `{subdomain}` is filled from the credential; a connection may give any base URL instead.
     default_base_url = "https://{subdomain}.pinpointhq.com/api/v1"
+    api_hosts = ("*.pinpointhq.com",)   # API-FACTS §5: one subdomain per tenant [seen-3p]
     docs_url = "https://developers.pinpointhq.com"
     # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
     create_takes_job = True

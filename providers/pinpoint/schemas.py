@@ -1,10 +1,14 @@
 """Marshmallow schema of a Pinpoint connection's credentials (secrets marked for the UI)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from providers.hosts import SUBDOMAIN_MESSAGE, SUBDOMAIN_RE
 
 
 class Credentials(Schema):
     api_key = fields.String(required=True, metadata={"secret": True, "label": "API key"})
-    subdomain = fields.String(required=True, metadata={"label": "Subdomain (<subdomain>.pinpointhq.com)"})
+    # One DNS label: `evil.example#` would otherwise build https://evil.example#.pinpointhq.com/ (issue #10).
+    subdomain = fields.String(required=True, validate=validate.Regexp(SUBDOMAIN_RE, error=SUBDOMAIN_MESSAGE),
+                              metadata={"label": "Subdomain (<subdomain>.pinpointhq.com)"})
     default_job_id = fields.String(metadata={"label": "Job for people pushed without one (optional)"})

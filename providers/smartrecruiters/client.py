@@ -8,9 +8,12 @@ vendor's Swagger; davejcameron/smartrecruiters fixtures; passport-/oauth2-smartr
 - errors: `{"message": ..., "errors": [{"code", "message"}]}`.
 
 OAuth (authorization code + refresh) goes through Authlib's `OAuth2Session`; the token endpoint is
-on the identity host (`www.smartrecruiters.com`), not the API host, unless the connection names an
-`auth_base_url`. Tokens are refreshed shortly before `expires_at` and once after a 401; rotated
-tokens are handed to `on_refresh` so the caller can persist them. Nothing here retries otherwise.
+on the identity host (`www.smartrecruiters.com`), not the API host, unless the operator configured
+another (`OAuthApp.auth_base_url`). The client id and secret are the app's (`OAuthApp`, from config
+at each use), never a team's stored credentials, so no team can send them elsewhere (issue #10).
+Token calls go through a session guarded like the API's (the adapter's HostPolicy), following no
+redirect. Tokens are refreshed shortly before `expires_at` and once after a 401; rotated tokens are
+handed to `on_refresh` so the caller can persist them. Nothing here retries otherwise.
 """
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from providers.errors import AuthError, RateLimited, Unavailable
+from providers.base import OAuthApp
+from providers.errors import AuthError, HostNotAllowed, RateLimited, Unavailable
+from providers.hosts import HostPolicy
+from providers.guard import guard
 from providers.http import HttpClient, parse_retry_after
 
 # ---- documented constants (API-FACTS §2.1, §2.4; the ASSUMED ones are in provider.py) ---------
@@ -43,13 +49,16 @@ def authorize_url(auth_base_url: str | None) -> str:
     return (auth_base_url or DEFAULT_AUTH_BASE_URL).rstrip("/") + AUTHORIZE_PATH
 
 
-def oauth_session(client_id: str, client_secret: str | None = None, redirect_uri: str | None = None,
+def oauth_session(app: OAuthApp, redirect_uri: str | None = None, policy: HostPolicy | None = None,
                   token: dict[str, Any] | None = None) -> OAuth2Session:
+    """Authlib's session for the app's client; with `policy`, guarded like the API calls."""
     # SmartRecruiters reads client_id/client_secret from the form body, not HTTP basic auth.
-    sess = OAuth2Session(client_id, client_secret, redirect_uri=redirect_uri, scope=" ".join(OAUTH_SCOPES),
-                         token=token, token_endpoint_auth_method="client_secret_post")
+    sess = OAuth2Session(app.client_id, app.client_secret or None, redirect_uri=redirect_uri,
+                         scope=" ".join(OAUTH_SCOPES), token=token, token_endpoint_auth_method="client_secret_post")
     for hook in ("access_token_response", "refresh_token_response"):
         sess.register_compliance_hook(hook, _throttled_or_down)
+    if policy is not None:
+        guard(sess, policy)
     return sess
 
 
@@ -61,6 +70,9 @@ def _throttled_or_down(resp: requests.Response) -> requests.Response:
                           retry_after=parse_retry_after(resp.headers.get("Retry-After")))
     if resp.status_code >= 500:
         raise Unavailable(f"SmartRecruiters OAuth token endpoint → {resp.status_code}", status=resp.status_code)
+    if 300 <= resp.status_code < 400:
+        raise HostNotAllowed(f"the SmartRecruiters OAuth token endpoint answered with a redirect "
+                             f"(HTTP {resp.status_code}); Shoal does not follow redirects", status=resp.status_code)
     return resp
 
 
@@ -79,19 +91,22 @@ def call_token_endpoint(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run an Authlib token call, mapping its failures onto our error types."""
     try:
         token = fn()
-    except OAuthError as exc:
-        raise AuthError(f"SmartRecruiters OAuth: {exc.error}: {exc.description or ''}".strip()) from exc
+    except OAuthError as exc:   # the error code is the protocol's; the description is remote text
+        raise AuthError(f"SmartRecruiters OAuth refused: {str(exc.error)[:60]}") from exc
     except requests.Timeout as exc:
         raise Unavailable("SmartRecruiters OAuth token endpoint timed out") from exc
     except requests.ConnectionError as exc:
         raise Unavailable("cannot reach the SmartRecruiters OAuth token endpoint") from exc
+    except requests.TooManyRedirects as exc:
+        raise HostNotAllowed("the SmartRecruiters OAuth token endpoint answered with a redirect; "
+                             "Shoal does not follow redirects") from exc
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else 0
         if code >= 500 or code == 429:
             raise Unavailable(f"SmartRecruiters OAuth token endpoint answered {code}", status=code) from exc
         raise AuthError(f"SmartRecruiters OAuth token endpoint refused the request ({code})", status=code) from exc
     except ValueError as exc:   # a non-JSON answer from the token endpoint
-        raise Unavailable(f"SmartRecruiters OAuth token endpoint: {exc}") from exc
+        raise Unavailable("SmartRecruiters OAuth token endpoint answered something that is not JSON") from exc
     if not token.get("access_token"):
         raise AuthError("SmartRecruiters OAuth token endpoint returned no access token")
     return token
@@ -99,10 +114,12 @@ def call_token_endpoint(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 class SmartRecruitersClient(HttpClient):
     def __init__(self, base_url: str, credentials: dict[str, Any], session: requests.Session | None = None,
-                 on_refresh: Callable[[dict[str, Any]], None] | None = None):
+                 on_refresh: Callable[[dict[str, Any]], None] | None = None, oauth_app: OAuthApp | None = None,
+                 policy: HostPolicy | None = None):
         super().__init__(base_url, session)
         self.credentials = credentials
         self.on_refresh = on_refresh
+        self.oauth_app, self.policy = oauth_app, policy
 
     def error_message(self, resp: requests.Response) -> tuple[str, dict[str, str]]:
         """`{"message", "errors": [{"code", "message"}]}`: a message shaped "<field>: <text>" names
@@ -138,14 +155,17 @@ class SmartRecruitersClient(HttpClient):
 
     def refresh(self) -> None:
         """Trade the refresh token for a new access token and hand the rotated credentials on."""
-        creds = self.credentials
-        if not (creds.get("refresh_token") and creds.get("client_id") and creds.get("client_secret")):
+        creds, app = self.credentials, self.oauth_app
+        if app is None:
+            raise AuthError("SmartRecruiters OAuth is not configured on this server any more "
+                            "(SMARTRECRUITERS_CLIENT_ID): connect with an API key instead")
+        if not creds.get("refresh_token"):
             raise AuthError("SmartRecruiters access token expired and cannot be refreshed "
-                            "(refresh token or client credentials missing): reconnect the account")
-        sess = oauth_session(creds["client_id"], creds["client_secret"])
+                            "(no refresh token): reconnect the account")
+        sess = oauth_session(app, policy=self.policy)
         self.calls += 1
         token = call_token_endpoint(lambda: sess.refresh_token(
-            token_url(creds.get("auth_base_url")), refresh_token=creds["refresh_token"], timeout=self.timeout))
+            token_url(app.auth_base_url), refresh_token=creds["refresh_token"], timeout=self.timeout))
         creds.update(token_to_credentials(token))
         if self.on_refresh:
             self.on_refresh(dict(creds))

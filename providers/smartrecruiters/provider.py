@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import providers
-from providers.base import AuthKind, Capability, Provider, RateBudget
+from providers.base import AuthKind, Capability, OAuthApp, Provider, RateBudget
 from providers.errors import NotFound, NotSupported, Rejected
+from providers.hosts import Allowlist, HostPolicy
 from providers.smartrecruiters import client as sr
 from providers.smartrecruiters import mappers as m
 from providers.smartrecruiters.properties import CandidateProperties
@@ -23,6 +24,9 @@ from providers.smartrecruiters.assumed import (CANDIDATE_STATUSES, JOB_STATUSES,
 from providers.smartrecruiters.schemas import Credentials
 from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
                              Status, Tag)
+
+LEGACY_OAUTH_KEYS = ("client_id", "client_secret", "auth_base_url")   # the app's, never a team's (issue #10)
+
 
 @providers.register
 class SmartRecruitersProvider(Provider):
@@ -35,6 +39,8 @@ class SmartRecruitersProvider(Provider):
                               Capability.STATUSES, Capability.CV, Capability.OFF_LIMITS, Capability.SEARCH})
     credentials_schema = Credentials
     default_base_url = "https://api.smartrecruiters.com"
+    # API-FACTS §2.1: the API host, its sandbox [seen], and the identity host OAuth uses [seen-3p].
+    api_hosts = ("api.smartrecruiters.com", "api.sandbox.smartrecruiters.com", "www.smartrecruiters.com")
     docs_url = "https://developers.smartrecruiters.com/docs/endpoints"
     # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
     create_takes_job = True
@@ -42,31 +48,32 @@ class SmartRecruitersProvider(Provider):
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
+        # A row saved before the OAuth client moved to config may still hold it: never used, and
+        # not written back with the next refreshed token (services/oauth_cleanup.py strips the rest).
+        for key in LEGACY_OAUTH_KEYS:
+            self.credentials.pop(key, None)
         # The client rotates tokens in self.credentials itself (the same dict): report a copy.
         self.client = sr.SmartRecruitersClient(self.base_url, self.credentials, self.session,
-                                               on_refresh=lambda creds: self.remember_credentials())
+                                               on_refresh=lambda creds: self.remember_credentials(),
+                                               oauth_app=self.oauth_app, policy=self.policy)
         self.properties = CandidateProperties(self.client)
 
     # -- OAuth helpers for the web layer (authorization code) ---------------------------------------
     @classmethod
-    def authorization_url(cls, client_id: str, redirect_uri: str, state: str,
-                          auth_base_url: str | None = None) -> str:
-        url, _ = sr.oauth_session(client_id, redirect_uri=redirect_uri).create_authorization_url(
-            sr.authorize_url(auth_base_url), state=state)
+    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str) -> str:
+        url, _ = sr.oauth_session(app, redirect_uri=redirect_uri).create_authorization_url(
+            sr.authorize_url(app.auth_base_url), state=state)
         return url
 
     @classmethod
-    def exchange_code(cls, code: str, client_id: str, client_secret: str, redirect_uri: str,
-                      auth_base_url: str | None = None) -> dict[str, Any]:
-        """Authorization code → the credentials dict to store (tokens + what refreshing needs)."""
-        sess = sr.oauth_session(client_id, client_secret, redirect_uri=redirect_uri)
+    def exchange_code(cls, code: str, app: OAuthApp, redirect_uri: str,
+                      allowlist: Allowlist | None = None) -> dict[str, Any]:
+        """Authorization code → the credentials dict to store: the tokens only. The client id and
+        secret stay the app's (config), read again at each refresh."""
+        sess = sr.oauth_session(app, redirect_uri=redirect_uri, policy=HostPolicy(cls.api_hosts, allowlist or Allowlist()))
         token = sr.call_token_endpoint(lambda: sess.fetch_token(
-            sr.token_url(auth_base_url), grant_type="authorization_code", code=code, timeout=30))
-        creds = sr.token_to_credentials(token)
-        creds.update(client_id=client_id, client_secret=client_secret)
-        if auth_base_url:
-            creds["auth_base_url"] = auth_base_url
-        return creds
+            sr.token_url(app.auth_base_url), grant_type="authorization_code", code=code, timeout=30))
+        return sr.token_to_credentials(token)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _check_type(self, record_type: str) -> None:

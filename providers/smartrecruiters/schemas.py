@@ -7,15 +7,13 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 
 class Credentials(Schema):
-    """An API key, or OAuth tokens from the authorization-code flow (with the app's client id and
-    secret, needed to refresh). `auth_base_url` overrides the identity host (sandbox/testing)."""
+    """An API key, or OAuth tokens from the authorization-code flow. The OAuth client id, secret and
+    identity host are the app's (config: SMARTRECRUITERS_CLIENT_ID/_SECRET/_AUTH_BASE_URL), never
+    stored here: a team's credentials can't name where the app's secret is sent (issue #10)."""
     api_key = fields.String(metadata={"secret": True, "label": "API key (X-SmartToken)"})
     access_token = fields.String(metadata={"secret": True})
     refresh_token = fields.String(metadata={"secret": True})
     expires_at = fields.Float(allow_none=True)
-    client_id = fields.String()
-    client_secret = fields.String(metadata={"secret": True})
-    auth_base_url = fields.Url(require_tld=False, metadata={"label": "OAuth host (optional)"})
 
     @validates_schema
     def _one_credential(self, data: dict[str, Any], **_: Any) -> None:

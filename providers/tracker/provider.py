@@ -19,7 +19,7 @@ from providers.errors import NotSupported, Rejected
 from providers.matching import company_query, linkedin_search_text, rank_companies
 from providers.tracker import assumed as A, mappers
 from providers.tracker.client import SERVER_PAGE_ROWS, TrackerClient, stored_time
-from providers.tracker.schemas import REGION_HOSTS, Credentials
+from providers.tracker.schemas import API_HOSTS, REGION_HOSTS, Credentials
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, Note, NoteType, OffLimits, Page,
                              RecordType, Status, Tag)
 
@@ -42,6 +42,7 @@ class TrackerProvider(Provider):
     })
     credentials_schema = Credentials
     default_base_url = REGION_HOSTS["uk"]
+    api_hosts = API_HOSTS   # the regional REST hosts (API-FACTS §1.1 [seen-3p])
     docs_url = "https://evoglapi.tracker-rms.com/swagger/index.html"
     rate_budget = RateBudget(100, 60, "API-FACTS §1.4: ~100 requests/minute (one integrator's observation)")
 

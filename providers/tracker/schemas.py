@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields as mf, validate, validat
 
 REGION_HOSTS = {"uk": "https://evoglapi.tracker-rms.com", "us": "https://evousapi.tracker-rms.com",
                 "ca": "https://evocaapi.tracker-rms.com"}
+API_HOSTS = tuple(url.split("://", 1)[1] for url in REGION_HOSTS.values())
 
 
 class Credentials(Schema):

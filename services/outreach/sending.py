@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from core import db, get_redis
 from models import (Campaign, Enrolment, Mailbox, Person, SequenceState, SequenceStep, StepRun, Team, User)
 from providers.errors import ProviderError
+from services.outage import error_text
 from services.enrolments import record_event
 from services.outreach import clock, mailboxes, off_limits, state as states, suppression
 from services.outreach.mailer import Outgoing, SmtpFailure, build, new_message_id, send
@@ -75,7 +76,7 @@ def send_run(run_id: int, now: datetime | None = None) -> str:
     try:
         reason = off_limits.blocked_reason(enrolment, person, campaign, run.id)
     except ProviderError as exc:
-        return _retry(run, now, f"Couldn't ask the CRM about off-limits: {exc}")
+        return _retry(run, now, f"Couldn't ask the CRM about off-limits ({error_text(exc)})")
     if reason:
         return _block(run, state, reason)
     sender = db.session.get(User, campaign.owner_id)

@@ -4,14 +4,12 @@ the adapter built for its connection (budgeted session, token refresh persisted 
 Credentials are decrypted here, in the worker, and live only inside the adapter object."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from requests.adapters import HTTPAdapter
 from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
 
 from crypto import decrypt_credentials, encrypt_credentials
@@ -20,6 +18,7 @@ from models import (Campaign, Connection, CvFile, Enrolment, OutreachEvent, Pers
                     utcnow)
 from providers import get_provider
 from providers.base import Provider
+from services.crm_hosts import adapter_options
 from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
 from sync import planner
 from sync.settings import definitions_for, resolve
@@ -195,21 +194,6 @@ def event_info(row: Any) -> EventInfo:
                      channel=row.channel, data=dict(row.data or {}))
 
 
-_TRANSPORT: tuple[int, HTTPAdapter] | None = None
-
-
-def _transport() -> HTTPAdapter:
-    """One connection pool per worker process, shared by every job's session, so a kept-alive
-    connection (against a real CRM: its TLS session too) outlives the job that opened it instead
-    of one new connection per job. Keyed by process id: a forked work horse never reuses sockets
-    opened by its parent."""
-    global _TRANSPORT
-    pid = os.getpid()
-    if _TRANSPORT is None or _TRANSPORT[0] != pid:
-        _TRANSPORT = (pid, HTTPAdapter(pool_connections=16, pool_maxsize=16))
-    return _TRANSPORT[1]
-
-
 def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: float | None = None) -> Provider:
     """The adapter for one connection, its HTTP drawing on the connection's shared rate budget.
     `max_wait`: seconds a call may wait for its slot (default RATE_BUDGET_MAX_WAIT); a job that
@@ -219,10 +203,9 @@ def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: floa
     if max_wait is None:
         max_wait = float(cfg.get("RATE_BUDGET_MAX_WAIT", DEFAULT_MAX_WAIT))
     budget = RateBudget(get_redis(), conn.id, pace, max_wait=max_wait)
+    # The adapter guards this session (providers/http.py: the CRM's hosts only, no redirects) and
+    # mounts the process's shared connection pool for the allow-list.
     session = BudgetedSession(budget, read_timeout=cfg.get("SYNC_HTTP_TIMEOUT"))
-    transport = _transport()
-    session.mount("https://", transport)
-    session.mount("http://", transport)
     connection_id = conn.id
 
     def persist(new_credentials: dict[str, Any]) -> None:
@@ -232,4 +215,4 @@ def build_adapter(conn: Connection, provider_cls: type[Provider], max_wait: floa
         db.session.commit()
 
     return provider_cls(conn.base_url, decrypt_credentials(conn.credentials_encrypted),
-                        session=session, on_credentials_changed=persist)
+                        session=session, on_credentials_changed=persist, **adapter_options(provider_cls))

@@ -36,6 +36,7 @@ from core import db
 from models import AppliedOperation, AuditEntry, CrmLink, CvFile, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError, RateLimited, Unavailable
+from services.outage import error_text
 from services.push.context import IntentContext
 from services.storage import get_storage
 from sync.types import (
@@ -139,7 +140,7 @@ class Executor:
             summary, result = self._call(op, rid)
         except ProviderError as exc:
             self.audit(op, "retry" if isinstance(exc, (Unavailable, RateLimited)) else "failed",
-                       f"{exc.__class__.__name__}: {exc.message or exc}", remote_id=rid)
+                       error_text(exc), remote_id=rid)
             raise AuditedFailure(exc) from exc
         # `done`, its audit row and (for a create) the link land in one commit: the next `started`
         # or the runner's settle, whichever comes first.

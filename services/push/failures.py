@@ -10,14 +10,16 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core import db
 from models import AuditEntry, Connection, SyncIntent, utcnow
 from sync.types import IntentState
 from crypto import CredentialsKeyMissing
+from providers import get_provider
 from providers.errors import AuthError, NotFound, NotSupported, ProviderError, RateLimited, Rejected, Unavailable
 from services import background
+from services.outage import error_text, mark_unreachable, our_reason, unreachable_message
 from sync import retry
 
 log = logging.getLogger("shoal.sync")
@@ -59,7 +61,7 @@ def audit_failure(intent_id: int, exc: ProviderError, result: str) -> None:
     db.session.add(AuditEntry(team_id=intent.team_id, connection_id=intent.connection_id, intent_id=intent.id,
                               person_id=intent.person_id, operation="lookup", rule="rule 2: match before create",
                               record_type=intent.record_type, result=result,
-                              summary=f"{exc.__class__.__name__}: {exc.message or exc}"[:1000]))
+                              summary=error_text(exc)[:1000]))
     db.session.commit()
 
 
@@ -87,16 +89,29 @@ def kind_of(exc: BaseException) -> str:
 
 
 def message_of(exc: BaseException) -> str:
-    """The reason recorded on the intent (the CRM's message, with its field errors)."""
+    """The reason recorded on the intent (the CRM's message, with its field errors), in our words
+    around it: never an exception's class name (services.outage.error_text)."""
     if isinstance(exc, (Unavailable, NotFound)):
-        return f"{exc.__class__.__name__}: {exc.message or exc}"
+        return error_text(exc)
     if isinstance(exc, ProviderError):
         fields = getattr(exc, "field_errors", None) or {}
         detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
         return f"{exc.message or exc}" + (f" ({detail})" if detail else "")
     if isinstance(exc, CredentialsKeyMissing):
         return str(exc)
-    return f"internal error: {exc.__class__.__name__}: {exc}"[:300]
+    return "an internal error (logged on the server)"
+
+
+def _outage(intent: SyncIntent, exc: Unavailable) -> str:
+    """Record the outage on the connection; the intent's reason names the CRM ("CATS is
+    unreachable (the request timed out)"), which the members' status shows as "Waiting: …"."""
+    key = db.session.scalar(select(Connection.provider_key).where(Connection.id == intent.connection_id))
+    try:
+        crm = get_provider(key).display_name
+    except NotSupported:
+        crm = key
+    mark_unreachable(intent.connection_id, our_reason(exc))
+    return unreachable_message(crm, exc)
 
 
 def failed(intent_id: int, exc: BaseException, *, audited: bool = False) -> str:
@@ -108,8 +123,10 @@ def failed(intent_id: int, exc: BaseException, *, audited: bool = False) -> str:
     if kind in ("rate_limited", "unavailable", "not_found") and isinstance(exc, ProviderError) and not audited:
         audit_failure(intent_id, exc, "retry")
         intent = db.session.get(SyncIntent, intent_id)
+    message = _outage(intent, exc) if isinstance(exc, Unavailable) else message_of(exc)
+    intent = db.session.get(SyncIntent, intent_id)
     d = retry.decide(kind, attempts=intent.attempts, rate_limited=intent.rate_limited,
-                     retry_after=getattr(exc, "retry_after", None), message=message_of(exc), policy=policy())
+                     retry_after=getattr(exc, "retry_after", None), message=message, policy=policy())
     if d.action in (retry.RETRY, retry.RELINK):
         return reschedule(intent_id, d.delay or 0.0, d.reason, count=d.count_attempt,
                           rate_limited=d.count_rate_limited)

@@ -8,7 +8,8 @@ creates or links the record back-fills the notes waiting for it before its own (
 
 Failures, by type (providers.errors): the policy is `sync.retry.decide`, applied by
 `services.push.failures.failed`:
-- Unavailable (5xx, timeout): retried via RQ's scheduler after `sync.retry.backoff` (jittered,
+- Unavailable (5xx, timeout): an outage, shown on the connection and the intent (services.outage,
+  cleared by the next answer); retried via RQ's scheduler after `sync.retry.backoff` (jittered,
   capped); parked after SYNC_MAX_ATTEMPTS.
 - RateLimited: re-enqueued for after Retry-After, never slept on. A CRM 429 counts as an attempt,
   parked after SYNC_MAX_RATE_LIMITED; our own budget's pacing (the next slot) never counts.
@@ -35,6 +36,7 @@ from providers.errors import ProviderError
 from services.push.dispatch import dispatch
 from services.push import backfill
 from services.push.context import build_adapter, load_context
+from services.outage import mark_reachable
 from services.push.executor import AuditedFailure, Executor
 from services.push.failures import AUTH_PREFIX, CONNECTION_PREFIX, enqueue, failed, park
 from services.push.lookup import crm_state
@@ -138,6 +140,7 @@ def _process(intent: SyncIntent) -> str:
     adapter = build_adapter(conn, ctx.provider_cls)
     lookup = first.operations[0]
     state = crm_state(ctx, adapter, lookup.record_type or ctx.target.record_type, lookup.params)
+    mark_reachable(conn)   # the CRM answered: an outage recorded on the connection is over
     second = planner.plan(ctx.event, ctx.settings, ctx.person, ctx.target, state,
                           capabilities=ctx.capabilities, intent_key=key, crm_name=crm)
     executor = Executor(ctx, adapter)

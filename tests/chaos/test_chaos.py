@@ -38,6 +38,7 @@ from core import db, get_redis
 from jobs import get_queue
 from models import SyncIntent
 from providers import get_provider
+from tests.conftest import SANDBOX_ALLOWLIST
 from providers.errors import NotSupported
 from services import enrolments
 from services.push import dispatch as push_dispatch
@@ -102,7 +103,7 @@ def start_worker(app, log: Path) -> subprocess.Popen:
     cfg = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
            if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else {"pool_pre_ping": True},
-           **WORKER_CONFIG}
+           "CRM_HOST_ALLOWLIST": SANDBOX_ALLOWLIST, **WORKER_CONFIG}
     # Own session (process group), so a signal reaches everything the worker started.
     return subprocess.Popen([sys.executable, str(Path(__file__).with_name("chaos_worker.py")), json.dumps(cfg),
                              app.instance_path], cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,
@@ -115,7 +116,8 @@ def job_credential(key: str, server) -> dict:
     if RECORD_TYPE[key] != "application":
         return {}
     module = importlib.import_module(f"sandbox.{key}")
-    adapter = get_provider(key)(server.base + module.API_ROOT, dict(module.DEFAULT_CREDENTIALS))
+    adapter = get_provider(key)(server.base + module.API_ROOT, dict(module.DEFAULT_CREDENTIALS),
+                                allowlist=SANDBOX_ALLOWLIST)
     return {"default_job_id": adapter.list_jobs()[0].id}
 
 

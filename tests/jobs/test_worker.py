@@ -51,6 +51,7 @@ def flask_worker(app, log: Path, *args: str, **config) -> subprocess.Popen:
     env = {**os.environ, "FLASK_APP": f"app:create_app({config!r}, instance_path={app.instance_path!r})",
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
            "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "test",
+           "CRM_HOST_ALLOWLIST": app.config["CRM_HOST_ALLOWLIST"],
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "flask", "worker", "--sweep-every", "0", *args],

@@ -14,6 +14,7 @@ import requests
 
 import providers
 from providers.base import Provider
+from tests.conftest import SANDBOX_ALLOWLIST
 
 # Loaded once at collection so tests can be parametrised over what is registered right now. A module
 # that fails to import is kept in IMPORT_ERRORS (test_contract reports it) instead of hiding the rest.
@@ -57,6 +58,7 @@ class Crm:
         return self.base + getattr(self.module, "API_ROOT", "")
 
     def adapter(self, credentials: dict[str, Any] | None = None, **kwargs: Any) -> Provider:
+        kwargs.setdefault("allowlist", SANDBOX_ALLOWLIST)   # the sandbox is on loopback, like the operator's
         return self.cls(self.base_url, dict(self.credentials if credentials is None else credentials), **kwargs)
 
     def fault(self, mode: str | None, count: int = 1) -> None:

@@ -12,6 +12,7 @@ from providers.cats.client import embedded_rows, has_next
 from providers.cats.provider import CatsProvider
 from providers.errors import AuthError, NotFound, RateLimited, Rejected, Unavailable
 from providers.types import CrmRecord
+from tests.conftest import SANDBOX_ALLOWLIST
 
 
 # -- mappers (pure) -------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ import sandbox.cats as sb  # noqa: E402  (tests may start sandboxes; the adapter
 @pytest.fixture
 def cats(sandbox):
     server = sandbox("cats")
-    adapter = CatsProvider(server.base + sb.API_ROOT, dict(sb.DEFAULT_CREDENTIALS))
+    adapter = CatsProvider(server.base + sb.API_ROOT, dict(sb.DEFAULT_CREDENTIALS), allowlist=SANDBOX_ALLOWLIST)
     adapter.server = server
     return adapter
 
@@ -104,7 +105,7 @@ ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.lovelace@exam
 
 def test_check_connection_and_bad_key(cats):
     assert cats.check_connection().name
-    bad = CatsProvider(cats.base_url, {"api_key": "wrong"})
+    bad = CatsProvider(cats.base_url, {"api_key": "wrong"}, allowlist=SANDBOX_ALLOWLIST)
     with pytest.raises(AuthError):
         bad.check_connection()
 

@@ -10,6 +10,7 @@ import requests
 from providers.errors import AuthError, NotFound, NotSupported, RateLimited, Rejected
 from providers.itris import mappers
 from providers.itris.provider import ItrisProvider
+from tests.conftest import SANDBOX_ALLOWLIST
 
 
 # -- mappers (pure) -------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ def server(sandbox):
 def _adapter(server, **extra):
     saved: list[dict] = []
     adapter = ItrisProvider(server.base + sb.API_ROOT, {**sb.DEFAULT_CREDENTIALS, **extra},
-                            on_credentials_changed=saved.append)
+                            on_credentials_changed=saved.append, allowlist=SANDBOX_ALLOWLIST)
     adapter.saved = saved
     return adapter
 

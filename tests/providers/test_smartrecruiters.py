@@ -11,7 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from providers.base import OAuthApp
 from providers.errors import AuthError, RateLimited, Rejected, Unavailable
+from providers.hosts import Allowlist
+from tests.conftest import SANDBOX_ALLOWLIST
 from tests.providers.conftest import person_fields
 from tests.providers.recording import RecordingSession
 
@@ -155,9 +158,15 @@ def test_job_status_whitelist_filters_jobs(crm) -> None:
 
 # -- OAuth (authorization code) --------------------------------------------------------------------
 
-def consent(crm, client: dict[str, str], redirect_uri: str, state: str) -> str:
+def oauth_app(crm) -> OAuthApp:
+    """The app's OAuth client (config in production), its identity host the sandbox."""
+    client = crm.module.OAUTH_CLIENT
+    return OAuthApp(client["client_id"], client["client_secret"], auth_base_url=crm.base)
+
+
+def consent(crm, app: OAuthApp, redirect_uri: str, state: str) -> str:
     """Play the user: open the authorize URL, press "Allow", return the code from the redirect."""
-    url = crm.cls.authorization_url(client["client_id"], redirect_uri, state, auth_base_url=crm.base)
+    url = crm.cls.authorization_url(app, redirect_uri, state)
     assert url.startswith(f"{crm.base}/identity/oauth/allow?")
     page = requests.get(url, timeout=5)
     assert page.status_code == 200
@@ -175,12 +184,12 @@ def consent(crm, client: dict[str, str], redirect_uri: str, state: str) -> str:
 
 @pytest.fixture
 def oauth_creds(crm) -> dict[str, Any]:
-    client = dict(crm.module.OAUTH_CLIENT)
+    app = oauth_app(crm)
     redirect = "http://127.0.0.1:9/oauth/smartrecruiters/callback"
-    code = consent(crm, client, redirect, "csrf-state-1")
-    creds = crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect,
-                                  auth_base_url=crm.base)
+    code = consent(crm, app, redirect, "csrf-state-1")
+    creds = crm.cls.exchange_code(code, app, redirect, Allowlist.parse(SANDBOX_ALLOWLIST))
     assert creds["access_token"] and creds["refresh_token"] and creds["expires_at"] > time.time()
+    assert not {"client_id", "client_secret", "auth_base_url"} & set(creds)   # the app's, never stored
     assert crm.cls.credentials_schema().validate(creds) == {}
     return creds
 
@@ -194,18 +203,18 @@ def test_oauth_code_exchange_gives_working_bearer_credentials(crm, oauth_creds) 
 
 
 def test_a_code_is_single_use(crm, oauth_creds) -> None:
-    client = dict(crm.module.OAUTH_CLIENT)
+    app, allow = oauth_app(crm), Allowlist.parse(SANDBOX_ALLOWLIST)
     redirect = "http://127.0.0.1:9/cb"
-    code = consent(crm, client, redirect, "s2")
-    crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect, auth_base_url=crm.base)
+    code = consent(crm, app, redirect, "s2")
+    crm.cls.exchange_code(code, app, redirect, allow)
     with pytest.raises(AuthError):
-        crm.cls.exchange_code(code, client["client_id"], client["client_secret"], redirect, auth_base_url=crm.base)
+        crm.cls.exchange_code(code, app, redirect, allow)
 
 
 def test_token_refreshed_before_expiry_and_persisted(crm, oauth_creds) -> None:
     saved: list[dict[str, Any]] = []
     creds = {**oauth_creds, "expires_at": time.time() + 5}     # inside the refresh margin
-    adapter = crm.adapter(creds, on_credentials_changed=saved.append)
+    adapter = crm.adapter(creds, on_credentials_changed=saved.append, oauth_app=oauth_app(crm))
     adapter.check_connection()
     assert len(saved) == 1 and saved[0]["access_token"] != oauth_creds["access_token"]
     assert saved[0]["expires_at"] > time.time() + 60
@@ -215,7 +224,7 @@ def test_token_refreshed_before_expiry_and_persisted(crm, oauth_creds) -> None:
 
 def test_token_refreshed_once_after_a_401(crm, oauth_creds) -> None:
     saved: list[dict[str, Any]] = []
-    adapter = crm.adapter(oauth_creds, on_credentials_changed=saved.append)
+    adapter = crm.adapter(oauth_creds, on_credentials_changed=saved.append, oauth_app=oauth_app(crm))
     crm.fault("401", count=1)
     before = adapter.client.calls
     assert adapter.check_connection().name                     # 401 → refresh → retried → fine
@@ -234,7 +243,7 @@ def test_expired_token_without_refresh_token_is_an_auth_error(crm, oauth_creds) 
     creds = {k: v for k, v in oauth_creds.items() if k != "refresh_token"}
     creds["expires_at"] = time.time() - 10
     with pytest.raises(AuthError):
-        crm.adapter(creds).check_connection()
+        crm.adapter(creds, oauth_app=oauth_app(crm)).check_connection()
 
 
 def test_declined_consent_is_off_limits(crm) -> None:
@@ -259,7 +268,7 @@ def test_a_throttled_or_failing_token_endpoint_is_not_an_auth_error(crm, oauth_c
     crm.fault(mode, count=1)
     try:
         with pytest.raises(error):
-            crm.adapter(creds).check_connection()
+            crm.adapter(creds, oauth_app=oauth_app(crm)).check_connection()
     finally:
         crm.fault(None)
 

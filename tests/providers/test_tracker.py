@@ -13,6 +13,7 @@ from providers.tracker import mappers
 from providers.tracker.client import parse_expiration
 from providers.tracker.provider import TrackerProvider
 from sandbox.common import serve_in_thread
+from tests.conftest import SANDBOX_ALLOWLIST
 
 
 # -- mappers (pure) -------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def server(sandbox):
 def _adapter(server, **extra):
     saved: list[dict] = []
     adapter = TrackerProvider(server.base + sb.API_ROOT, {**sb.DEFAULT_CREDENTIALS, **extra},
-                              on_credentials_changed=saved.append)
+                              on_credentials_changed=saved.append, allowlist=SANDBOX_ALLOWLIST)
     adapter.saved = saved
     return adapter
 
