@@ -2,7 +2,7 @@
 client stripped from SmartRecruiters connections' stored credentials (issue #10)
 
 Revision ID: ssrf0a1b2c3d
-Revises: panel01a
+Revises: outreach_b_api
 Create Date: 2026-12-03 07:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'ssrf0a1b2c3d'
-down_revision = 'panel01a'
+down_revision = 'outreach_b_api'
 branch_labels = None
 depends_on = None
 
