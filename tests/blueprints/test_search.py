@@ -13,11 +13,12 @@ from jobs import get_queue
 from models import Campaign, CrmLink, Enrolment, Person
 from providers import get_provider
 from sandbox import cats as cats_sandbox
+from tests.conftest import SANDBOX_ALLOWLIST
 
 
 def _seed(server) -> dict[str, str]:
     adapter = get_provider("cats")(base_url=server.base + cats_sandbox.API_ROOT,
-                                   credentials=dict(cats_sandbox.DEFAULT_CREDENTIALS))
+                                   credentials=dict(cats_sandbox.DEFAULT_CREDENTIALS), allowlist=SANDBOX_ALLOWLIST)
     ids = {}
     for first, last, company in (("Katherine", "Johnson", "NASA"), ("Dorothy", "Vaughan", "NASA"),
                                  ("Mary", "Jackson", "Langley")):

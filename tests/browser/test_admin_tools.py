@@ -18,6 +18,7 @@ from sync_support import campaign, connect, sandbox_state, team_settings
 from core import db
 from models import CrmLink, Person
 from services.tokens import issue_token
+from tests.conftest import SANDBOX_ALLOWLIST
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -154,7 +155,7 @@ def test_search_cats_and_add_a_result_to_a_campaign(site, sandbox, make_user, ru
     camp.name = "Space pioneers"
     db.session.commit()
     adapter = get_provider("cats")(base_url=cats.base + cats_sandbox.API_ROOT,
-                                   credentials=dict(cats_sandbox.DEFAULT_CREDENTIALS))
+                                   credentials=dict(cats_sandbox.DEFAULT_CREDENTIALS), allowlist=SANDBOX_ALLOWLIST)
     for first, last, company in (("Katherine", "Johnson", "NASA"), ("Dorothy", "Vaughan", "NASA"),
                                  ("Mary", "Jackson", "Langley")):
         adapter.create("candidate", {"first_name": first, "last_name": last, "company": company,
