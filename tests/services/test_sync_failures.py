@@ -71,7 +71,7 @@ def test_a_failed_crm_operation_is_audited_once_by_the_executor(make_user, sandb
     enrolments.record_event(enrolment, "reply", channel="email", body="Yes please")
     run_worker()
     note = intents()[-1]
-    assert note.state == "queued" and note.attempts == 1 and "Unavailable" in note.reason
+    assert note.state == "queued" and note.attempts == 1 and "CATS is unreachable" in note.reason
     audit = [(a.operation, a.result) for a in db.session.scalars(
         select(AuditEntry).where(AuditEntry.intent_id == note.id).order_by(AuditEntry.id))]
     assert audit == [("add_note", "retry")]
