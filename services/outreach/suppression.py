@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core import db
 from models import Suppression, team_query
@@ -31,8 +32,13 @@ def add(team_id: int, value: str, reason: str = "manual", created_by_id: int | N
     if found is not None:
         return found
     row = Suppression(team_id=team_id, value=v, reason=reason, created_by_id=created_by_id)
-    db.session.add(row)
-    db.session.flush()
+    try:
+        # A savepoint: two opt-outs (or bounces) of one address at once both get here; the loser
+        # keeps its own transaction (the event it is part of) and takes the winner's row.
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return db.session.scalars(team_query(Suppression, team_id).where(Suppression.value == v)).first()
     return row
 
 

@@ -192,3 +192,4 @@ def test_the_unsubscribe_link_records_an_opt_out_once(app, make_user, mailbox_fo
     assert client.get("/u/not-a-token").status_code == 404
     assert client.post(path[:-3] + "abc").status_code == 404
     assert unsubscribe.run_for_token(path.rsplit("/", 1)[1]).id == _run(ada).id
+
