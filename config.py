@@ -72,6 +72,7 @@ class Config:
     TOKEN_RATE_LIMIT: str = "20 per hour"
     PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # extension requests with a bad token
     WEBHOOK_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"      # inbound-mail posts with a wrong secret
+    API_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"          # /api/v1 requests with a bad token
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict[str, Any]:

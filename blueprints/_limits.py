@@ -102,5 +102,11 @@ def init_limits(app: Flask) -> Limiter:
     if "hooks" in app.blueprints:
         limiter.shared_limit(_setting("WEBHOOK_AUTH_FAILURE_RATE_LIMIT"), scope="webhook-auth",
                              deduct_when=lambda resp: resp.status_code == 401)(app.blueprints["hooks"])
+    # Guessing API tokens (/api/v1): one count across the API's blueprints, only 401s.
+    api_limit = limiter.shared_limit(_setting("API_AUTH_FAILURE_RATE_LIMIT"), scope="api-auth",
+                                     deduct_when=lambda resp: resp.status_code == 401)
+    for name in ("api_campaigns", "api_people", "api_enrolments", "api_events"):
+        if name in app.blueprints:
+            api_limit(app.blueprints[name])
     app.extensions["shoal_limiter"] = limiter
     return limiter

@@ -29,6 +29,8 @@ def register(app: Flask) -> None:
         """Our words, not the limiter's ("10 per 1 minute"); Retry-After says when to come back. An
         htmx form swaps this in place of itself (429 swaps like 422), so the reason shows."""
         exc = TooManyRequests(RATE_LIMITED, response=getattr(exc, "response", None))
+        if request.path.startswith("/api/"):
+            return jsonify({"code": 429, "status": exc.name, "message": exc.description}), 429
         if wants_json():
             return jsonify({"error": exc.name, "message": exc.description}), 429
         return render_page_or_fragment("errors/error.html", status=429, error=exc)

@@ -193,3 +193,16 @@ def test_cli_prints_a_token_and_the_account_page_lists_and_revokes_it(app, logge
     assert b.post(f"/account/tokens/{row.id}/revoke", {}, page="/account/").status_code == 303
     assert api(app.test_client(), token).get("/campaigns/").status_code == 401
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_guessing_api_tokens_is_rate_limited_but_a_live_token_never_counts(app, make_user):
+    user = make_user("recruiter")
+    good = api(app.test_client(), issue_token(user, scope="api")[1])
+    n = int(app.config["API_AUTH_FAILURE_RATE_LIMIT"].split()[0])
+    for _ in range(n + 3):
+        assert good.get("/campaigns/").status_code == 200
+    for i in range(n):
+        assert api(app.test_client(), f"shoal_api_guess{i}").get("/people/").status_code == 401
+    r = api(app.test_client(), "shoal_api_next").get("/campaigns/")
+    assert r.status_code == 429, r.get_data(as_text=True)
+    assert r.get_json()["code"] == 429, r.get_json()
