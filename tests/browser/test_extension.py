@@ -44,7 +44,7 @@ def worker_process(app):
            "REDIS_URL": redis_url, "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "test",
            "CRM_HOST_ALLOWLIST": app.config["CRM_HOST_ALLOWLIST"]}
     flask_cli = Path(sys.executable).with_name("flask")
-    proc = subprocess.Popen([str(flask_cli), "worker", "--sweep-every", "0"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([str(flask_cli), "worker", "--sweep-every", "0", "--processes", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield proc
     proc.terminate()

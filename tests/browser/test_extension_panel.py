@@ -102,7 +102,7 @@ def test_the_whole_panel_pushes_options_fields_and_company(app, site, sandbox, m
             panel.locator("#options-toggle").click()
             expect(panel.locator("#panel-options")).to_be_visible()
             job = panel.locator("#opt-job_id")
-            expect(job).to_be_visible(timeout=20_000)          # the worker loaded the CRM's choices
+            expect(job).to_be_visible(timeout=60_000)          # the worker (just started) loaded the choices
             job_label = job.locator("option").nth(1).inner_text()
             job.select_option(index=1)
             tags = panel.locator("#opt-tags option")
