@@ -123,6 +123,7 @@ def guard(session: requests.Session, policy: HostPolicy) -> requests.Session:
 
 def _refuse_redirect(resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
     if resp.is_redirect or 300 <= resp.status_code < 400:
+        resp.close()   # give the socket back to the pool: nobody will read this body
         raise HostNotAllowed(f"the CRM answered {resp.request.method} {_path(resp.request.url)} with a redirect "
                              f"(HTTP {resp.status_code}); Shoal does not follow redirects", status=resp.status_code)
     return resp

@@ -19,6 +19,7 @@ from models import Connection, SettingsLayer
 from providers import get_provider
 from providers.base import Capability
 from providers.errors import ProviderError
+from services.outage import error_text
 from services import background
 from sync.schemas import ProviderOptions, filter_jobs
 
@@ -82,7 +83,7 @@ def load(connection_id: int, record_type: str) -> dict[str, Any]:
         if provider_cls.supports(Capability.STATUSES):
             out["statuses"] = [[s.id, s.name] for s in adapter.list_statuses(record_type)]
     except ProviderError as exc:
-        out = {"error": exc.message or type(exc).__name__}
+        out = {"error": error_text(exc)}   # our words (issue #10), never a class name
     ttl = ERROR_CACHE_SECONDS if out["error"] else CACHE_SECONDS
     redis = get_redis()
     redis.set(_key(connection_id, record_type), json.dumps(out), ex=ttl)

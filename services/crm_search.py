@@ -25,6 +25,7 @@ from models import Campaign, Connection, CrmLink, User
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import ProviderError
+from services.outage import error_text
 from services import background
 from services.connections import active_connection
 from services.enrolments import enrol
@@ -152,7 +153,7 @@ def run(connection_id: int, sid: str) -> str:
         adapter = build_adapter(conn, provider)
         page = adapter.search(entry["record_type"], entry["filters"], entry.get("cursor"))
     except ProviderError as exc:
-        entry.update(state="error", error=exc.message or type(exc).__name__)
+        entry.update(state="error", error=error_text(exc))   # our words (issue #10), never a class name
         redis.set(_key(sid), json.dumps(entry), ex=ERROR_SECONDS)
         return "error"
     entry.update(state="done", next_cursor=page.next_cursor, total=page.total, items=[
