@@ -250,6 +250,8 @@ def test_full_page_and_fragments(logged_in):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<html" in html and 'id="crm-settings"' in html
     assert "HX-Request" in page.headers.get("Vary", "")
+    whole = b.get(TEAM, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in whole and '<section id="connect">' in whole and 'id="crm-settings"' in whole
     frag = b.get("/settings/mine", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert frag.lstrip().startswith('<section id="crm-settings"') and "<html" not in frag
     assert 'aria-selected="true"' in frag.split("For me")[0].rsplit("<a", 1)[1]

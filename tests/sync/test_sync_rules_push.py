@@ -241,3 +241,26 @@ def test_cv_and_status_rules_need_the_capability():
     s = settings_for(spec, NO_NOTES)
     p = run(spec, "added", s, person=ada(cv_available=True), state=not_found(spec))
     assert kinds(p) == [OP_CREATE]
+
+
+@pytest.mark.parametrize("spec", providers_with("create"), ids=ids(providers_with("create")))
+@pytest.mark.parametrize("trigger,reason", [
+    ("reply", "Waiting for a reply"), ("interested", "Waiting for them to be interested"),
+    ("never", "is set to never"), ("added", None),
+])
+def test_someone_added_before_their_trigger_is_waiting_not_skipped_for_nothing(spec, trigger, reason):
+    """A person added to a campaign that adds them "when they reply" is waiting for a reply."""
+    rt = spec.record_types[0]
+    p = run(spec, "added", settings_for(spec, {f"add_{rt}": trigger, **NO_NOTES}))
+    if reason is None:
+        assert p.outcome == PUSH
+    else:
+        assert p.outcome == SKIPPED and reason in p.reason and "Nothing to send" not in p.reason
+
+
+@pytest.mark.parametrize("spec", providers_with("create"), ids=ids(providers_with("create")))
+@pytest.mark.parametrize("trigger", ["added", "reply", "interested", "never"])
+def test_a_resync_asked_for_after_a_campaign_change_pushes_whatever_the_trigger(spec, trigger):
+    rt = spec.record_types[0]
+    p = run(spec, "resync", settings_for(spec, {f"add_{rt}": trigger, **NO_NOTES}))
+    assert p.outcome == PUSH and kinds(p) == [OP_LOOKUP] and p.operations[0].params["purpose"] == "push"
