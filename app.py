@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from config import Config, merged
+from config import Config, check_production, merged
 from core import csrf, db, htmx, init_redis, login_manager, migrate, tune_sqlite
 
 
@@ -20,7 +20,10 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    check_production(app.config)   # refuses a public SECRET_KEY or a missing CREDENTIALS_KEY there
     load_dev_credentials_key(app)
+    from crypto import check_key
+    check_key(app.config["CREDENTIALS_KEY"])
 
     db.init_app(app)
     with app.app_context():
@@ -42,7 +45,9 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     register_blueprints(app)
     register_error_pages(app)
     from blueprints._limits import init_limits
+    from blueprints._security import init_security
     init_limits(app)
+    init_security(app)
 
     from cli import register_cli
     register_cli(app)
@@ -52,7 +57,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
 def load_dev_credentials_key(app: Flask) -> None:
     """Without CREDENTIALS_KEY in the environment, use (or make) instance/credentials.key.
 
-    Production sets CREDENTIALS_KEY; this keeps `make run` to one command on a fresh machine."""
+    Production must set CREDENTIALS_KEY (check_production refuses to start without it); this keeps
+    `make run` to one command on a fresh machine."""
     if app.config.get("CREDENTIALS_KEY"):
         return
     from crypto import new_key

@@ -8,6 +8,7 @@
 - `flask strip-oauth-clients`      services/oauth_cleanup.py (the app's OAuth client out of teams' rows)
 - `flask embedded-redis`           here               (owns the embedded Redis during `make run`)
 - `flask smtp-catcher`             sandbox/smtp.py    (a local SMTP server that keeps and lists what is sent)
+- `flask rotate-credentials-key`   here               (re-encrypt stored secrets with the newest key)
 """
 from __future__ import annotations
 
@@ -55,6 +56,20 @@ def embedded_redis_command() -> None:
     os._exit(0)
 
 
+@click.command("rotate-credentials-key")
+@with_appcontext
+def rotate_credentials_key_command() -> None:
+    """Re-encrypt every stored secret with the first (newest) key in CREDENTIALS_KEY."""
+    from services.key_rotation import rotate_all
+
+    result = rotate_all()
+    for column, n in result.rotated.items():
+        click.echo(f"{column}: {n} re-encrypted")
+    if result.unreadable:
+        raise click.ClickException(f"{len(result.unreadable)} value(s) no key in CREDENTIALS_KEY opens "
+                                   f"(left as they were): {', '.join(result.unreadable[:20])}")
+
+
 def register_cli(app: Flask) -> None:
     from jobs.worker import sweep_command, worker_command
     from providers.cli import crm_command
@@ -68,3 +83,4 @@ def register_cli(app: Flask) -> None:
     for command in (worker_command, sweep_command, make_sandbox_command(PROVIDER_KEYS), crm_command, seed_demo_command,
                     embedded_redis_command, api_token_command, smtp_catcher_command, strip_oauth_clients_command):
         app.cli.add_command(command)
+    app.cli.add_command(rotate_credentials_key_command)

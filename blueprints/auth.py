@@ -4,6 +4,7 @@ on: flask-login's user loader (which ends the sessions of deactivated members), 
 from __future__ import annotations
 
 from datetime import timedelta
+import re
 from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -82,11 +83,21 @@ def _htmx_config() -> dict[str, Any]:
     return {"htmx_response_handling": RESPONSE_HANDLING}
 
 
+# A path browsers read as ours: one "/", then no second "/" or "\" (browsers read "\" as "/", so
+# "/\evil.example" means "//evil.example", another site), and only printable ASCII (browsers drop
+# tabs and newlines, so "/<tab>/evil" means "//evil" too); percent-encoded forms stay encoded, which
+# is harmless. 2,000 characters is plenty for any page of ours.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]{0,2000}")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths, so a crafted link can't bounce a login to another site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+    """`target` if a browser would stay on this site following it, else the campaigns page."""
+    if target and _LOCAL_PATH.fullmatch(target) and "\\" not in target:
+        try:
+            parts = urlsplit(target)
+        except ValueError:   # e.g. an unclosed "[" where a host would be
+            parts = None
+        if parts is not None and not parts.scheme and not parts.netloc:
             return target
     return url_for("campaigns.index")
 

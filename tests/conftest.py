@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import secrets
 from typing import Any, Callable, Iterator
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from rq import SimpleWorker
 from sqlalchemy import delete
 
@@ -20,13 +22,20 @@ from werkzeug.security import generate_password_hash
 
 SANDBOX_ALLOWLIST = "127.0.0.1:*"
 
+# The suite runs Shoal as an operator would: on PostgreSQL (DATABASE_URL) that is production, which
+# refuses to start without real keys (config.check_production). In the environment, so the worker
+# subprocesses some tests start share them.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
+os.environ.setdefault("CREDENTIALS_KEY", Fernet.generate_key().decode())
+
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
     instance = tmp_path_factory.mktemp("instance")
     # The CRM sandboxes listen on 127.0.0.1 with random ports: the operator's allow-list (issue #10).
-    cfg: dict[str, Any] = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
-                           "SERVER_NAME": None, "CRM_HOST_ALLOWLIST": SANDBOX_ALLOWLIST}
+    # The test client speaks plain http, so cookies can't be Secure-only here (tests/security checks them).
+    cfg: dict[str, Any] = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None,
+                           "CRM_HOST_ALLOWLIST": SANDBOX_ALLOWLIST, "SESSION_COOKIE_SECURE": False}
     if not os.environ.get("DATABASE_URL"):
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'test.db'}"
     application = create_app(cfg, instance_path=str(instance))

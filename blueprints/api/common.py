@@ -42,6 +42,7 @@ def setup(blp: Blueprint) -> Blueprint:
     """Every API blueprint: token authentication first, JSON errors."""
     blp.before_request(authenticate)
     blp.register_error_handler(HTTPException, api_error)
+    blp.register_error_handler(429, api_error)   # else the app's own 429 page (blueprints/errors.py) wins
     return blp
 
 

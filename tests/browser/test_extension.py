@@ -41,8 +41,8 @@ def worker_process(app):
     """A real `flask worker` in its own process, on the test's database and Redis, as in production."""
     redis_url = app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
     env = {**os.environ, "FLASK_APP": "app", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": redis_url, "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "test",
-           "CRM_HOST_ALLOWLIST": app.config["CRM_HOST_ALLOWLIST"]}
+           "REDIS_URL": redis_url, "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "CRM_HOST_ALLOWLIST": app.config["CRM_HOST_ALLOWLIST"]}
     flask_cli = Path(sys.executable).with_name("flask")
     proc = subprocess.Popen([str(flask_cli), "worker", "--sweep-every", "0", "--processes", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

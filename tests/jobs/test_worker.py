@@ -50,7 +50,7 @@ def flask_worker(app, log: Path, *args: str, **config) -> subprocess.Popen:
     redis_url = app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
     env = {**os.environ, "FLASK_APP": f"app:create_app({config!r}, instance_path={app.instance_path!r})",
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
-           "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "test",
+           "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": app.config["SECRET_KEY"],
            "CRM_HOST_ALLOWLIST": app.config["CRM_HOST_ALLOWLIST"],
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
     with log.open("ab") as out:

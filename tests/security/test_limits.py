@@ -91,6 +91,7 @@ def test_failed_panel_tokens_are_limited_but_working_ones_never_counted(app):
     n = _limit(app, "PANEL_AUTH_FAILURE_RATE_LIMIT")
     for _ in range(n + 5):   # more than the limit: successes don't count
         assert colleague.get("/panel/api/me", headers=good).status_code == 200
+
     guesser = Client(app, addr="203.0.113.10")
     for i in range(n):
         assert guesser.get("/panel/api/me", headers={"Authorization": f"Bearer shoal_{i}"}).status_code == 401
@@ -101,6 +102,14 @@ def test_failed_panel_tokens_are_limited_but_working_ones_never_counted(app):
     assert colleague.get("/panel/api/me", headers=good).status_code == 200
 
 
+def test_failed_api_tokens_are_limited(app):
+    guesser = Client(app, addr="203.0.113.11")
+    for i in range(_limit(app, "PANEL_AUTH_FAILURE_RATE_LIMIT")):
+        assert guesser.get("/api/v1/campaigns/", headers={"Authorization": f"Bearer shoal_api_{i}"}).status_code == 401
+    r = guesser.get("/api/v1/campaigns/", headers={"Authorization": "Bearer shoal_api_x"})
+    assert r.status_code == 429 and r.is_json
+
+
 def test_every_endpoint_taking_a_password_token_or_invite_is_limited(app):
     """A new login-like endpoint must be added to blueprints/_limits.py LIMITED."""
     sensitive = re.compile(r"login|signup|sign_up|accept|invite|password|reset|token|verify", re.I)
@@ -109,6 +118,6 @@ def test_every_endpoint_taking_a_password_token_or_invite_is_limited(app):
               "team.revoke_token": "an admin revokes a team token",
               "account.revoke_token": "logged in; revokes one of the user's own tokens"}
     missing = [e for e in app.view_functions if sensitive.search(e) and e not in LIMITED and e not in exempt
-               and not e.startswith("panel.")]   # the whole panel blueprint is limited on failed tokens
+               and not e.startswith(("panel.", "api_"))]   # limited as a whole on failed tokens
     assert missing == [], (f"rate-limit these endpoints in blueprints/_limits.py LIMITED (or add them to "
                            f"`exempt` in this test with the reason): {missing}")
