@@ -88,7 +88,7 @@ class Config:
     PASSWORD_RESET_RATE_LIMIT: str = "30 per minute"            # reset links (like invite links)
     PASSWORD_CHANGE_RATE_LIMIT: str = "10 per minute;50 per hour"
     TOKEN_RATE_LIMIT: str = "20 per hour"
-    PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # panel or /api/v1 requests with a bad token
+    PANEL_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"        # extension requests with a bad token
     WEBHOOK_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"      # inbound-mail posts with a wrong secret
     API_AUTH_FAILURE_RATE_LIMIT: str = "20 per minute"          # /api/v1 requests with a bad token
 

@@ -97,14 +97,11 @@ def init_limits(app: Flask) -> Limiter:
             view = limiter.limit(_setting(setting), methods=list(methods) if methods else None,
                                  key_func=key)(view)
         app.view_functions[endpoint] = view
-    # Failed bearer-token requests (the extension's panel, the /api/v1 blueprints), one count per
-    # surface: only a 401 for a request that carried a token counts (a guess), so a working
-    # extension or script is never slowed down.
-    for name, blueprint in app.blueprints.items():
-        surface = "panel" if name == "panel" else "api" if name.startswith("api_") else None
-        if surface:
-            limiter.shared_limit(_setting("PANEL_AUTH_FAILURE_RATE_LIMIT"), scope=f"{surface}-auth",
-                                 deduct_when=_refused_token)(blueprint)
+    # Failed extension-token requests, one count across the panel's routes: only a 401 for a request
+    # that carried a token counts (a guess), so a working extension is never slowed down.
+    if "panel" in app.blueprints:
+        limiter.shared_limit(_setting("PANEL_AUTH_FAILURE_RATE_LIMIT"), scope="panel-auth",
+                             deduct_when=_refused_token)(app.blueprints["panel"])
     # Guessing the inbound-mail webhook's secret: only refused requests (401) count.
     if "hooks" in app.blueprints:
         limiter.shared_limit(_setting("WEBHOOK_AUTH_FAILURE_RATE_LIMIT"), scope="webhook-auth",

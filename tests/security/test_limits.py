@@ -104,7 +104,7 @@ def test_failed_panel_tokens_are_limited_but_working_ones_never_counted(app):
 
 def test_failed_api_tokens_are_limited(app):
     guesser = Client(app, addr="203.0.113.11")
-    for i in range(_limit(app, "PANEL_AUTH_FAILURE_RATE_LIMIT")):
+    for i in range(_limit(app, "API_AUTH_FAILURE_RATE_LIMIT")):
         assert guesser.get("/api/v1/campaigns/", headers={"Authorization": f"Bearer shoal_api_{i}"}).status_code == 401
     r = guesser.get("/api/v1/campaigns/", headers={"Authorization": "Bearer shoal_api_x"})
     assert r.status_code == 429 and r.is_json
