@@ -37,7 +37,9 @@ from services.push.dispatch import sweep
 
 class AppContextJob(Job):
     """An RQ job run inside an app context of its own (its own database session and `g`, removed
-    when the job ends, as a request's are). `job_class_for(app)` binds the app."""
+    when the job ends, as a request's are). `job_class_for(app)` binds the app. A worker's
+    `job_class` is RQ's own way to supply a Job subclass; `perform()` is the public method its
+    worker calls to run the job, wrapped here, not replaced."""
 
     app: Flask
 

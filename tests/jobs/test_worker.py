@@ -90,6 +90,8 @@ def kill(proc: subprocess.Popen) -> None:
     """After a failed assertion: take down a worker still running, its children first."""
     if proc.poll() is None:
         for pid in children(proc):
+            for grandchild in children(pid):
+                os.kill(grandchild, signal.SIGKILL)
             os.kill(pid, signal.SIGKILL)
         proc.kill()
         proc.wait()
@@ -105,8 +107,12 @@ def settled() -> bool:
     return not [i for i in intents() if i.state in UNSETTLED]
 
 
-def children(proc: subprocess.Popen) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+def children(proc: subprocess.Popen | int) -> list[int]:
+    pid = proc if isinstance(proc, int) else proc.pid
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:   # already gone
+        return []
 
 
 def latency(server, seconds: float) -> None:
@@ -226,11 +232,14 @@ def test_sigterm_lets_the_jobs_in_flight_finish_then_the_worker_exits(app, make_
 def test_a_worker_process_that_dies_is_replaced(app, tmp_path):
     with running(app, tmp_path, processes=2) as proc:
         [first, second] = children(proc)
+        schedulers = children(first)   # RQ's scheduler, if this one runs it: it would outlive a SIGKILL
         os.kill(first, signal.SIGKILL)
+        for pid in schedulers:
+            os.kill(pid, signal.SIGKILL)
         wait_for(lambda: len(children(proc)) == 2 and first not in children(proc), 30)
         assert first not in children(proc) and second in children(proc) and len(children(proc)) == 2
         job = enqueue(echo, "still served")
-        wait_for(lambda: fetch(job.id).get_status() == "finished", 60)
+        wait_for(lambda: fetch(job.id).return_value() == "still served", 60)
         assert fetch(job.id).return_value() == "still served", (tmp_path / "worker.log").read_text()[-3000:]
 
 
