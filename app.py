@@ -42,6 +42,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
     jobs.install(app)   # the services.background seam: services ask for work, RQ runs it
 
     from blueprints import register_blueprints, register_error_pages
+    from blueprints._inputs import init_inputs
+    init_inputs(app)   # the bounded id converter must be in place before any route is added
     register_blueprints(app)
     register_error_pages(app)
     from blueprints._limits import init_limits

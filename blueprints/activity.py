@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from blueprints._htmx import is_htmx, render_fragment, render_page_or_fragment
+from blueprints._inputs import parse_id
 from core import db
 from models import AuditEntry, Person, SyncIntent, team_query
 from sync.types import IntentState
@@ -24,10 +25,8 @@ RESULTS = ("ok", "skipped", "refused", "failed", "retry")
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    # Bounded like an id: a page past MAX_ID would overflow the query's OFFSET (a 500, not a page).
+    return parse_id(request.args.get(name)) or default
 
 
 def _audit_page(team_id: int, person_q: str, result: str, page: int) -> tuple[list[Any], bool]:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints._htmx import hx_redirect, render_page_or_fragment
+from blueprints._inputs import parse_id
 from core import db
 from models import Enrolment, InboundMessage, team_query
 from services import inbound as svc
@@ -65,9 +66,9 @@ def assign(message_id: int):
     msg = _message_or_404(message_id)
     raw = request.form.get("enrolment_id", "")
     enrolment = None
-    if raw.isdigit() and len(raw) < 12:
+    if parse_id(raw) is not None:
         enrolment = db.session.scalars(team_query(Enrolment, current_user.team_id)
-                                       .where(Enrolment.id == int(raw))).first()
+                                       .where(Enrolment.id == parse_id(raw))).first()
     if msg.status != "unmatched":
         flash("This reply was already handled.", "success")
     elif enrolment is None:

@@ -4,14 +4,15 @@ markup, the LinkedIn URL must really be a linkedin.com URL, and unknown keys are
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
+from ada_url import URL
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+import models
 
 # The whole request body; a profile is a few hundred bytes, so this is generous.
 MAX_BODY_BYTES = 64 * 1024
-# Ids beyond a 32-bit integer can't exist, and SQLite raises OverflowError past 64 bits.
-MAX_ID = 2**31 - 1
+MAX_ID = models.MAX_ID   # re-exported: the one bound on ids (see models.py)
 
 FIELD_LABELS = {
     "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
@@ -32,12 +33,22 @@ def _no_markup(value: str) -> None:
         raise ValidationError("Must not contain < or >.")
 
 
-def _linkedin(value: str) -> None:
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
-    is_linkedin = host == "linkedin.com" or host.endswith(".linkedin.com")
-    if parts.scheme not in ("http", "https") or not is_linkedin:
-        raise ValidationError("Must be a linkedin.com profile URL.")
+class LinkedInUrl(fields.String):
+    """A linkedin.com URL, parsed the way a browser parses it (WHATWG, via ada) and stored as the
+    browser would read it: "https://evil.test\\@www.linkedin.com/in/x" is evil.test to a browser
+    (Python's urlsplit says linkedin.com), so it is refused; an unparseable URL is a 422, not a 500."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            url = URL(text)
+        except ValueError:
+            raise ValidationError("Must be a linkedin.com profile URL.") from None
+        host = url.hostname.lower()
+        if (url.protocol not in ("http:", "https:") or url.username or url.password or url.port
+                or not (host == "linkedin.com" or host.endswith(".linkedin.com"))):
+            raise ValidationError("Must be a linkedin.com profile URL.")
+        return url.href
 
 
 def _name(max_len: int, required: bool = False) -> fields.String:
@@ -63,7 +74,7 @@ class ProfileSchema(Schema):
     title = _text(200)
     company = _text(200)
     location = _text(200)
-    linkedin_url = fields.String(validate=[validate.Length(max=500), _linkedin])
+    linkedin_url = LinkedInUrl(validate=validate.Length(max=500))
 
     @pre_load
     def _drop_blanks(self, data: Any, **_: Any) -> Any:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from blueprints._htmx import hx_redirect, render_page_or_fragment
+from blueprints._inputs import parse_id
 from services import campaigns as campaigns_svc
 from services import crm_search as svc
 
@@ -86,7 +87,7 @@ def add():
     sid = (request.form.get("sid") or "")[:64]
     entry = _entry_or_404(sid)
     raw = request.form.get("campaign_id", "")
-    campaign = campaigns_svc.get_campaign(current_user.team_id, int(raw)) if raw.isdigit() else None
+    campaign = campaigns_svc.get_campaign(current_user.team_id, parse_id(raw)) if parse_id(raw) else None
     chosen = [r for r in request.form.getlist("remote_id") if r][:100]
     errors: dict[str, list[str]] = {}
     if campaign is None:

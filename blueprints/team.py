@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from blueprints._htmx import hx_redirect, render_page_or_fragment
 from blueprints.auth import admin_required
+from blueprints._inputs import parse_id
 from core import db
 from models import User
 from services import accounts, passwords
@@ -109,7 +110,7 @@ def reassign(user_id: int):
     """Hand every campaign a member owns to another active member."""
     member = _member_or_404(user_id)
     raw = request.form.get("to", "")
-    to = svc.get_member(current_user, int(raw)) if raw.isdigit() else None
+    to = svc.get_member(current_user, parse_id(raw)) if parse_id(raw) else None
     if to is None or to.deactivated_at is not None:
         return _page(422, errors={f"reassign-{member.id}": ["Choose an active member of your team."]})
     n = svc.reassign_campaigns(current_user, member, to)

@@ -39,6 +39,10 @@ def user(app):
 
 @pytest.mark.parametrize("target", EVIL)
 def test_login_never_redirects_off_site(app, user, target):
+    if "\x00" in target:   # refused before the view runs (a NUL can't be stored): no redirect at all
+        r = Client(app).post("/login", {"email": user.email, "password": "x", "next": target})
+        assert r.status_code == 422 and "Location" not in r.headers
+        return
     r = Client(app).post("/login", {"email": user.email, "password": "correct horse battery", "next": target})
     assert r.status_code == 302 and _stays_here(r.headers["Location"]), r.headers["Location"]
     r = Client(app).post("/login", {"email": user.email, "password": "correct horse battery", "next": target},
