@@ -20,6 +20,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(panel.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
+    from blueprints import probes
+    app.register_blueprint(probes.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(cvs.bp)
