@@ -12,7 +12,10 @@
     extension's own pages (chrome-extension://<EXTENSION_IDS>) may frame.
   * Strict-Transport-Security on https responses; X-Content-Type-Options: nosniff;
     Referrer-Policy: same-origin (invite and reset links carry their token in the path);
-    Cross-Origin-Opener-Policy: same-origin.
+    Cross-Origin-Opener-Policy: same-origin-allow-popups on pages (a page keeps the handle of a pop-up
+    it opened), and none on the OAuth start/callback pages: the consent pop-up travels to the CRM's
+    identity host and back, and a COOP on its return would cut it off from the page that opened it,
+    which could then never see it close (the article's "Allow access" pop-up).
 """
 from __future__ import annotations
 
@@ -42,7 +45,8 @@ def init_security(app: Flask) -> None:
             headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if "/oauth/" not in request.path:
+            headers["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
         if hsts and request.is_secure:
             headers["Strict-Transport-Security"] = f"max-age={hsts}"
         return resp
