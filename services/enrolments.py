@@ -46,7 +46,7 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
                           sync_override=sync_override)
     db.session.add(enrolment)
     db.session.flush()
-    intents = _record(enrolment, "added", created_by_id=user.id)
+    _event, intents = _record(enrolment, "added", created_by_id=user.id)
     db.session.commit()
     dispatch([i.id for i in intents])
     return enrolment, True
@@ -57,18 +57,14 @@ def record_event(enrolment: Enrolment, kind: str, *, channel: str | None = None,
     """Record an outreach event (reply, email sent, manual edit, ...) and queue its processing."""
     if kind not in OutreachEvent.KINDS:
         raise ValueError(f"unknown outreach event {kind!r}")
-    event, intents = _record_with_event(enrolment, kind, channel=channel, body=body, data=data,
-                                        created_by_id=created_by_id)
+    event, intents = _record(enrolment, kind, channel=channel, body=body, data=data,
+                             created_by_id=created_by_id)
     db.session.commit()
     dispatch([i.id for i in intents])
     return event
 
 
-def _record(enrolment: Enrolment, kind: str, **kw: Any) -> list[SyncIntent]:
-    return _record_with_event(enrolment, kind, **kw)[1]
-
-
-def _record_with_event(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
+def _record(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
     event = OutreachEvent(team_id=enrolment.team_id, enrolment_id=enrolment.id,
                           person_id=enrolment.person_id, kind=kind, data=kw.pop("data", None) or {}, **kw)
     db.session.add(event)
