@@ -18,6 +18,7 @@ from services import campaigns as svc
 from services import crm_options
 from services.connections import active_connection
 from services.enrolments import enrol
+from services.people import PersonConflict
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -264,7 +265,11 @@ def add_member(campaign_id: int):
         profile = ProfileSchema().load(raw)
     except ValidationError as exc:
         return _show_page(campaign, 422, block="members", errors=_errors(exc), form=request.form)
-    enrolment, created = enrol(current_user, campaign, profile)
+    try:
+        enrolment, created = enrol(current_user, campaign, profile)
+    except PersonConflict as exc:   # raised before anything was written
+        db.session.rollback()
+        return _show_page(campaign, 409, block="members", errors=_errors(exc), form=request.form)
     notice = (f"Added {enrolment.person.full_name}." if created
               else f"{enrolment.person.full_name} is already in this campaign; nothing new was queued.")
     if not is_htmx():

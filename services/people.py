@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import or_
 
 from core import db
@@ -21,8 +22,21 @@ def linkedin_key(url: str | None) -> str | None:
     return f"{m.group(1).lower()}/{m.group(2).lower()}" if m else None
 
 
+class PersonConflict(ValidationError):
+    """The profile's email is one person's and its LinkedIn URL another's: which one is meant is the
+    user's call, so nothing is written. A ValidationError naming both fields (the forms show it as such)."""
+
+    def __init__(self, by_email: Person, by_linkedin: Person):
+        a, b = by_email.full_name or "Someone", by_linkedin.full_name or "someone else"
+        message = (f"{a} in your team has this email, but {b} has this LinkedIn profile: two different "
+                   "people. Correct the one that is wrong, then add again.")
+        super().__init__({"email": [message], "linkedin_url": [f"{b} in your team has this LinkedIn profile."]})
+        self.message = message
+
+
 def find_or_create_person(team_id: int, profile: dict[str, Any]) -> Person:
-    """Match on email or canonical LinkedIn URL; fill our blank fields from the profile. No commit."""
+    """Match on email or canonical LinkedIn URL; fill our blank fields from the profile. No commit.
+    Raises PersonConflict (before writing anything) when the two name different people."""
     email = (profile.get("email") or "").strip().lower() or None
     key = linkedin_key(profile.get("linkedin_url"))
     conds = []
@@ -32,7 +46,11 @@ def find_or_create_person(team_id: int, profile: dict[str, Any]) -> Person:
         conds.append(Person.linkedin_key == key)
     person = None
     if conds:
-        person = db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
+        found = db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(2)).all()
+        if len(found) == 2:
+            by_email, by_key = sorted(found, key=lambda p: p.email != email)
+            raise PersonConflict(by_email, by_key)
+        person = found[0] if found else None
     if person is None:
         person = Person(team_id=team_id, first_name=profile.get("first_name") or "", extra={})
         db.session.add(person)

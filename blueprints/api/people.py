@@ -13,7 +13,7 @@ from blueprints.api.schemas import ErrorSchema, PeopleArgs, PersonIn, PersonOut
 from blueprints.panel_schemas import MAX_ID
 from core import db
 from models import Connection, CrmLink, CvFile, Person, team_query
-from services.people import find_or_create_person
+from services.people import PersonConflict, find_or_create_person
 
 blp = setup(Blueprint("api_people", __name__, url_prefix="/people",
                       description="People your team sourced"))
@@ -45,10 +45,12 @@ def create_or_find(profile: dict[str, Any]) -> tuple[Person, bool]:
     """(person, created). A profile whose email and LinkedIn URL name two different people is a 409."""
     team_id = api_user().team_id
     before = db.session.scalar(team_query(Person, team_id).with_only_columns(func.max(Person.id)))
-    person = find_or_create_person(team_id, profile)
     try:
+        person = find_or_create_person(team_id, profile)
         db.session.commit()
-    except IntegrityError:
+    except PersonConflict as exc:
+        abort(409, message=exc.message)
+    except IntegrityError:   # the same conflict, made by a concurrent request
         db.session.rollback()
         abort(409, message="The email and the LinkedIn URL belong to two different people in your team.")
     return person, person.id > (before or 0)
