@@ -79,6 +79,8 @@ def upload(campaign_id: int):
         return _upload_page(campaign, 422, TOO_BIG)
     try:
         bulk = imports.create(current_user, campaign, file.filename, data)
+    except imports.CampaignArchived as exc:
+        return _upload_page(campaign, 422, str(exc))
     except csv_import.CsvRefused as exc:
         db.session.rollback()
         return _upload_page(campaign, 422, str(exc))
@@ -114,7 +116,11 @@ def start(campaign_id: int, import_id: int):
     """Start adding the valid rows; answer with the progress bar."""
     campaign = _campaign_or_404(campaign_id)
     bulk = _import_or_404(campaign, import_id)
-    if not imports.start(bulk):
+    try:
+        started = imports.start(bulk, campaign)
+    except imports.CampaignArchived as exc:
+        return _import_page(campaign, bulk, 422, errors={"_schema": [str(exc)]})
+    if not started:
         return _import_page(campaign, bulk, 409, errors={"_schema": [
             "Nothing to add: no row passed the checks." if not bulk.profiles else "This import already started."]})
     return _import_page(campaign, bulk)

@@ -42,6 +42,12 @@ def run(import_id: int) -> str:
         return "gone"
     campaign = db.session.get(Campaign, bulk.campaign_id)
     user = db.session.get(User, bulk.created_by_id)
+    if campaign is None or campaign.archived_at is not None:
+        # Archived between "Add N people" and this job: an archived campaign takes no new members.
+        bulk.state, bulk.finished_at = "failed", utcnow()
+        bulk.error = "Nothing was added: the campaign was archived before the import ran. Restore it and upload the file again."
+        db.session.commit()
+        return "failed"
     bulk.state, bulk.started_at = "running", utcnow()
     db.session.commit()
     profiles: list[dict[str, Any]] = list(bulk.profiles or [])

@@ -18,10 +18,25 @@ from services import bulk_add, csv_import
 
 PREVIEW_ROWS = 5
 SHOWN_PROBLEMS = 200
+ARCHIVED = "This campaign is archived: restore it to add people."
+
+
+class CampaignArchived(Exception):
+    """An archived campaign takes no new members, so no import into it (upload, start or job)."""
+
+    def __init__(self) -> None:
+        super().__init__(ARCHIVED)
+
+
+def _refuse_archived(campaign: Campaign) -> None:
+    if campaign.archived_at is not None:
+        raise CampaignArchived()
 
 
 def create(user: User, campaign: Campaign, filename: str, data: bytes) -> BulkImport:
-    """Read the upload (CsvRefused: nothing stored) and store it with the suggested mapping."""
+    """Read the upload (CsvRefused, CampaignArchived: nothing stored) and store it with the
+    suggested mapping."""
+    _refuse_archived(campaign)
     parsed = csv_import.parse(data)
     suggested = csv_import.suggest_mapping(parsed.header)
     bulk = BulkImport(team_id=user.team_id, campaign_id=campaign.id, created_by_id=user.id,
@@ -64,8 +79,10 @@ def apply_mapping(bulk: BulkImport, campaign: Campaign, form: Mapping[str, Any])
     return report
 
 
-def start(bulk: BulkImport) -> bool:
-    """Queue the job that adds the valid rows. False if it was already started or nothing is valid."""
+def start(bulk: BulkImport, campaign: Campaign) -> bool:
+    """Queue the job that adds the valid rows. False if it was already started or nothing is valid;
+    CampaignArchived if the campaign was archived since the upload."""
+    _refuse_archived(campaign)
     if bulk.state != "validated" or not bulk.profiles:
         return False
     bulk_add.start(bulk)

@@ -143,3 +143,33 @@ def test_another_teams_campaign_or_import_is_404(logged_in, make_user):
     assert stranger.post(f"{url}/mapping", {"map-full_name": "0"}, page="/campaigns/").status_code == 404
     assert stranger.post(f"{url}/start", page="/campaigns/").status_code == 404
     assert _upload(stranger, campaign, b"Name\nAda\n").status_code in (400, 404)
+
+
+def test_an_archived_campaign_takes_no_import(logged_in, run_worker):
+    """Archived: the upload is refused with the reason, and so are "Add N people" and the job itself
+    when the campaign was archived after the check; nothing is added either way."""
+    from services import campaigns as campaigns_svc
+    b = logged_in("recruiter")
+    campaign = _campaign(b.user, sync_as="none")
+    page = f"/campaigns/{campaign.id}/import"
+    url = _upload(b, campaign, CSV.encode()).headers["Location"]
+    b.post(f"{url}/mapping", {"map-first_name": "0", "map-last_name": "1", "map-email": "2"}, page=url)
+    campaigns_svc.set_archived(campaign, True)
+
+    html = b.get(page).get_data(as_text=True)
+    assert "This campaign is archived: restore it to add people." in html and 'name="file"' not in html
+    r = _upload(b, campaign, CSV.encode(), htmx=True)
+    assert r.status_code == 422 and "This campaign is archived" in r.get_data(as_text=True)
+    r = b.post(f"{url}/start", page=url, htmx=True)
+    assert r.status_code == 422 and "This campaign is archived" in r.get_data(as_text=True)
+    bulk = db.session.scalars(select(BulkImport)).one()       # only the import made before archiving
+    assert bulk.state == "validated"
+
+    # Archived after "Add N people" was pressed: the job refuses too, and says so on the progress bar.
+    campaigns_svc.set_archived(campaign, False)
+    assert b.post(f"{url}/start", page=url).status_code == 200
+    campaigns_svc.set_archived(campaign, True)
+    run_worker()
+    progress = b.get(f"{url}/progress", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-state="failed"' in progress and "the campaign was archived before the import ran" in progress
+    assert _count(Enrolment) == 0 and _count(Person) == 0
