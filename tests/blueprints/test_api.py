@@ -187,6 +187,8 @@ def test_cli_prints_a_token_and_the_account_page_lists_and_revokes_it(app, logge
     page = b.get("/account/").get_data(as_text=True)
     row = db.session.scalars(select(ExtensionToken).where(ExtensionToken.scope == "api")).one()
     assert 'id="api-tokens"' in page and f'id="api-token-{row.id}"' in page
+    api_row = page[page.index(f'id="api-token-{row.id}"'):]
+    assert "hx-confirm=\"Revoke the token" in api_row.split("</tr>")[0]   # never revoked on one stray click
     r = b.post("/account/api-tokens", {"api_label": "Zapier"}, page="/account/")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "shoal_api_" in html and "Zapier" in html
