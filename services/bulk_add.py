@@ -65,11 +65,11 @@ def run(import_id: int) -> str:
                 done=BulkImport.done + added, skipped=BulkImport.skipped + skipped,
                 failed=BulkImport.failed + failed))
             db.session.commit()
-    except Exception as exc:  # a bug or the database going away: say so on the page, don't spin
+    except Exception:  # a bug or the database going away: say so on the page, don't spin
         db.session.rollback()
         log.exception("bulk import %s failed", import_id)
         db.session.execute(update(BulkImport).where(BulkImport.id == import_id).values(
-            state="failed", error=f"Stopped: {type(exc).__name__}. Rows added so far stay added.",
+            state="failed", error="Stopped by an unexpected error (logged for the operator). Rows added so far stay added.",
             finished_at=utcnow()))
         db.session.commit()
         return "failed"

@@ -11,7 +11,6 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
-from typing import Any
 
 SECURITY = {"starttls": "STARTTLS (usually port 587)", "tls": "SSL/TLS (usually port 465)",
             "none": "None (local test servers only)"}
@@ -90,9 +89,10 @@ def _connect(s: SmtpSettings) -> smtplib.SMTP:
         raise SmtpFailure(f"The mail server refused the login ({exc.smtp_code}): check the username "
                           "and password", auth=True) from exc
     except smtplib.SMTPNotSupportedError as exc:
-        raise SmtpFailure(f"The mail server doesn't support this: {exc}", permanent=True) from exc
+        raise SmtpFailure("The mail server doesn't offer what this mailbox's settings need (STARTTLS or a "
+                          "login): check the security setting and the username", permanent=True) from exc
     except ssl.SSLError as exc:
-        raise SmtpFailure(f"TLS failed with {s.host}:{s.port}: {exc.reason or exc}") from exc
+        raise SmtpFailure(f"A secure connection to {s.host}:{s.port} failed: {_tls_why(exc)}") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpFailure(f"Could not connect to {s.host}:{s.port}: {_why(exc)}") from exc
 
@@ -116,10 +116,10 @@ def send(s: SmtpSettings, msg: EmailMessage, sender: str, recipient: str) -> Non
             client.send_message(msg, from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise SmtpFailure(f"The mail server refused the recipient ({code} {_text(text)})",
+            raise SmtpFailure(f"The mail server refused the recipient ({_reply(code)})",
                               permanent=code >= 500, recipient=True) from exc
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            raise SmtpFailure(f"The mail server refused the message ({exc.smtp_code} {_text(exc.smtp_error)})",
+            raise SmtpFailure(f"The mail server refused the message ({_reply(exc.smtp_code)})",
                               permanent=exc.smtp_code >= 500) from exc
     finally:
         _quit(client)
@@ -132,15 +132,43 @@ def _quit(client: smtplib.SMTP) -> None:
         client.close()
 
 
-def _text(raw: Any) -> str:
-    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+# What a reply code means, in our words: the server's own text after the code is never shown (it
+# can carry anything the server wants a user to read, internal names included).
+_REPLIES = {421: "it is closing the connection", 450: "the mailbox is busy or unavailable", 451: "a local error",
+            452: "it is out of space", 550: "no such mailbox, or it refuses mail", 551: "the user is not local",
+            552: "the message is too large for the mailbox", 553: "the address is not allowed",
+            554: "the transaction failed"}
+_TLS = {"CERTIFICATE_VERIFY_FAILED": "the server's certificate is not trusted",
+        "WRONG_VERSION_NUMBER": "the server doesn't speak TLS on this port (try STARTTLS, or port 465 for SSL/TLS)",
+        "TLSV1_ALERT_PROTOCOL_VERSION": "the server only speaks an old TLS version Shoal refuses"}
+
+
+def _reply(code: int) -> str:
+    meaning = _REPLIES.get(code) or ("a temporary refusal" if 400 <= code < 500 else "a permanent refusal")
+    return f"code {code}: {meaning}"
+
+
+def _tls_why(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError) and "match" in str(exc.verify_message or ""):
+        return "the server's certificate is for another host name"
+    return _TLS.get(str(exc.reason or ""), "the TLS handshake did not complete")
 
 
 def _why(exc: BaseException) -> str:
+    """Why a connection failed, in our words (never the exception's text: a server's greeting or
+    refusal lands there)."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the server running?)"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timed out"
     if isinstance(exc, socket.gaierror):
         return "unknown host"
-    return str(exc) or exc.__class__.__name__
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"the server refused ({_reply(exc.smtp_code)})"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return "the server closed the connection"
+    if isinstance(exc, OSError) and exc.errno in (113, 101):   # EHOSTUNREACH, ENETUNREACH
+        return "no route to the server"
+    return "the connection failed"

@@ -139,9 +139,9 @@ def _send_now(run: StepRun, state: SequenceState | None, mailbox: Mailbox, out: 
             send(mailboxes.smtp_settings(mailbox), build(out), mailbox.from_address, out.to_address)
         except SmtpFailure as exc:
             return _smtp_failed(run, state, mailbox, exc, now)
-        except Exception as exc:   # the message may have been accepted: never retried by itself
+        except Exception:   # the message may have been accepted: never retried by itself
             log.exception("send of step run %s broke mid-way", run.id)
-            return _fail(run, f"The connection broke while sending ({exc.__class__.__name__}); it may have been "
+            return _fail(run, "The connection broke while sending; it may have been "
                               "delivered, so it isn't sent again by itself. Check the Sent folder, then Retry or Skip.")
         run.state, run.sent_at, run.reason, run.next_attempt_at = "sent", now, None, None
         mailbox.last_sent_at = now

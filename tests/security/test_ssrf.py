@@ -112,6 +112,7 @@ def _targets(port: int) -> list[str]:
         "https://api.catsone.com.evil.example/v3",  # a lookalike host
         "http://[",                                 # not even a URL: a 422, not a 500
         "http://[::1",
+        "https://a]b/v3", "https://api.catsone.com:99999/v3", "[",   # more of what urlsplit can't read
     ]
 
 
@@ -131,7 +132,8 @@ def test_connect_form_refuses_internal_addresses(app, key, crm_only, victim, run
 
 @pytest.mark.parametrize("key", ["pinpoint", "itris"])
 @pytest.mark.parametrize("subdomain", ["evil.example#", "evil.example/", "evil.example?x=", "evil.example",
-                                       "127.0.0.1", "acme:8080", "acme\nevil", "ac me", "-acme", "a" * 64, "acme@evil"])
+                                       "127.0.0.1", "acme:8080", "acme\nevil", "ac me", "-acme", "a" * 64, "acme@evil",
+                                       "[", "ac[me", "http://[", "https://[::1"])
 def test_a_subdomain_is_one_dns_label(app, key, subdomain, victim):
     client = _admin(app)
     r = client.post(f"/integrations/{key}/activate", {**CREDENTIALS[key], "subdomain": subdomain}, htmx=True)
