@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -115,6 +116,10 @@ class Shoal:
         # The sandbox is on loopback: the operator's allow-list, as in `make run` (README, Production).
         self.cfg = {"SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance}/bench.db", "TESTING": True,
                     "REDIS_URL": None, "CRM_HOST_ALLOWLIST": "127.0.0.1:*"}
+        if database_url:   # PostgreSQL counts as production: it wants real keys (the workers get this cfg too)
+            from cryptography.fernet import Fernet
+
+            self.cfg |= {"SECRET_KEY": secrets.token_hex(32), "CREDENTIALS_KEY": Fernet.generate_key().decode()}
         self.app = create_app(self.cfg, instance_path=instance)
         self.ctx = self.app.app_context()
         self.ctx.push()
