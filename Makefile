@@ -13,7 +13,7 @@ export CRM_HOST_ALLOWLIST ?= 127.0.0.1:5101,127.0.0.1:5102,127.0.0.1:5103,127.0.
 $(BIN)/activate: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[dev,test]'
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate

@@ -6,12 +6,14 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+import logs
 from config import Config, check_production, merged
 from core import csrf, db, htmx, init_redis, login_manager, migrate, tune_sqlite
 
 
 def create_app(config: Mapping[str, Any] | type | None = None, instance_path: str | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    # Flask, with an exception's log line naming the route, never a path that may carry a token.
+    app = logs.ShoalFlask(__name__, instance_relative_config=True, instance_path=instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(merged(Config.from_env(app.instance_path), config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -21,6 +23,8 @@ def create_app(config: Mapping[str, Any] | type | None = None, instance_path: st
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     check_production(app.config)   # refuses a public SECRET_KEY or a missing CREDENTIALS_KEY there
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])   # stdout; JSON in production
+    logs.init_request_ids(app)   # first before_request: every later line of a request carries its id
     load_dev_credentials_key(app)
     from crypto import check_key
     check_key(app.config["CREDENTIALS_KEY"])

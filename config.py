@@ -2,6 +2,7 @@
 is called by the app factory, so tests can build an app from a plain mapping."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -79,6 +80,10 @@ class Config:
     SMTP_PRIVATE_HOSTS: tuple[str, ...] = ()
     SMTP_CA_FILE: str | None = None   # an extra CA for mail servers with a private certificate
     TESTING: bool = False
+    # Logs go to stdout (logs.py): "json" (one object a line, with the request or job id) or "text";
+    # None = json in production, text otherwise. SHOAL_LOG_FORMAT / SHOAL_LOG_LEVEL.
+    LOG_FORMAT: str | None = None
+    LOG_LEVEL: str = "INFO"
     # Rate limits (Flask-Limiter notation, ";" between several; blueprints/_limits.py says where
     # each applies). Per client address unless said otherwise.
     LOGIN_RATE_LIMIT: str = "10 per minute;100 per hour"
@@ -120,6 +125,10 @@ class Config:
             cfg["EXTENSION_IDS"] = tuple(x.strip() for x in env["SHOAL_EXTENSION_IDS"].split(","))
         if env.get("SHOAL_PROXY_HOPS"):
             cfg["PROXY_HOPS"] = int(env["SHOAL_PROXY_HOPS"])
+        if env.get("SHOAL_LOG_FORMAT"):
+            cfg["LOG_FORMAT"] = env["SHOAL_LOG_FORMAT"].strip().lower()
+        if env.get("SHOAL_LOG_LEVEL"):
+            cfg["LOG_LEVEL"] = env["SHOAL_LOG_LEVEL"].strip().upper()
         if env.get("SHOAL_SECURE_COOKIES"):
             cfg["SESSION_COOKIE_SECURE"] = env["SHOAL_SECURE_COOKIES"].strip().lower() in ("1", "true", "yes", "on")
         return cfg
@@ -138,6 +147,12 @@ def check_production(cfg: dict[str, Any]) -> None:
     production = is_production(cfg)
     if cfg.get("SESSION_COOKIE_SECURE") is None:
         cfg["SESSION_COOKIE_SECURE"] = production
+    if not cfg.get("LOG_FORMAT"):
+        cfg["LOG_FORMAT"] = "json" if production else "text"
+    if cfg["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"SHOAL_LOG_FORMAT must be json or text, not {cfg['LOG_FORMAT']!r}.")
+    if logging.getLevelName(str(cfg.get("LOG_LEVEL") or "INFO").upper()) not in range(51):
+        raise ConfigError(f"SHOAL_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {cfg['LOG_LEVEL']!r}.")
     if not production:
         return
     problems = []

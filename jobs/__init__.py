@@ -25,7 +25,8 @@ from jobs import panel as panel_jobs
 from services import background
 from services.background import INTERACTIVE, SYNC
 
-__all__ = ["INTERACTIVE", "SERIALIZER", "SYNC", "TASKS", "RQBackground", "enqueue", "get_queue", "intent_job_id"]
+__all__ = ["INTERACTIVE", "SERIALIZER", "SYNC", "TASKS", "RQBackground", "enqueue", "get_queue", "intent_id_of",
+           "intent_job_id"]
 
 SERIALIZER = JSONSerializer
 
@@ -53,6 +54,12 @@ INTENT_JOB_PREFIX = "intent-"
 
 def intent_job_id(intent_id: int) -> str:
     return f"{INTENT_JOB_PREFIX}{intent_id}"
+
+
+def intent_id_of(job_id: str) -> int | None:
+    """The intent a push job works on (None for any other job)."""
+    rest = job_id[len(INTENT_JOB_PREFIX):] if job_id.startswith(INTENT_JOB_PREFIX) else ""
+    return int(rest) if rest.isdigit() else None
 
 
 # An intent job's RQ result is kept a minute (the intent row is the record). Keeping it briefly is

@@ -25,11 +25,12 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
-from rq import SimpleWorker, get_current_job
+from rq import SimpleWorker
 from rq.job import Job
 
+import logs
 from core import get_redis
-from jobs import SERIALIZER, get_queue
+from jobs import SERIALIZER, get_queue, intent_id_of
 from jobs.processes import Supervisor
 from jobs.schedule import run_forever as run_periodic
 from services.push.dispatch import sweep
@@ -52,21 +53,24 @@ def job_class_for(app: Flask) -> type[Job]:
     return type("AppContextJob", (AppContextJob,), {"app": app})
 
 
+class ShoalWorker(SimpleWorker):
+    """RQ's SimpleWorker, with every line logged while it runs a job (the job's own, RQ's start,
+    failure and traceback lines) carrying the job's id, its function and, for a push, the intent's id."""
+
+    def execute_job(self, job: Job, queue) -> None:   # noqa: ANN001 (an rq Queue)
+        try:
+            func = job.func_name
+        except Exception:   # a job that can't be deserialised: RQ itself reports that, with its id
+            func = None
+        with logs.bound(job_id=job.id, job_func=func, intent_id=intent_id_of(job.id)):
+            super().execute_job(job, queue)
+
+
 def build_worker(app: Flask, queues: tuple[str, ...] | None = None, **kwargs: Any) -> SimpleWorker:
     """The RQ worker one `flask worker` process runs, on the app's queues (RQ_QUEUES, in order)."""
-    return SimpleWorker([get_queue(name, app) for name in queues or app.config["RQ_QUEUES"]],
-                        connection=get_redis(app), job_class=job_class_for(app), serializer=SERIALIZER,
-                        **kwargs)
-
-
-class JobLogFilter(logging.Filter):
-    """Adds job_id / job_func to every log record emitted inside a job."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        job = get_current_job()
-        record.job_id = job.id if job else "-"
-        record.job_func = job.func_name if job else "-"
-        return True
+    return ShoalWorker([get_queue(name, app) for name in queues or app.config["RQ_QUEUES"]],
+                       connection=get_redis(app), job_class=job_class_for(app), serializer=SERIALIZER,
+                       **kwargs)
 
 
 def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
@@ -105,12 +109,7 @@ def _child_env(app: Flask) -> dict[str, str]:
 @with_appcontext
 def worker_command(burst: bool, sweep_every: float, processes: int | None, supervised: bool) -> None:
     """Run RQ workers on the interactive and sync queues."""
-    app = current_app._get_current_object()
-    handler = logging.StreamHandler()
-    handler.addFilter(JobLogFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(job_func)s %(job_id)s] %(name)s: %(message)s"))
-    logging.getLogger("shoal").addHandler(handler)
-    logging.getLogger("shoal").setLevel(logging.INFO)
+    app = current_app._get_current_object()   # create_app configured logging (logs.py): stdout, LOG_FORMAT
     stop = threading.Event()
     if sweep_every and not burst and not supervised:
         threading.Thread(target=_sweep_forever, args=(app, sweep_every, stop), daemon=True).start()
@@ -121,7 +120,7 @@ def worker_command(burst: bool, sweep_every: float, processes: int | None, super
         if processes > 1:
             sys.exit(Supervisor(_child_argv(burst), processes, burst=burst, env=_child_env(app)).run())
         # RQ logs two INFO lines per job; with one job per push that is hot-path I/O. Our own
-        # "shoal" logger above stays at INFO for what matters (retries, parks, failures).
+        # "shoal" loggers stay at LOG_LEVEL for what matters (retries, parks, failures).
         build_worker(app).work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("blueprints", "services", "jobs", "sync", "providers", "sandbox")
-TOP_MODULES = ("app", "cli", "config", "core", "models", "crypto")
+TOP_MODULES = ("app", "cli", "config", "core", "models", "crypto", "logs")
 IO_LIBRARIES = {"flask", "flask_login", "flask_sqlalchemy", "requests", "redis", "rq", "sqlalchemy",
                 "psycopg", "urllib3", "socket", "http"}
 OURS_WITH_IO = {"core", "models", "services", "jobs", "blueprints", "providers", "sandbox", "app", "cli",
