@@ -151,6 +151,9 @@ class Campaign(TeamOwned, db.Model):
     sync_options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Advanced "sync override": {"add_<record type>": trigger, ...} beating the team/user value.
     sync_override: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Areas the admin locked for recruiters (sync.settings.CAMPAIGN_LOCKABLE): the panel shows them
+    # read-only and the worker ignores a person's own value for them.
+    sync_locks: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Archived: hidden from the list and the extension's picker, no new members; history stays.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -13,9 +13,10 @@ from werkzeug.datastructures import MultiDict
 from blueprints._htmx import hx_redirect, is_htmx, render_fragment, render_page_or_fragment
 from blueprints.panel_schemas import ProfileSchema
 from core import db
-from models import Campaign
+from models import MAX_ID, Campaign
 from services import campaigns as svc
 from services import crm_options
+from services.campaign_locks import has_lock_inputs, locked_labels
 from services.connections import active_connection
 from services.enrolments import enrol
 from services.people import PersonConflict
@@ -60,16 +61,19 @@ def sync_summary(campaign_id: int):
     return render_fragment("campaigns/_sync_summary.html", campaign=campaign, summary=summary)
 
 
-def _options_ctx(choices: svc.CrmChoices, sync_as: str, form: Any) -> dict[str, Any]:
+def _options_ctx(choices: svc.CrmChoices, sync_as: str, form: Any, campaign: Campaign | None = None) -> dict[str, Any]:
     """What `_sync_options.html` needs for one record type: the CRM's pick-lists once loaded (a
-    worker reads them; the fragment polls while `loading`), and the values already chosen."""
+    worker reads them; the fragment polls while `loading`), and the values already chosen. On a
+    campaign's page also its locks, with "Recruiters can't change this" boxes for an admin."""
     options, loading = None, False
     conn = active_connection(current_user.team_id)
     if conn is not None and choices.option_inputs and sync_as in dict(choices.record_types):
         options = crm_options.options_for(conn, sync_as)
         loading = options is None
     return {"sync_as": sync_as, "options": options, "loading": loading, "areas": svc.PICK_AREAS,
-            "pick_labels": svc.PICK_LABELS, "selected": {k: svc.many_values(form, k) for k in ("tags", "lists")}}
+            "pick_labels": svc.PICK_LABELS, "selected": {k: svc.many_values(form, k) for k in ("tags", "lists")},
+            "lock_campaign": campaign.id if campaign else None, "locks": list(campaign.sync_locks or []) if campaign else [],
+            "lock_inputs": bool(campaign) and current_user.is_admin}
 
 
 def _new_page(status: int = 200, **ctx: Any):
@@ -93,8 +97,13 @@ def sync_options():
     """The sync options inputs for the chosen "Sync as" (polls while the CRM's lists load)."""
     choices = svc.crm_choices(current_user.team_id)
     sync_as = request.args.get("sync_as", "")[:40]
-    return render_fragment("campaigns/_sync_options.html", choices=choices, form=request.args, errors={},
-                           **_options_ctx(choices, sync_as, request.args))
+    campaign_id = request.args.get("campaign", type=int)
+    campaign = _campaign_or_404(min(campaign_id, MAX_ID + 1)) if campaign_id is not None else None
+    # On a campaign's page, its own record type starts from what it has stored (the poll that
+    # follows the lists' loading carries no values of its own).
+    form = _stored_form(campaign) if campaign is not None and sync_as == campaign.sync_as else request.args
+    return render_fragment("campaigns/_sync_options.html", choices=choices, form=form, errors={},
+                           **_options_ctx(choices, sync_as, form, campaign))
 
 
 @bp.get("/new")
@@ -116,19 +125,26 @@ def create():
     return hx_redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
 
 
+def _stored_form(campaign: Campaign) -> MultiDict:
+    """The campaign's stored sync settings as its form would post them."""
+    options = campaign.sync_options or {}
+    form = MultiDict([(k, str(v)) for k, v in options.items() if not isinstance(v, list)]
+                     + [(k, str(x)) for k, v in options.items() if isinstance(v, list) for x in v])
+    form["sync_as"] = campaign.sync_as
+    return form
+
+
 def _settings_ctx(campaign: Campaign, form: Any = None) -> dict[str, Any]:
     """What `campaigns/_settings.html` needs: the form starts from the campaign's stored values."""
     choices = svc.crm_choices(current_user.team_id)
     if form is None:
-        form = MultiDict([(k, str(v)) for k, v in (campaign.sync_options or {}).items() if not isinstance(v, list)]
-                         + [(k, str(x)) for k, v in (campaign.sync_options or {}).items() if isinstance(v, list)
-                            for x in v])
-        form["sync_as"] = campaign.sync_as
+        form = _stored_form(campaign)
     sync_as = form.get("sync_as") or campaign.sync_as
     return {"choices": choices, "form": form, "add_when": form.get("add_when") or svc.add_when(campaign),
             "override_set": svc.add_when(campaign) != svc.TEAM_SETTING, "options_open": bool(campaign.sync_options),
             "team_trigger_label": svc.team_trigger_label(current_user, sync_as),
-            "options_summary": svc.describe_options(campaign), **_options_ctx(choices, sync_as, form)}
+            "options_summary": svc.describe_options(campaign), "locked_labels": locked_labels(campaign),
+            **_options_ctx(choices, sync_as, form, campaign)}
 
 
 def _sentence_ctx(campaign: Campaign) -> dict[str, Any]:
@@ -174,6 +190,8 @@ def update(campaign_id: int):
     """Change Sync as, sync options and Sync Override; they apply to future pushes, and the answer
     names the members already in the CRM, with a button to re-sync them."""
     campaign = _campaign_or_404(campaign_id)
+    if has_lock_inputs(request.form) and not current_user.is_admin:
+        abort(403, description="Only a team admin can lock sync options for recruiters.")
     try:
         svc.update_sync_settings(current_user, campaign, request.form)
     except ValidationError as exc:

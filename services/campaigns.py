@@ -6,6 +6,8 @@ The Sync Override defaults to "team": no override is stored and the team's (or t
 "Add <record type> to CRM" applies, as the article says ("Changing this will override the current
 team-wide setting ... only to that particular campaign").
 
+An admin can also lock those areas for recruiters (services.campaign_locks).
+
 What a campaign may ask of the CRM is checked against the team's active provider with the sync
 engine's own schemas (`sync.schemas`): a record type it has, a trigger, and only the target areas
 (job, tags, lists, status) its adapter declares. With no CRM connected a campaign can only be
@@ -23,6 +25,7 @@ from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, User, team_
 from providers import get_provider
 from providers.base import Provider
 from providers.errors import NotSupported
+from services.campaign_locks import parse_locks
 from services.connections import active_connection
 from services.crm_options import cached, provider_options
 from services.enrolments import record_event
@@ -160,7 +163,9 @@ def update_sync_settings(user: User, campaign: Campaign, form: Mapping[str, Any]
     (every push reads the campaign when it runs); nothing is written on a ValidationError."""
     raw = _clean(form)
     data = SyncSettingsForm().load({k: raw[k] for k in ("sync_as", "add_when") if k in raw})
+    locks = parse_locks(form, campaign.sync_locks) if user.is_admin else list(campaign.sync_locks or [])
     campaign.sync_as, campaign.sync_options, campaign.sync_override = _sync_settings(user, form, data)
+    campaign.sync_locks = locks
     db.session.commit()
     return campaign
 

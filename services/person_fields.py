@@ -26,6 +26,7 @@ from services.enrolments import record_event
 from services.people_edits import latest_enrolment, person_campaigns
 from services.push.context import provider_spec, resolve_settings
 from sync.planner import resolve_target
+from sync.settings import unlocked_person_choices
 
 
 @dataclass
@@ -72,8 +73,8 @@ def person_fields(user: User, person: Person, values: Mapping[str, Any] | None =
     current = dict(person.extra or {}) | dict(values or {})
     by_key: dict[str, pf.PanelField] = {}
     for rt, enrolment, campaign in _record_types(person, out.provider):
-        settings = resolve_settings(person.team_id, enrolment.added_by_id, spec, campaign.sync_override or {},
-                                    enrolment.sync_override or {})
+        _opts, own = unlocked_person_choices(campaign.sync_locks, None, enrolment.sync_override or {})
+        settings = resolve_settings(person.team_id, enrolment.added_by_id, spec, campaign.sync_override or {}, own)
         defs: list[dict[str, Any]] | None = []
         displayed, mandatory = pf.field_keys(settings, rt)
         if out.provider.supports(Capability.FIELDS) and any(k not in pf.STANDARD_FIELDS for k in displayed + mandatory):

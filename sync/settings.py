@@ -204,3 +204,21 @@ def _copy(v: Any) -> Any:
 def trigger_label(trigger: str) -> str:
     return TRIGGER_LABELS.get(trigger, trigger)
 
+
+
+# The areas of a campaign's sync options an admin can lock for recruiters (Campaign.sync_locks):
+# the grey arrow's job, status on the job, tags, lists, record status, and its Sync Override.
+CAMPAIGN_LOCKABLE: tuple[str, ...] = ("job_id", "job_status", "tags", "lists", "status", "add_when")
+
+
+def unlocked_person_choices(locks: Iterable[str] | None, options: Mapping[str, Any] | None,
+                            override: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A person's own (sync options, Sync Override) without the areas their campaign locks.
+
+    A lock beats a value stored for the person before the admin set it: the campaign's value (or
+    the team's trigger) applies, so the worker, the panel and the person page read the same thing."""
+    locked = set(locks or ())
+    kept = {k: v for k, v in (options or {}).items() if k not in locked} if options is not None else None
+    if override is None or "add_when" not in locked:
+        return kept, dict(override) if override is not None else None
+    return kept, {k: v for k, v in override.items() if not k.startswith("add_")}

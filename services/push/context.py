@@ -21,7 +21,7 @@ from providers.base import Provider
 from services.crm_hosts import adapter_options
 from services.rate_budget import DEFAULT_MAX_WAIT, BudgetedSession, RateBudget, pace_for
 from sync import planner
-from sync.settings import definitions_for, resolve
+from sync.settings import definitions_for, resolve, unlocked_person_choices
 from sync.types import EventInfo, IntentState, PersonInfo, ProviderSpec, ResolvedSettings, Target
 
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")
@@ -60,13 +60,15 @@ def load_context(intent: SyncIntent) -> IntentContext:
     provider_cls = get_provider(conn.provider_key)
     spec = provider_spec(provider_cls)
 
+    # A person's own value for an area the campaign locks is ignored, even one stored before the lock.
+    person_options, person_override = unlocked_person_choices(
+        campaign.sync_locks if campaign else None, enrolment.sync_options if enrolment else None,
+        (enrolment.sync_override or {}) if enrolment else {})
     settings = resolve_settings(team_id, enrolment.added_by_id if enrolment else None, spec,
-                                (campaign.sync_override or {}) if campaign else {},
-                                (enrolment.sync_override or {}) if enrolment else {})
+                                (campaign.sync_override or {}) if campaign else {}, person_override)
     target = planner.resolve_target(
         campaign.sync_as if campaign else "none", (campaign.sync_options or {}) if campaign else {},
-        enrolment.sync_as if enrolment else None, enrolment.sync_options if enrolment else None,
-        spec.record_types)
+        enrolment.sync_as if enrolment else None, person_options, spec.record_types)
     event = event_info(event_row)
     person = PersonInfo(**{k: getattr(person_row, k) for k in PERSON_FIELDS},
                         extra=dict(person_row.extra or {}), cv_available=person_row.cv_available)
@@ -80,7 +82,7 @@ _COLUMNS = {
     "person": ("id",) + PERSON_FIELDS + ("extra",),
     "event": ("id", "kind", "occurred_at", "body", "channel", "data"),
     "enrolment": ("id", "added_by_id", "sync_as", "sync_options", "sync_override", "campaign_id"),
-    "campaign": ("id", "sync_as", "sync_options", "sync_override"),
+    "campaign": ("id", "sync_as", "sync_options", "sync_override", "sync_locks"),
 }
 
 
