@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from blueprints.panel import PanelError, _provider_info, _render, _user, bp
 from blueprints.panel_schemas import (EnrolJsonSchema, EnrolTargetSchema, ProfileSchema, describe,
@@ -24,6 +24,7 @@ from services.panel_enrol import add
 from services.panel_options import view as options_view
 from services.panel_preview import preview_state
 from services.panel_state import Extras, build, known_person
+from sync.types import IntentState
 
 
 def _profile(raw: dict[str, Any], strict: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,16 +59,24 @@ def _sync_as(value: str | None) -> str | None:
     return value
 
 
+# A push of the person still on its way to the CRM: the match fragment keeps polling until it lands.
+IN_FLIGHT = (IntentState.PENDING, IntentState.QUEUED, IntentState.RUNNING)
+
+
 def _match(profile: dict[str, Any]) -> dict[str, Any]:
-    """What Shoal knows (its person, CrmLinks, campaigns) and the cached live CRM lookup."""
+    """What Shoal knows (its person, CrmLinks, campaigns), the cached live CRM lookup, and whether a
+    push of the person is in flight (`pushing`): the fragment polls while `looking` or `pushing`."""
     user = _user()
     conn, provider = _provider_info(user.team_id)
     person = known_person(user.team_id, profile)
-    links, campaigns = [], []
+    links, campaigns, pushing = [], [], False
     if person is not None:
         if conn is not None:
             links = db.session.scalars(team_query(CrmLink, user.team_id).where(
                 CrmLink.person_id == person.id, CrmLink.connection_id == conn.id)).all()
+            pushing = bool(db.session.scalar(select(exists().where(
+                SyncIntent.team_id == user.team_id, SyncIntent.person_id == person.id,
+                SyncIntent.connection_id == conn.id, SyncIntent.state.in_(IN_FLIGHT)))))
         campaigns = db.session.scalars(team_query(Campaign, user.team_id).join(
             Enrolment, Enrolment.campaign_id == Campaign.id).where(Enrolment.person_id == person.id)).all()
     query = {"email": (profile.get("email") or "").strip().lower(),
@@ -80,6 +89,7 @@ def _match(profile: dict[str, Any]) -> dict[str, Any]:
     matches = [m for m in (live or {}).get("matches") or [] if (m["record_type"], m["remote_id"]) not in linked]
     off = [m for m in (live or {}).get("matches") or [] if m.get("off_limits")]
     return {"person": person, "links": links, "campaigns": campaigns, "live": live, "looking": looking,
+            "pushing": pushing,
             "matches": matches, "off_limits": off, "query": query, "connection": conn, "provider": provider,
             "person_url": url_for("people.show", person_id=person.id, _external=True) if person else None}
 
@@ -207,10 +217,12 @@ def _do_add(campaign: Campaign, sync_as: str | None, profile: dict[str, Any], ex
 
 @bp.post("/enrol")
 def enrol_form():
-    """Add the person to the chosen campaign (htmx form); answer with the live sync status."""
-    done, intents = _do_add(*_load_form())
+    """Add the person to the chosen campaign (htmx form); answer with the live sync status, and the
+    CRM match swapped in out of band: no longer "New to Shoal", it polls until the push lands."""
+    campaign, sync_as, profile, extras = _load_form()
+    done, intents = _do_add(campaign, sync_as, profile, extras)
     return _render("panel/_added.html", enrolment=done.enrolment, created=done.created, intents=intents,
-                   edit=done.edit)
+                   edit=done.edit, match=_match(profile))
 
 
 @bp.post("/api/enrol")

@@ -205,3 +205,31 @@ def test_live_match_and_off_limits_badge_come_from_a_worker_and_are_cached(app, 
     card = post(app, cats, "/panel/profile", ADA).get_data(as_text=True)
     assert f"Candidate #{remote}" in card and "Checking CATS" not in card
     assert get_queue("interactive").count == 0
+
+
+def test_new_to_shoal_badge_polls_until_the_push_lands(app, cats, run_worker):
+    """The card says "New to Shoal"; Add's answer replaces that badge (out of band) with one that
+    polls while the push is on its way, and it settles on "Already in CATS" once the push lands."""
+    card = post(app, cats, "/panel/profile", ADA).get_data(as_text=True)
+    assert "New to Shoal" in card and "Checking CATS…" in card
+    run_worker()                                   # the live lookup: nobody in CATS yet
+    settled = post(app, cats, "/panel/match", ADA).get_data(as_text=True)
+    assert "Not in CATS yet" in settled and "New to Shoal" in settled and "hx-trigger" not in settled
+
+    r = post(app, cats, "/panel/enrol", {**ADA, "campaign_id": cats["campaign"].id})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Added Ada Example" in html
+    oob = re.search(r'<div class="known" id="panel-match" hx-swap-oob="true"(.*?)</div>', html, re.DOTALL)
+    assert oob, html
+    assert 'hx-post="/panel/match"' in oob.group(1) and "load delay:2s" in oob.group(1)
+    assert "New to Shoal" not in oob.group(1) and "Known to Shoal · In: Data engineers Q3" in oob.group(1)
+    polling = post(app, cats, "/panel/match", ADA).get_data(as_text=True)
+    assert "hx-trigger" in polling and "Already in CATS" not in polling
+
+    run_worker()                                   # the push
+    remote = db.session.scalars(select(SyncIntent)).one()
+    db.session.refresh(remote)
+    assert remote.state == "synced", remote.reason
+    done = post(app, cats, "/panel/match", ADA).get_data(as_text=True)
+    assert re.search(r"Already in CATS as candidate #\d+", done, re.IGNORECASE), done
+    assert "hx-trigger" not in done and "New to Shoal" not in done
