@@ -17,8 +17,9 @@ from blueprints.auth import admin_required
 from core import db
 from providers import all_providers, get_provider
 from providers.base import AuthKind, Provider
-from providers.errors import NotSupported, ProviderError
+from providers.errors import NotSupported
 from services import connections as svc
+from services import oauth_flow
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 
@@ -160,6 +161,9 @@ def recheck(connection_id: int):
 
 # -- OAuth (SmartRecruiters' "Allow access" pop-up) ------------------------------------------------
 
+STALE = "This sign-in link is stale or was not started here. Try Allow access again."
+
+
 def _redirect_uri(key: str) -> str:
     return url_for("integrations.oauth_callback", key=key, _external=True)
 
@@ -167,7 +171,7 @@ def _redirect_uri(key: str) -> str:
 @bp.get("/<key>/oauth/start")
 @admin_required
 def oauth_start(key: str):
-    """Send the admin to the CRM's consent page."""
+    """Send the admin to the CRM's consent page (a state and a PKCE verifier kept server-side)."""
     provider_cls = _provider(key)
     if not _oauth_available(provider_cls):
         abort(404, description=f"OAuth is not configured for {provider_cls.display_name} on this server.")
@@ -177,39 +181,47 @@ def oauth_start(key: str):
             base_url = svc.check_base_url(base_url, provider_cls)
         except ValidationError as exc:
             return _connect_page(provider_cls, 422, errors=exc.messages)
-    state = secrets.token_urlsafe(24)
+    state, url = oauth_flow.begin(current_user, provider_cls, _redirect_uri(key), base_url)
     session[f"oauth_state_{key}"] = state
-    session[f"oauth_base_url_{key}"] = base_url
-    url = provider_cls.authorization_url(svc.oauth_app(provider_cls), _redirect_uri(key), state)  # type: ignore[attr-defined]
     return redirect(url)
 
 
 @bp.get("/<key>/oauth/callback")
 @admin_required
 def oauth_callback(key: str):
-    """The CRM sends the admin back here with a code (or an error); exchange it for tokens."""
+    """The CRM sends the admin back here with a code (or an error). The code is handed to a worker
+    (the web process never calls a CRM) and the pop-up moves on to a page without it in the URL."""
     provider_cls = _provider(key)
     expected = session.pop(f"oauth_state_{key}", None)
-    base_url = session.pop(f"oauth_base_url_{key}", None) or None
-    if not _oauth_available(provider_cls) or not expected or request.args.get("state") != expected:
-        abort(400, description="This sign-in link is stale or was not started here. Try Connect again.")
-    if request.args.get("error") or not request.args.get("code"):
+    given = request.args.get("state", "")
+    if not _oauth_available(provider_cls) or not expected or not secrets.compare_digest(given, expected):
+        abort(400, description=STALE)
+    try:
+        handle = oauth_flow.accept(current_user, key, expected, None if request.args.get("error")
+                                   else request.args.get("code"))
+    except oauth_flow.StaleSignIn:
+        abort(400, description=STALE)
+    if handle is None:
         # The OAuth error code (RFC 6749 §4.1.2.1) is shown only if it looks like one: never free text.
         code = request.args.get("error", "no code")
         code = code if re.fullmatch(r"[a-z_]{1,40}", code) else "error"
-        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} did not grant access ({code}).")
-    try:
-        svc.oauth_connect(current_user, key, request.args["code"], redirect_uri=_redirect_uri(key), base_url=base_url)
-    except ProviderError:   # our words: the token endpoint's own text is not repeated
-        return _oauth_done(provider_cls, False, f"{provider_cls.display_name} refused the sign-in. Try again.")
-    except ValidationError:   # the operator's allow-list changed since the sign-in began
-        return _oauth_done(provider_cls, False, f"Shoal no longer connects to that {provider_cls.display_name} address.")
-    return _oauth_done(provider_cls, True, f"Access allowed. Shoal is checking the connection to "
-                                           f"{provider_cls.display_name}.")
+        return _oauth_done(provider_cls, oauth_flow.Outcome(
+            "failed", f"{provider_cls.display_name} did not grant access ({code})."), status=400)
+    session[f"oauth_exchange_{key}"] = handle
+    return redirect(url_for("integrations.oauth_connecting", key=key), 303)
 
 
-def _oauth_done(provider_cls: type[Provider], ok: bool, message: str):
-    """The end of the consent flow, shown in the pop-up: it closes itself (static/app.js) and the
-    integration page behind it refreshes; opened without a pop-up, it links back."""
-    return render_page_or_fragment("integrations/oauth_done.html", status=200 if ok else 400,
-                                   provider=provider_cls, ok=ok, message=message)
+@bp.get("/<key>/oauth/connecting")
+@admin_required
+def oauth_connecting(key: str):
+    """The pop-up while a worker redeems the code: "Connecting…", then connected (the pop-up closes
+    itself and the integration page behind it refreshes) or failed, in our words. Polls itself."""
+    provider_cls = _provider(key)
+    outcome = oauth_flow.outcome(current_user, session.get(f"oauth_exchange_{key}"))
+    return _oauth_done(provider_cls, outcome)
+
+
+def _oauth_done(provider_cls: type[Provider], outcome: oauth_flow.Outcome, status: int = 200):
+    """The end of the consent flow, shown in the pop-up; opened without a pop-up, it links back."""
+    return render_page_or_fragment("integrations/oauth_done.html", block="exchange", status=status,
+                                   provider=provider_cls, outcome=outcome)

@@ -33,6 +33,7 @@ SERIALIZER = JSONSerializer
 # The task names services may ask for (services.background.run), and the job each runs.
 TASKS: dict[str, Callable[..., Any]] = {
     "check_connection": connections.check_connection,
+    "oauth_exchange": connections.exchange_oauth_code,
     "load_crm_options": connections.load_crm_options,
     "load_settings_options": settings.load_settings_options,
     "bulk_add": bulk.bulk_add_rows,

@@ -186,15 +186,18 @@ class Provider(ABC):
 
     # -- OAuth (auth_kind OAUTH2 only; the registry checks both are implemented) ----------------
     @classmethod
-    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str) -> str:
-        """The vendor's consent URL for the authorization-code flow, for the app's OAuth client."""
+    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str,
+                          code_verifier: str | None = None) -> str:
+        """The vendor's consent URL for the authorization-code flow, for the app's OAuth client;
+        with `code_verifier`, a PKCE (S256) challenge derived from it."""
         raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
 
     @classmethod
     def exchange_code(cls, code: str, app: OAuthApp, redirect_uri: str,
-                      allowlist: Allowlist | None = None) -> dict[str, Any]:
+                      allowlist: Allowlist | None = None, code_verifier: str | None = None) -> dict[str, Any]:
         """Authorization code → the credentials dict to store: tokens only, never the app's client
-        (it is config, read again at each use). The token call is guarded like any other."""
+        (it is config, read again at each use). The token call is guarded like any other; the
+        PKCE verifier is the one whose challenge went with the consent URL."""
         raise NotSupported(f"{cls.display_name} has no OAuth consent flow")
 
     # -- always required -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Connecting a team to its CRM (the Integrations page): the connect form built from the provider's
 credentials schema, Activate (validate, store encrypted as `pending`, queue a check), the check
-itself (run by the `check_connection` task in a worker), disconnect and SmartRecruiters'
-OAuth code exchange.
+itself (run by the `check_connection` task in a worker) and disconnect. SmartRecruiters' OAuth
+sign-in is `services.oauth_flow`; it ends in `store` like the form does.
 
 A team has one active connection: activating a new one deactivates the previous one, which keeps
 its history (intents, audit rows). Secrets are never rendered back: a blank secret input means
@@ -25,7 +25,7 @@ from providers.base import Provider
 from providers.errors import (AuthError, HostNotAllowed, NotSupported, ProviderError, RateLimited, Rejected,
                               Unavailable)
 from services import background
-from services.crm_hosts import allowlist, base_url_editable, check_base_url, oauth_app
+from services.crm_hosts import base_url_editable, check_base_url, oauth_app
 from services.outage import mark_reachable, mark_unreachable, our_reason
 
 log = logging.getLogger("shoal.connections")
@@ -273,18 +273,3 @@ def disconnect(team_id: int, connection_id: int) -> bool:
     conn.last_error = None
     db.session.commit()
     return True
-
-
-def oauth_connect(user: User, provider_key: str, code: str, *, redirect_uri: str,
-                  base_url: str | None = None) -> Connection:
-    """Exchange an OAuth authorization code for tokens and store them as the active connection.
-    The OAuth client and identity host are the app's (config); only the tokens are stored.
-
-    Raises ProviderError (AuthError for a refused code, or OAuth not configured) with nothing written."""
-    provider_cls = get_provider(provider_key)
-    app = oauth_app(provider_cls)
-    if app is None:
-        raise AuthError(f"OAuth is not configured for {provider_cls.display_name} on this server.")
-    creds = provider_cls.exchange_code(code, app, redirect_uri, allowlist())  # type: ignore[attr-defined]
-    url = check_base_url(base_url, provider_cls) if base_url else default_base_url(provider_cls, creds)
-    return store(user, provider_cls, creds, url)

@@ -3,10 +3,11 @@
  * - <dialog data-modal>: opened as a modal when htmx swaps it in; Escape or a [data-close-dialog]
  *   button closes it.
  * - [data-oauth-popup] (a link or a GET form): opens the CRM's consent page in a pop-up window;
- *   when the pop-up closes, the element's data-refresh URL is fetched into data-refresh-target,
- *   so the integration page shows the new connection (and its self-polling status) at once.
+ *   when the pop-up closes, the page reloads, so it shows the new connection at once: its
+ *   self-polling status while the check runs, or (already connected) the CRM's settings.
  *   Pop-ups blocked: the same URL opens in this window instead (the callback returns here).
- * - body[data-close-window]: the OAuth callback page closes itself when it is a pop-up.
+ * - [data-close-window] (on the page, or swapped in by the OAuth pop-up's polling fragment once
+ *   connected): the pop-up closes itself; [data-close-self] is a button that closes it.
  */
 (function () {
   "use strict";
@@ -28,16 +29,6 @@
     return el.getAttribute("href");
   }
 
-  function refresh(el) {
-    var url = el.getAttribute("data-refresh");
-    var target = el.getAttribute("data-refresh-target");
-    if (url && target && window.htmx) {
-      window.htmx.ajax("GET", url, { target: target, swap: "outerHTML" });
-    } else {
-      window.location.reload();
-    }
-  }
-
   function startPopup(event) {
     var el = event.target.closest("[data-oauth-popup]");
     if (!el) { return; }
@@ -54,23 +45,25 @@
       if (!popup.closed) { return; }
       window.clearInterval(timer);
       el.removeAttribute("aria-busy");
-      refresh(el);
+      window.location.reload();
     }, 400);
   }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("a[data-oauth-popup]")) { startPopup(event); }
+    if (event.target.closest("[data-close-self]")) { window.close(); }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer && closer.closest("dialog")) { closer.closest("dialog").close(); }
   });
   document.addEventListener("submit", function (event) {
     if (event.target.matches("form[data-oauth-popup]")) { startPopup(event); }
   });
-  document.addEventListener("htmx:afterSettle", function (event) { openModals(event.target); });
-  document.addEventListener("DOMContentLoaded", function () {
-    openModals(document);
-    if (document.body.hasAttribute("data-close-window") && window.opener) {
+  function closeIfDone() {
+    if (document.querySelector("[data-close-window]") && window.opener) {
       window.setTimeout(function () { window.close(); }, 600);
     }
-  });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) { openModals(event.target); closeIfDone(); });
+  document.addEventListener("DOMContentLoaded", function () { openModals(document); closeIfDone(); });
 })();

@@ -15,3 +15,7 @@ APPLY_PATH = "/candidates/{id}/jobs/{job_id}"           # [not found] apply an e
 # an error message "<field>: <text>" names the field (client.error_message); list rows carry `tags`
 # (SRPY's Candidate model has them; list_tags reads them, so it finds nothing if they are absent).
 SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag": "tag", "job_id": "jobId"}
+# PKCE on the authorization-code flow [not found]: API-FACTS §2 names only client_id, redirect_uri and
+# scope. We send an S256 challenge and the verifier anyway (RFC 7636): a server that doesn't know PKCE
+# ignores unknown parameters (RFC 6749 §3.1), and one that does binds the code to our sign-in.
+PKCE_METHOD = "S256"

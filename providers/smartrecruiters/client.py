@@ -29,6 +29,7 @@ from providers.errors import AuthError, HostNotAllowed, RateLimited, Unavailable
 from providers.hosts import HostPolicy
 from providers.guard import guard
 from providers.http import HttpClient, parse_retry_after
+from providers.smartrecruiters.assumed import PKCE_METHOD
 
 # ---- documented constants (API-FACTS §2.1, §2.4; the ASSUMED ones are in provider.py) ---------
 DEFAULT_AUTH_BASE_URL = "https://www.smartrecruiters.com"          # [seen-3p] identity host
@@ -54,7 +55,8 @@ def oauth_session(app: OAuthApp, redirect_uri: str | None = None, policy: HostPo
     """Authlib's session for the app's client; with `policy`, guarded like the API calls."""
     # SmartRecruiters reads client_id/client_secret from the form body, not HTTP basic auth.
     sess = OAuth2Session(app.client_id, app.client_secret or None, redirect_uri=redirect_uri,
-                         scope=" ".join(OAUTH_SCOPES), token=token, token_endpoint_auth_method="client_secret_post")
+                         scope=" ".join(OAUTH_SCOPES), token=token, token_endpoint_auth_method="client_secret_post",
+                         code_challenge_method=PKCE_METHOD)
     for hook in ("access_token_response", "refresh_token_response"):
         sess.register_compliance_hook(hook, _throttled_or_down)
     if policy is not None:

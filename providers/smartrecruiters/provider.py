@@ -60,19 +60,21 @@ class SmartRecruitersProvider(Provider):
 
     # -- OAuth helpers for the web layer (authorization code) ---------------------------------------
     @classmethod
-    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str) -> str:
+    def authorization_url(cls, app: OAuthApp, redirect_uri: str, state: str,
+                          code_verifier: str | None = None) -> str:
         url, _ = sr.oauth_session(app, redirect_uri=redirect_uri).create_authorization_url(
-            sr.authorize_url(app.auth_base_url), state=state)
+            sr.authorize_url(app.auth_base_url), state=state, code_verifier=code_verifier)
         return url
 
     @classmethod
     def exchange_code(cls, code: str, app: OAuthApp, redirect_uri: str,
-                      allowlist: Allowlist | None = None) -> dict[str, Any]:
+                      allowlist: Allowlist | None = None, code_verifier: str | None = None) -> dict[str, Any]:
         """Authorization code → the credentials dict to store: the tokens only. The client id and
         secret stay the app's (config), read again at each refresh."""
         sess = sr.oauth_session(app, redirect_uri=redirect_uri, policy=HostPolicy(cls.api_hosts, allowlist or Allowlist()))
         token = sr.call_token_endpoint(lambda: sess.fetch_token(
-            sr.token_url(app.auth_base_url), grant_type="authorization_code", code=code, timeout=30))
+            sr.token_url(app.auth_base_url), grant_type="authorization_code", code=code, timeout=30,
+            **({"code_verifier": code_verifier} if code_verifier else {})))
         return sr.token_to_credentials(token)
 
     # -- helpers ---------------------------------------------------------------------------------

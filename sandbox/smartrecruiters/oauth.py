@@ -9,10 +9,15 @@ on the SmartRecruiters pop-up window") and the token endpoint.
   `client_credentials` (access token only) — AF §2.1.
 
 Token endpoint errors use the RFC 6749 body `{"error", "error_description"}` (ASSUMED: AF shows no
-error body for it). Codes are single use and live CODE_LIFETIME seconds.
+error body for it). Codes are single use and live CODE_LIFETIME seconds. PKCE (RFC 7636, S256 only)
+is honoured when the consent URL carried a `code_challenge`: the code is then redeemed only with the
+matching `code_verifier` (ASSUMED: AF does not say whether SmartRecruiters supports PKCE).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import time
 from typing import Any
@@ -56,6 +61,17 @@ def _valid_redirect(uri: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and (not allowed or uri in allowed)
 
 
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _pkce_ok(row: dict[str, Any], verifier: str | None) -> bool:
+    if not row.get("code_challenge"):
+        return True
+    return bool(verifier) and hmac.compare_digest(_s256(verifier or ""), row["code_challenge"])
+
+
 def register(app: Flask) -> None:
     store = sandbox_of(app).store
 
@@ -77,16 +93,21 @@ def register(app: Flask) -> None:
 
         if args.get("response_type", "code") != "code":
             return back(error="unsupported_response_type")
+        challenge, method = args.get("code_challenge", ""), args.get("code_challenge_method", "")
+        if challenge and method != "S256":
+            return back(error="invalid_request")
         if request.method == "GET":
             fields = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
-                      "state": state, "response_type": "code"}
+                      "state": state, "response_type": "code",
+                      **({"code_challenge": challenge, "code_challenge_method": method} if challenge else {})}
             return render_template_string(CONSENT_PAGE, client_id=client_id, scopes=scope.split(),
                                           fields=fields, action=request.path)
         if request.form.get("decision") != "allow":
             return back(error="access_denied")
         code = secrets.token_urlsafe(24)
         store.insert("oauth_codes", {"code": code, "client_id": client_id, "redirect_uri": redirect_uri,
-                                     "scope": scope, "expires_at": time.time() + CODE_LIFETIME})
+                                     "scope": scope, "expires_at": time.time() + CODE_LIFETIME,
+                                     "code_challenge": challenge or None})
         return back(code=code)
 
     @app.post("/identity/oauth/token")
@@ -112,6 +133,8 @@ def register(app: Flask) -> None:
                 return _oauth_error(400, "invalid_grant", "Code expired or issued to another client")
             if form.get("redirect_uri") and form["redirect_uri"] != row["redirect_uri"]:
                 return _oauth_error(400, "invalid_grant", "redirect_uri does not match")
+            if not _pkce_ok(row, form.get("code_verifier")):
+                return _oauth_error(400, "invalid_grant", "PKCE verification failed")
             return jsonify(_issue(client_id, row["scope"], refresh=True))
         if grant == "refresh_token":
             with store.lock:        # rotation: the presented refresh token dies with this call

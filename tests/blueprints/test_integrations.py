@@ -236,44 +236,6 @@ def test_other_teams_connection_is_invisible(logged_in, make_user):
     assert "Not connected" in b.get("/integrations/").get_data(as_text=True)
 
 
-def test_smartrecruiters_oauth_allow_access(app, logged_in, sandbox, run_worker, monkeypatch):
-    """Connect with SmartRecruiters: consent page › Allow access › callback › tokens stored › Connected."""
-    import requests
-    from urllib.parse import parse_qs, urlsplit
-    from sandbox.smartrecruiters import API_ROOT, OAUTH_CLIENT
-    server = sandbox("smartrecruiters")
-    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])
-    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_SECRET", OAUTH_CLIENT["client_secret"])
-    monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", server.base)
-    b = logged_in("admin")
-    page = b.get("/integrations/smartrecruiters").get_data(as_text=True)
-    assert 'id="oauth-connect"' in page and "data-oauth-popup" in page and "Allow access" in page
-    assert "<script>" not in page and "onclick" not in page            # no inline script (CSP)
-    r = b.get("/integrations/smartrecruiters/oauth/start", query_string={"base_url": server.base + API_ROOT})
-    assert r.status_code == 302 and r.headers["Location"].startswith(server.base)
-    # The admin clicks "Allow access" on SmartRecruiters' page.
-    params = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
-    allowed = requests.post(f"{server.base}/identity/oauth/allow", data={**params, "decision": "allow"},
-                            allow_redirects=False, timeout=5)
-    callback = urlsplit(allowed.headers["Location"])
-    assert callback.path == "/integrations/smartrecruiters/oauth/callback"
-    r = b.get(callback.path, query_string=callback.query)
-    # The pop-up's last page: it closes itself (static/app.js) and the integration page refreshes.
-    done = r.get_data(as_text=True)
-    assert r.status_code == 200 and "data-close-window" in done and "Access allowed" in done
-    conn = db.session.scalars(select(Connection)).one()
-    creds = decrypt_credentials(conn.credentials_encrypted)
-    assert creds["access_token"] and creds["refresh_token"] and conn.base_url == server.base + API_ROOT
-    run_worker()
-    db.session.refresh(conn)
-    assert conn.status == "connected", conn.last_error
-    page = b.get("/integrations/smartrecruiters").get_data(as_text=True)
-    assert "Connected" in page and creds["access_token"] not in page and creds["refresh_token"] not in page
-    # Replaying the callback (stale state) is refused and changes nothing.
-    assert b.get(callback.path, query_string=callback.query).status_code == 400
-    assert len(db.session.scalars(select(Connection)).all()) == 1
-
-
 def test_check_again_reruns_the_check(logged_in, run_worker):
     b = logged_in("admin")
     activate(b, GOOD_KEY, "http://127.0.0.1:9/v3")
@@ -307,18 +269,3 @@ def test_without_an_oauth_client_smartrecruiters_offers_the_api_key_form(app, lo
     page = logged_in("admin").get("/integrations/smartrecruiters").get_data(as_text=True)
     assert 'id="oauth-connect"' not in page and "data-oauth-popup" not in page
     assert 'action="/integrations/smartrecruiters/activate"' in page and ">Activate</button>" in page
-
-
-def test_denied_consent_says_so_in_the_pop_up(app, logged_in, sandbox, monkeypatch):
-    from urllib.parse import parse_qs, urlsplit
-    from sandbox.smartrecruiters import OAUTH_CLIENT
-    server = sandbox("smartrecruiters")
-    monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])
-    monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", server.base)
-    b = logged_in("admin")
-    r = b.get("/integrations/smartrecruiters/oauth/start")
-    state = parse_qs(urlsplit(r.headers["Location"]).query)["state"][0]
-    r = b.get("/integrations/smartrecruiters/oauth/callback", query_string={"state": state, "error": "access_denied"})
-    html = r.get_data(as_text=True)
-    assert r.status_code == 400 and "did not grant access (access_denied)" in html and "data-close-window" in html
-    assert db.session.scalars(select(Connection)).first() is None

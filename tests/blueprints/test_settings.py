@@ -288,6 +288,11 @@ def test_refresh_from_crm_reloads_the_options(cats_admin, run_worker):
     frag = b.get("/settings/team/options", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "hx-trigger" not in frag and 'hx-swap-oob="true"' in frag
     assert values_of(frag, "v:mandatory_fields.contact")
+    # A section whose every row waited for the options (Contact Fields) had no Save button: it comes
+    # with the rows, out of band, or the section could never be saved without a reload.
+    actions = re.search(r'<div class="section-actions" id="settings-mapping-actions" hx-swap-oob="true">(.*?)</div>',
+                        frag, re.S)
+    assert actions and "<button type=\"submit\">Save contact fields mapping</button>" in actions.group(1)
 
 
 @pytest.mark.parametrize("key, sections, setting", [

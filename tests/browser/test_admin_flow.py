@@ -66,10 +66,10 @@ def test_admin_connects_smartrecruiters_sets_every_group_and_runs_a_campaign(
             page.click("#oauth-connect button[type=submit]")
         popup = popup_info.value
         popup.wait_for_selector("text=Allow access to your SmartRecruiters account")
-        with popup.expect_event("close", timeout=10_000):
-            popup.click("button:has-text('Allow access')")   # → our callback page, which closes itself
-        page.wait_for_selector("#connection-status .badge-busy", timeout=10_000)   # the page refreshed itself
-        run_worker()                                          # the connection check
+        popup.click("button:has-text('Allow access')")       # → our callback, then "Connecting…"
+        popup.wait_for_selector("#oauth-exchange[data-state=running]:has-text('Connecting')", timeout=10_000)
+        with popup.expect_event("close", timeout=15_000):    # connected: the pop-up closes itself
+            run_worker()                                      # the code exchange, then the connection check
         page.wait_for_selector("#connection-status .badge-ok", timeout=15_000)    # green
         page.wait_for_selector("#crm-settings", timeout=10_000)
         run_worker()                                          # the CRM's fields, statuses, note types

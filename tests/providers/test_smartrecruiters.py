@@ -164,9 +164,9 @@ def oauth_app(crm) -> OAuthApp:
     return OAuthApp(client["client_id"], client["client_secret"], auth_base_url=crm.base)
 
 
-def consent(crm, app: OAuthApp, redirect_uri: str, state: str) -> str:
+def consent(crm, app: OAuthApp, redirect_uri: str, state: str, code_verifier: str | None = None) -> str:
     """Play the user: open the authorize URL, press "Allow", return the code from the redirect."""
-    url = crm.cls.authorization_url(app, redirect_uri, state)
+    url = crm.cls.authorization_url(app, redirect_uri, state, code_verifier=code_verifier)
     assert url.startswith(f"{crm.base}/identity/oauth/allow?")
     page = requests.get(url, timeout=5)
     assert page.status_code == 200
@@ -209,6 +209,25 @@ def test_a_code_is_single_use(crm, oauth_creds) -> None:
     crm.cls.exchange_code(code, app, redirect, allow)
     with pytest.raises(AuthError):
         crm.cls.exchange_code(code, app, redirect, allow)
+
+
+def test_pkce_binds_the_code_to_the_sign_in_that_asked_for_it(crm) -> None:
+    """With a verifier, the consent URL carries its S256 challenge and the code is redeemed only
+    with that verifier: a code stolen from the redirect is useless without it."""
+    app, allow = oauth_app(crm), Allowlist.parse(SANDBOX_ALLOWLIST)
+    redirect, verifier = "http://127.0.0.1:9/cb", "v" * 43 + "-pkce-verifier"
+    url = crm.cls.authorization_url(app, redirect, "s3", code_verifier=verifier)
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"] and verifier not in url
+    code = consent(crm, app, redirect, "s3", code_verifier=verifier)
+    with pytest.raises(AuthError):
+        crm.cls.exchange_code(code, app, redirect, allow)                      # no verifier
+    code = consent(crm, app, redirect, "s4", code_verifier=verifier)
+    with pytest.raises(AuthError):
+        crm.cls.exchange_code(code, app, redirect, allow, code_verifier="w" * 50)   # the wrong one
+    code = consent(crm, app, redirect, "s5", code_verifier=verifier)
+    creds = crm.cls.exchange_code(code, app, redirect, allow, code_verifier=verifier)
+    assert creds["access_token"] and creds["refresh_token"]
 
 
 def test_token_refreshed_before_expiry_and_persisted(crm, oauth_creds) -> None:
