@@ -155,6 +155,8 @@ ROUTES: dict[str, dict[str, Row]] = {
     "integrations.oauth_start": admin_page(values={"key": "smartrecruiters"}),
     "integrations.oauth_callback": admin_page(other=400, values={"key": "smartrecruiters"},
                                               why="B's own callback, with no sign-in started"),
+    "integrations.oauth_connecting": admin_page(other=200, values={"key": "smartrecruiters"},
+                                                why="B's own pop-up, about B's own (absent) sign-in"),
     "integrations.status": page(),
     "integrations.disconnect": admin_action(),
     "integrations.recheck": admin_action(),
