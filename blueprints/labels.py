@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint
 
 from models import SyncIntent, utcnow
+from services import crm_links
 from providers import get_provider
 from providers.errors import NotSupported
 
@@ -85,3 +86,12 @@ def intent_wait(intent: SyncIntent, now: datetime | None = None) -> tuple[str, i
     seconds = max(0, round((intent.next_attempt_at - (now or utcnow())).total_seconds()))
     crm = crm_name(intent.connection.provider_key) if intent.connection else "the CRM"
     return f"Waiting for {crm}'s rate limit, next call in ~{seconds} s", seconds
+
+
+# A CRM id as a link to the record (services/crm_links.py): `crm_ref(team_id, connection_id,
+# record_type, remote_id)`, `crm_ref_of(row)` for a CrmLink or AuditEntry, `intent_crm_ref(intent)`;
+# templates render them with _macros.html `crm_link`.
+bp.add_app_template_global(crm_links.crm_ref, "crm_ref")
+bp.add_app_template_global(crm_links.ref_of, "crm_ref_of")
+bp.add_app_template_global(crm_links.intent_ref, "intent_crm_ref")
+

@@ -32,6 +32,7 @@ from providers.guard import guard
 from providers.http import make_session
 from providers.types import (AccountInfo, Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType,
                              OffLimits, Page, RecordType, Status, Tag)
+from providers.weblinks import WEB_URL, record_link, web_root
 
 
 class AuthKind(str, enum.Enum):
@@ -133,6 +134,9 @@ class Provider(ABC):
     # application; SmartRecruiters creates-and-applies in one call. `create()` then accepts a
     # "job_id" entry in `fields`, and the executor passes the target job there.
     create_takes_job: ClassVar[bool] = False
+    # Record type → the path of a record's page in the CRM's web app, `{id}` for its id (each
+    # adapter's assumed.py: vendors don't document their UI's URLs). See `record_url`.
+    record_pages: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, base_url: str, credentials: dict[str, Any], *,
                  session: requests.Session | None = None,
@@ -161,6 +165,32 @@ class Provider(ABC):
     def base_url_for(cls, credentials: dict[str, Any]) -> str:
         """The vendor's API root for these credentials (`{subdomain}` filled in, where it has one)."""
         return cls.default_base_url.format(subdomain=credentials.get("subdomain") or "")
+
+    # -- links into the CRM's web app (pure: built, never fetched) --------------------------------
+    @classmethod
+    def web_root(cls, credentials: Mapping[str, Any], base_url: str | None = None) -> str | None:
+        """Where this connection's web app lives (`https://acme.example.com`), derived from its
+        credentials and API root; None where it can't be derived (the admin may then type it)."""
+        return None
+
+    @classmethod
+    def record_path(cls, record_type: str, remote_id: str) -> tuple[str, str] | None:
+        """(page template, id to fill in) of one record, from `record_pages`; None if it has none."""
+        page = cls.record_pages.get(record_type)
+        return (page, remote_id) if page else None
+
+    @classmethod
+    def record_url(cls, credentials: Mapping[str, Any], record_type: str, remote_id: Any,
+                   base_url: str | None = None) -> str | None:
+        """The web address of one record in the CRM, for a link beside its id: the connection's
+        "Web address" (`web_url` in the credentials) when set, else `web_root`, plus the record's
+        page. Always an http(s) URL or None (then show the id as plain text). Pure: no call."""
+        rid = str(remote_id or "").strip()
+        path = cls.record_path(record_type, rid) if rid else None
+        if path is None:
+            return None
+        root = web_root(credentials.get(WEB_URL)) or web_root(cls.web_root(credentials, base_url))
+        return record_link(root, *path)
 
     def remember_credentials(self, **updates: Any) -> None:
         """Merge refreshed token fields into the credentials and hand a copy to

@@ -43,7 +43,7 @@ class CrmRecord:
     record_type: str
     remote_id: str
     fields: dict[str, Any] = field(default_factory=dict)   # our field keys → current CRM values
-    url: str | None = None
+    # (Its page in the CRM's web app: `Provider.record_url`, built from the connection.)
 
 
 @dataclass(frozen=True)

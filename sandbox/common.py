@@ -198,8 +198,8 @@ def make_app(name: str, rate: RateWindow | None = None) -> Flask:
 
     @app.before_request
     def _inject() -> Response | None:
-        if request.path.startswith("/__sandbox/"):
-            return None
+        if request.path.startswith("/__sandbox/") or request.blueprint == "webapp":
+            return None   # admin routes and the simulated web app (sandbox.webapp) aren't API calls
         with sb.lock:
             sb.requests += 1
             sb.in_flight += 1

@@ -24,8 +24,9 @@ from providers import get_provider
 from providers.base import Provider
 from providers.errors import (AuthError, HostNotAllowed, NotSupported, ProviderError, RateLimited, Rejected,
                               Unavailable)
+from providers.weblinks import WEB_URL
 from services import background
-from services.crm_hosts import base_url_editable, check_base_url, oauth_app
+from services.crm_hosts import base_url_editable, check_base_url, check_web_address, oauth_app
 from services.outage import mark_reachable, mark_unreachable, our_reason
 
 log = logging.getLogger("shoal.connections")
@@ -142,6 +143,8 @@ def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
         if value:
             raw[f.name] = value
     creds = {k: v for k, v in provider_cls.credentials_schema().load(raw).items() if v is not None}
+    if creds.get(WEB_URL):
+        creds[WEB_URL] = check_web_address(creds[WEB_URL])
     base_url = _base_url(str(form.get("base_url") or ""), provider_cls, creds)
     if reused and base_url != previous_url:
         raise ValidationError({f.name: [f"Enter the {f.label} again: the address changed, and Shoal sends a "

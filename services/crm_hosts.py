@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 from marshmallow import ValidationError
@@ -18,6 +19,7 @@ from marshmallow import ValidationError
 from providers.base import OAuthApp, Provider
 from providers.errors import HostNotAllowed
 from providers.hosts import Allowlist, HostPolicy
+from providers.weblinks import WEB_URL, web_root
 
 MAX_URL = 500
 
@@ -62,3 +64,16 @@ def check_base_url(url: str, provider_cls: type[Provider]) -> str:
             f"Shoal connects to {provider_cls.display_name} only at its own address "
             f"({example.replace('{subdomain}', '<subdomain>')}): {exc.message}."]}) from None
     return url
+
+
+def check_web_address(value: str) -> str:
+    """A connection's "Web address" (only ever a link, never fetched), normalised: https with a
+    clean host, or http only for a host on the operator's allow-list (the demo's sandbox). Else
+    ValidationError on web_url."""
+    root = web_root(value)
+    if root is None:
+        raise ValidationError({WEB_URL: ["Enter the address only, e.g. https://acme.example.com (https, no path)."]})
+    parts = urlsplit(root)
+    if parts.scheme != "https" and not allowlist().allows(parts.hostname or "", parts.port, parts.scheme):
+        raise ValidationError({WEB_URL: ["Enter an https address (e.g. https://acme.example.com)."]})
+    return root

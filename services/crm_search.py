@@ -8,7 +8,7 @@ connection, record type, filters and page cursor, so the same search by anyone i
 the cached page for CACHE_SECONDS and two clicks queue one job.
 
 Stored shape (Redis, JSON): {"team_id", "connection_id", "record_type", "filters", "cursor",
-"state": "running" | "done" | "error", "error", "items": [{"remote_id", "fields", "url"}],
+"state": "running" | "done" | "error", "error", "items": [{"remote_id", "fields"}],
 "next_cursor", "total"}."""
 from __future__ import annotations
 
@@ -157,8 +157,8 @@ def run(connection_id: int, sid: str) -> str:
         redis.set(_key(sid), json.dumps(entry), ex=ERROR_SECONDS)
         return "error"
     entry.update(state="done", next_cursor=page.next_cursor, total=page.total, items=[
-        {"remote_id": r.remote_id, "fields": {k: v for k, v in r.fields.items() if isinstance(v, (str, int, float))},
-         "url": r.url} for r in page.items])
+        {"remote_id": r.remote_id, "fields": {k: v for k, v in r.fields.items() if isinstance(v, (str, int, float))}}
+        for r in page.items])
     redis.set(_key(sid), json.dumps(entry), ex=CACHE_SECONDS)
     return "done"
 

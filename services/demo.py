@@ -6,6 +6,7 @@ just prints the logins (adding the mailbox and sequence to a demo team made befo
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import click
 from flask.cli import with_appcontext
@@ -55,9 +56,12 @@ def seed_demo(cats_base_url: str = CATS_SANDBOX_BASE_URL) -> tuple[Team, str | N
                      password_hash=generate_password_hash(DEMO_PASSWORD))
     db.session.add_all([admin, recruiter])
     db.session.flush()
-    # The sandbox accepts these credentials by design, so the demo starts out connected.
+    # The sandbox accepts these credentials by design, so the demo starts out connected; its web
+    # address is the sandbox's own read-only record pages, so a CATS link in the demo opens one.
+    parts = urlsplit(cats_base_url)
+    creds = {**CATS_SANDBOX_CREDENTIALS, "web_url": f"{parts.scheme}://{parts.netloc}"}
     db.session.add(Connection(team_id=team.id, provider_key="cats", base_url=cats_base_url,
-                              credentials_encrypted=encrypt_credentials(CATS_SANDBOX_CREDENTIALS),
+                              credentials_encrypted=encrypt_credentials(creds),
                               status="connected", active=True, account_name="CATS sandbox (demo)"))
     db.session.add(Campaign(team_id=team.id, owner_id=recruiter.id, name="Senior Python engineers, London",
                             sync_as="candidate", sync_override={"add_candidate": "added"}))

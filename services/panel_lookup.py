@@ -109,7 +109,7 @@ def read_match(provider_cls: type[Provider], adapter: Provider, query: dict[str,
                                   linkedin_url=query.get("linkedin_url") or None)
         if rec is None:
             continue
-        row = {"record_type": rt.key, "label": rt.label, "remote_id": rec.remote_id, "url": rec.url,
+        row = {"record_type": rt.key, "label": rt.label, "remote_id": rec.remote_id,
                "off_limits": False, "reason": None}
         if provider_cls.supports(Capability.OFF_LIMITS):
             verdict = adapter.off_limits(rt.key, rec.remote_id)

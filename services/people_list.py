@@ -1,5 +1,5 @@
 """The People list: everyone the team has sourced, searchable by name, email, company or title,
-newest first, with how many campaigns each is in and whether they are in the team's CRM."""
+newest first, with how many campaigns each is in and their records in the team's CRM (links)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from core import db
-from models import CrmLink, Enrolment, Person, team_query
+from models import Enrolment, Person, team_query
 from services.connections import active_connection
+from services.crm_links import CrmRef, person_refs
 
 PER_PAGE = 50
 MAX_QUERY = 100
@@ -16,7 +17,7 @@ MAX_QUERY = 100
 
 @dataclass
 class PeoplePage:
-    rows: list[tuple[Person, int, bool]]      # person, campaigns, in the CRM
+    rows: list[tuple[Person, int, list[CrmRef]]]      # person, campaigns, records in the CRM
     q: str
     page: int
     has_next: bool
@@ -38,12 +39,11 @@ def search_people(team_id: int, q: str = "", page: int = 1) -> PeoplePage:
     has_next, people = len(people) > PER_PAGE, people[:PER_PAGE]
     ids = [p.id for p in people]
     campaigns: dict[int, int] = {}
-    linked: set[int] = set()
+    linked: dict[int, list[CrmRef]] = {}
     if ids:
         campaigns = dict(db.session.execute(select(Enrolment.person_id, func.count()).where(
             Enrolment.team_id == team_id, Enrolment.person_id.in_(ids)).group_by(Enrolment.person_id)).all())
         conn = active_connection(team_id)
         if conn is not None:
-            linked = set(db.session.scalars(select(CrmLink.person_id).where(
-                CrmLink.team_id == team_id, CrmLink.connection_id == conn.id, CrmLink.person_id.in_(ids))))
-    return PeoplePage([(p, campaigns.get(p.id, 0), p.id in linked) for p in people], q, page, has_next, total)
+            linked = person_refs(team_id, conn.id, ids)
+    return PeoplePage([(p, campaigns.get(p.id, 0), linked.get(p.id, [])) for p in people], q, page, has_next, total)

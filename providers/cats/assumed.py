@@ -34,3 +34,10 @@ PHONE_WRITE_SLOT = "cell"
 # Custom field definitions and the connection check.
 CUSTOM_FIELDS = "{records}/custom_fields"     # HAL custom_fields {id, name, field_type}
 SITE_PATH = "/site"                           # {id, name, subdomain}
+
+# Links into the web app [not found: API-FACTS §3.1 gives only the host]: the customer's UI is
+# https://<account>.catsone.com, the account being the `subdomain` of GET /site; a record's page is
+# assumed to keep the classic CATS route below. The admin can type another "Web address".
+WEB_APP = "https://{account}.catsone.com"
+RECORD_PAGES = {"candidate": "/index.php?m=candidates&a=show&candidateID={id}",
+                "contact": "/index.php?m=contacts&a=show&contactID={id}"}

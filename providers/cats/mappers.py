@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.cats import assumed as A
+from providers.hosts import valid_subdomain
 from providers.matching import first_linkedin, linkedin_key, same_email, same_linkedin
 from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option,
                              Status, Tag)
@@ -205,3 +206,9 @@ def to_off_limits(row: dict[str, Any]) -> OffLimits:
     if isinstance(status, str) and status.lower() == A.DECLINED_CONSENT:
         return OffLimits(blocked=True, reason=f"CATS consent status: {status}")
     return OffLimits(blocked=False)
+
+
+def web_root(credentials: dict[str, Any], base_url: str | None = None) -> str | None:
+    """The customer's CATS site, from the account subdomain the connection check found."""
+    account = str(credentials.get("account") or "")
+    return A.WEB_APP.format(account=account) if valid_subdomain(account) else None

@@ -46,6 +46,8 @@ class CatsProvider(Provider):
     api_hosts = ("api.catsone.com",)   # API-FACTS §3.1: the same API host for every customer [seen]
     docs_url = "https://docs.catsone.com/api/v3/"
     rate_budget = RateBudget(500, 3600, "API-FACTS §3.4: 500 requests/hour rolling, per key")
+    # Links into the web app (assumed.py): `Provider.record_url` builds them from these.
+    record_pages, web_root = A.RECORD_PAGES, staticmethod(mappers.web_root)
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)
@@ -61,6 +63,8 @@ class CatsProvider(Provider):
 
     def check_connection(self) -> AccountInfo:
         site = self.client.get(A.SITE_PATH) or {}
+        if site.get("subdomain") and site["subdomain"] != self.credentials.get("account"):
+            self.remember_credentials(account=str(site["subdomain"]))   # where the web app lives
         return AccountInfo(name=site.get("name") or site.get("subdomain"))
 
     # -- people ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from providers.types import (Company, CrmRecord, FieldDef, Job, ListRef, Note, NoteType, OffLimits, Option,
                              Status, Tag)
+from providers.weblinks import origin
 
 CUSTOM_PREFIX = "custom:"
 ID_KEYS = {"applicant": "applicantId", "contact": "contactId"}
@@ -101,3 +102,8 @@ def to_job(row: dict[str, Any]) -> Job:
 def to_company(row: dict[str, Any]) -> Company:
     details = {k: row.get(k) for k in ("town", "website", "telephone", "statusName") if row.get(k)}
     return Company(id=str(row["companyId"]), name=str(row.get("name") or ""), details=details)
+
+
+def web_root(credentials: dict[str, Any], base_url: str | None = None) -> str | None:
+    """The tenant's itris server: the root of the API's host."""
+    return origin(base_url)

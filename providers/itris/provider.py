@@ -49,6 +49,8 @@ class ItrisProvider(Provider):
     api_hosts = A.API_HOSTS
     docs_url = "https://docs.itris.co.uk/learning/integrations-api"
     rate_budget = RateBudget(120, 60, "docs/assumptions.md (itris limits [not found] in API-FACTS §4)")
+    # Links into the web app (assumed.py): `Provider.record_url` builds them from these.
+    record_pages, web_root = A.RECORD_PAGES, staticmethod(mappers.web_root)
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)

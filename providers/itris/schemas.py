@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields as mf, validate
 
 from providers.hosts import SUBDOMAIN_MESSAGE, SUBDOMAIN_RE
+from providers.weblinks import web_address_field
 
 
 class Credentials(Schema):
@@ -17,3 +18,4 @@ class Credentials(Schema):
     # Written back through on_credentials_changed so each job doesn't log in again.
     access_token = mf.String(metadata={"secret": True, "internal": True})
     token_expires_at = mf.String(metadata={"internal": True})
+    web_url = web_address_field("itris", "https://acme.itris.cloud", "your itris server's address")

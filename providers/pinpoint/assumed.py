@@ -21,3 +21,10 @@ SEARCH_PAGE_SIZE = 100
 # (comma = any of, the Graphiti convention docs/assumptions.md also assumes). All [inferred].
 SEARCH_FILTERS = {"email": "filter[candidate_email]", "phone": "filter[candidate_phone]",
                   "job_id": "filter[job_id]", "stage_id": "filter[stage_id]", "candidate_id": "filter[candidate_id]"}
+
+# Links into the web app: the tenant's site is https://<subdomain>.pinpointhq.com (API-FACTS §5.1
+# [seen-3p]); the admin pages of an application and of a talent-pipeline job seeker are [not found],
+# assumed below.
+WEB_APP = "https://{subdomain}.pinpointhq.com"
+RECORD_PAGES = {"application": "/admin/applications/{id}"}
+JOB_SEEKER_PAGE = "/admin/job_seekers/{id}"

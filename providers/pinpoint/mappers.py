@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.hosts import valid_subdomain
+from providers.pinpoint import assumed as A
 from providers.types import CrmRecord, FieldDef, Job, Tag
 
 # Our key → the application attribute, for the standard fields Pinpoint has.
@@ -134,3 +136,17 @@ def record_in(res: dict[str, Any], included: list[dict[str, Any]] | None = None)
     if res.get("type") == "job_seekers":
         rec.remote_id = f"{JOB_SEEKER_PREFIX}{res['id']}"
     return rec
+
+
+def web_root(credentials: dict[str, Any], base_url: str | None = None) -> str | None:
+    """The tenant's Pinpoint site, from its subdomain."""
+    sub = str(credentials.get("subdomain") or "")
+    return A.WEB_APP.format(subdomain=sub) if valid_subdomain(sub) else None
+
+
+def record_path(record_type: str, remote_id: str) -> tuple[str, str] | None:
+    """A job seeker (`js-7`) has a page of its own; an application the record type's page."""
+    if record_type not in A.RECORD_PAGES:
+        return None
+    collection, rid = surface(remote_id)
+    return (A.JOB_SEEKER_PAGE if collection == "job_seekers" else A.RECORD_PAGES[record_type]), rid

@@ -21,7 +21,7 @@ from providers.base import AuthKind, Capability, Provider, RateBudget
 from providers.errors import NotSupported, Rejected
 from providers.pinpoint import mappers as m
 from providers.pinpoint.mappers import owner_of, record_in, surface
-from providers.pinpoint.assumed import (UPDATE_METHOD, TAG_CONTEXT, CV_CONTEXT, CV_FILENAME_ATTRIBUTE, JOB_STATUSES, COMMENT_FILTERS, MAX_PAGE_SIZE, LINKEDIN_SCAN_PAGES, SEARCH_PAGE_SIZE, SEARCH_FILTERS)
+from providers.pinpoint.assumed import (UPDATE_METHOD, TAG_CONTEXT, CV_CONTEXT, CV_FILENAME_ATTRIBUTE, JOB_STATUSES, COMMENT_FILTERS, MAX_PAGE_SIZE, LINKEDIN_SCAN_PAGES, SEARCH_PAGE_SIZE, SEARCH_FILTERS, RECORD_PAGES)
 from providers.pinpoint.client import PinpointClient
 from providers.pinpoint.custom_fields import CustomFields
 from providers.pinpoint.schemas import Credentials
@@ -44,6 +44,9 @@ class PinpointProvider(Provider):
     # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
     create_takes_job = True
     rate_budget = RateBudget(60, 60, "unpublished (API-FACTS §5.4); a cautious 60/min")
+    # Links into the web app (assumed.py): `Provider.record_url` builds them from these.
+    record_pages, web_root = RECORD_PAGES, staticmethod(m.web_root)
+    record_path = staticmethod(m.record_path)
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)

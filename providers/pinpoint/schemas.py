@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from providers.hosts import SUBDOMAIN_MESSAGE, SUBDOMAIN_RE
+from providers.weblinks import web_address_field
 
 
 class Credentials(Schema):
@@ -12,3 +13,4 @@ class Credentials(Schema):
     subdomain = fields.String(required=True, validate=validate.Regexp(SUBDOMAIN_RE, error=SUBDOMAIN_MESSAGE),
                               metadata={"label": "Subdomain (<subdomain>.pinpointhq.com)"})
     default_job_id = fields.String(metadata={"label": "Job for people pushed without one (optional)"})
+    web_url = web_address_field("Pinpoint", "https://acme.pinpointhq.com", "https://<subdomain>.pinpointhq.com")

@@ -19,3 +19,8 @@ SEARCH_PARAMS = {"email": "q", "location": "location", "status": "status", "tag"
 # scope. We send an S256 challenge and the verifier anyway (RFC 7636): a server that doesn't know PKCE
 # ignores unknown parameters (RFC 6749 §3.1), and one that does binds the code to our sign-in.
 PKCE_METHOD = "S256"
+
+# Links into the web app: SmartRecruiters' app is on www.smartrecruiters.com for every customer
+# [seen: the OAuth consent lives there]; a candidate's profile page is [not found], assumed below.
+WEB_APP = "https://www.smartrecruiters.com"
+RECORD_PAGES = {"candidate": "/app/people/candidates/{id}"}

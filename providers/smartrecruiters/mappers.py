@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.smartrecruiters import assumed as A
 from providers.types import CrmRecord, FieldDef, Job, Option, Status
 
 CUSTOM_PREFIX = "custom:"
@@ -187,3 +188,8 @@ def linkedin_slug(url: str) -> str:
     """The profile's own part of a LinkedIn URL (`/in/<slug>`), the term a keyword search matches."""
     path = norm_linkedin(url).split("linkedin.com", 1)[-1].strip("/")
     return path.split("/")[-1] if path else url.strip()
+
+
+def web_root(credentials: dict[str, Any], base_url: str | None = None) -> str | None:
+    """SmartRecruiters' one web app, whatever the API host."""
+    return A.WEB_APP

@@ -20,7 +20,7 @@ from providers.hosts import Allowlist, HostPolicy
 from providers.smartrecruiters import client as sr
 from providers.smartrecruiters import mappers as m
 from providers.smartrecruiters.properties import CandidateProperties
-from providers.smartrecruiters.assumed import (CANDIDATE_STATUSES, JOB_STATUSES, CONSENT_BLOCKED, RESUME_ATTACHMENT_TYPE, NOTE_LIST_PATH, APPLY_PATH, SEARCH_PARAMS)
+from providers.smartrecruiters.assumed import (CANDIDATE_STATUSES, JOB_STATUSES, CONSENT_BLOCKED, RESUME_ATTACHMENT_TYPE, NOTE_LIST_PATH, APPLY_PATH, SEARCH_PARAMS, RECORD_PAGES)
 from providers.smartrecruiters.schemas import Credentials
 from providers.types import (AccountInfo, CrmRecord, FieldDef, Job, Note, OffLimits, Page, RecordType,
                              Status, Tag)
@@ -45,6 +45,8 @@ class SmartRecruitersProvider(Provider):
     # create() accepts a `job_id` entry in its fields (the push's job): the sync runtime should pass it.
     create_takes_job = True
     rate_budget = RateBudget(10, 1, "10 requests/second per credential (developers.smartrecruiters.com, via API-FACTS §2.4)")
+    # Links into the web app (assumed.py): `Provider.record_url` builds them from these.
+    record_pages, web_root = RECORD_PAGES, staticmethod(m.web_root)
 
     def __init__(self, base_url: str, credentials: dict[str, Any], **kwargs: Any):
         super().__init__(base_url, credentials, **kwargs)

@@ -5,6 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from providers.weblinks import web_address_field
+
 
 class Credentials(Schema):
     """An API key, or OAuth tokens from the authorization-code flow. The OAuth client id, secret and
@@ -14,6 +16,8 @@ class Credentials(Schema):
     access_token = fields.String(metadata={"secret": True})
     refresh_token = fields.String(metadata={"secret": True})
     expires_at = fields.Float(allow_none=True)
+
+    web_url = web_address_field("SmartRecruiters", "https://www.smartrecruiters.com", "https://www.smartrecruiters.com")
 
     @validates_schema
     def _one_credential(self, data: dict[str, Any], **_: Any) -> None:

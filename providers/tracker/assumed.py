@@ -42,3 +42,10 @@ LOCATION_KEY = "city"
 DOCUMENTS_PATH = "/api/v1/Resource/{id}/Documents"
 CV_DOCUMENT_TYPE = "CV"
 CV_TYPES = ("cv", "resume", "curriculum vitae")
+
+# Links into the web app [not found]: the app host per data region is assumed from the legacy API
+# hosts' naming (evoapi → evo, evoapius → evous, evoapica → evoca), and a record's page from the
+# REST resource names. The admin can type another "Web address" on the connect form.
+WEB_APPS = {"uk": "https://evo.tracker-rms.com", "us": "https://evous.tracker-rms.com",
+            "ca": "https://evoca.tracker-rms.com"}
+RECORD_PAGES = {"candidate": "/Resource/{id}", "contact": "/Contact/{id}"}

@@ -187,3 +187,8 @@ def to_job(row: dict[str, Any]) -> Job:
 def to_company(row: dict[str, Any]) -> Company:
     details = {k: row.get(k) for k in ("city", "website", "telephone") if row.get(k)}
     return Company(id=str(row.get("clientId")), name=str(row.get("clientName") or ""), details=details)
+
+
+def web_root(credentials: dict[str, Any], base_url: str | None = None) -> str | None:
+    """The Tracker app of the connection's data region."""
+    return A.WEB_APPS.get(str(credentials.get("region") or "uk").lower())

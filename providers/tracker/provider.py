@@ -45,6 +45,8 @@ class TrackerProvider(Provider):
     api_hosts = API_HOSTS   # the regional REST hosts (API-FACTS §1.1 [seen-3p])
     docs_url = "https://evoglapi.tracker-rms.com/swagger/index.html"
     rate_budget = RateBudget(100, 60, "API-FACTS §1.4: ~100 requests/minute (one integrator's observation)")
+    # Links into the web app (assumed.py): `Provider.record_url` builds them from these.
+    record_pages, web_root = A.RECORD_PAGES, staticmethod(mappers.web_root)
 
     @classmethod
     def base_url_for(cls, credentials: dict[str, Any]) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields as mf, validate, validates_schema
 
+from providers.weblinks import web_address_field
+
 REGION_HOSTS = {"uk": "https://evoglapi.tracker-rms.com", "us": "https://evousapi.tracker-rms.com",
                 "ca": "https://evocaapi.tracker-rms.com"}
 API_HOSTS = tuple(url.split("://", 1)[1] for url in REGION_HOSTS.values())
@@ -22,6 +24,8 @@ class Credentials(Schema):
     jwt = mf.String(metadata={"secret": True, "internal": True})
     jwt_expires_at = mf.String(metadata={"internal": True})
     jwt_obtained_at = mf.String(metadata={"internal": True})
+
+    web_url = web_address_field("Tracker", "https://evo.tracker-rms.com", "your data region's Tracker app")
 
     @validates_schema
     def _one_token(self, data: dict[str, Any], **_: Any) -> None:

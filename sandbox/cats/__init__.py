@@ -14,15 +14,17 @@ Sandbox-only extras live under `/__sandbox/` (see sandbox.common).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 
 from sandbox.cats import catalog, people
 from sandbox.cats.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, install
+from sandbox import webapp
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 
 DEFAULT_CREDENTIALS = {"api_key": "cats-sandbox-key"}
 
 __all__ = ["API_ROOT", "DEFAULT_CREDENTIALS", "create_app"]
+WEB_RECORDS = {"candidates": ("Candidate", "candidateID"), "contacts": ("Contact", "contactID")}
 
 
 def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS,
@@ -39,5 +41,14 @@ def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS,
     install(app, bp)
     app.register_blueprint(bp)
 
+    def record_page() -> tuple[str, str, dict | None]:
+        # The CATS web app's classic record route: /index.php?m=candidates&a=show&candidateID=7.
+        coll = request.args.get("m", "")
+        kind, param = WEB_RECORDS.get(coll, ("Record", "id"))
+        rid = request.args.get(param, "")
+        found = coll in WEB_RECORDS and request.args.get("a") == "show"
+        return kind, rid, sb.store.get(coll, rid) if found else None
+
+    app.register_blueprint(webapp.blueprint("CATS", {"/index.php": record_page}))
     set_seed(app, lambda: catalog.seed(sb.store))
     return app

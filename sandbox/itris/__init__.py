@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from sandbox import webapp
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.itris import catalog, people
 from sandbox.itris.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, TOKEN_SECONDS, install
@@ -43,6 +44,9 @@ def create_app(api_key: str | None = None, username: str | None = None, token_se
     catalog.register(bp)
     install(app, bp)
     app.register_blueprint(bp)
+    app.register_blueprint(webapp.blueprint("itris", {
+        "/applicants/<rid>": lambda rid: ("Applicant", rid, sb.store.get("applicants", rid)),
+        "/contacts/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid))}))
 
     @app.post("/__sandbox/itris/token_seconds")
     def _token_seconds() -> Response:

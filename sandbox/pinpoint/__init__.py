@@ -22,6 +22,7 @@ import base64
 
 from flask import Blueprint, Flask, Response
 
+from sandbox import webapp
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.pinpoint import catalog, people
 from sandbox.pinpoint.wire import API_ROOT, RATE_CALLS, RATE_SECONDS, install
@@ -54,5 +55,12 @@ def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS, rate_se
                         return Response(base64.b64decode(doc["data"]), mimetype="application/octet-stream")
         return Response("Not Found", status=404, mimetype="text/plain")
 
+    def with_candidate(table: str, kind: str, rid: str) -> tuple[str, str, dict | None]:
+        row = sb.store.get(table, rid)   # the person's own fields live on their candidate row
+        return kind, rid, None if row is None else {**(sb.store.get("candidates", row.get("candidate_id")) or {}), **row}
+
+    app.register_blueprint(webapp.blueprint("Pinpoint", {
+        "/admin/applications/<rid>": lambda rid: with_candidate("applications", "Application", rid),
+        "/admin/job_seekers/<rid>": lambda rid: with_candidate("job_seekers", "Job seeker", rid)}))
     set_seed(app, lambda: catalog.seed(sb.store))
     return app

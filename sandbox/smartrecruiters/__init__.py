@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from sandbox import webapp
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.smartrecruiters import catalog, extras, oauth, people
 from sandbox.smartrecruiters.wire import (API_ROOT, CONSENT_STATUSES, RATE_CALLS, RATE_SECONDS,
@@ -56,6 +57,8 @@ def create_app(api_key: str | None = None, client_id: str | None = None, client_
     install(app)
     oauth.register(app)
     app.register_blueprint(bp)
+    app.register_blueprint(webapp.blueprint("SmartRecruiters", {
+        "/app/people/candidates/<rid>": lambda rid: ("Candidate", rid, find(sb.store, "candidates", rid))}))
 
     @app.post("/__sandbox/smartrecruiters/token_lifetime")
     def _token_lifetime() -> Response:

@@ -154,7 +154,7 @@ def install(app: Flask) -> None:
     lock = threading.Lock()
 
     def is_api(path: str) -> bool:
-        return not path.startswith(("/__sandbox/", "/identity/oauth/"))
+        return request.blueprint != "webapp" and not path.startswith(("/__sandbox/", "/identity/oauth/"))
 
     def guard() -> Response | None:
         if not is_api(request.path):

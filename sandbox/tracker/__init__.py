@@ -24,6 +24,7 @@ import secrets
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from sandbox import webapp
 from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 from sandbox.tracker import catalog, people
 from sandbox.tracker.wire import API_ROOT, JWT_SECONDS, RATE_CALLS, RATE_SECONDS, install
@@ -48,6 +49,9 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
     catalog.register(bp)
     install(app, bp)
     app.register_blueprint(bp)
+    app.register_blueprint(webapp.blueprint("Tracker", {   # paths arrive lowercased (wire.LowerPath)
+        "/resource/<rid>": lambda rid: ("Resource", rid, sb.store.get("resources", rid)),
+        "/contact/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid))}))
 
     @app.post("/__sandbox/tracker/ignore_search_text")
     def _ignore_search_text() -> Response:

@@ -144,7 +144,7 @@ def test_card_shows_person_campaigns_and_crm_match(app, world):
     db.session.commit()
     html = client.post("/panel/profile", data={"first_name": "Ada", "linkedin_url": ADA["linkedin_url"]},
                        headers=auth(world)).get_data(as_text=True)
-    assert "candidate #4711" in html and "In: Data engineers Q3" in html
+    assert "Already in CATS as <span class=\"crm-id\">Candidate #4711</span>" in html and "In: Data engineers Q3" in html
 
 
 def test_card_escapes_scraped_markup(app, world):

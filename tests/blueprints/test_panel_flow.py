@@ -199,7 +199,7 @@ def test_live_match_and_off_limits_badge_come_from_a_worker_and_are_cached(app, 
     run_worker()
     frag = post(app, cats, "/panel/match", {"email": ADA["email"], "linkedin_url": ADA["linkedin_url"]})
     html = frag.get_data(as_text=True)
-    assert f"Already in CATS as Candidate #{remote}" in html
+    assert f"Already in CATS as <span class=\"crm-id\">Candidate #{remote}</span>" in html   # no web address: plain text
     assert "Off-limits in CATS" in html and "load delay" not in html
     # A second visit is instant: the card carries the answer, no poll, no new job.
     card = post(app, cats, "/panel/profile", ADA).get_data(as_text=True)
