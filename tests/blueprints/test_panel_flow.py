@@ -231,5 +231,5 @@ def test_new_to_shoal_badge_polls_until_the_push_lands(app, cats, run_worker):
     db.session.refresh(remote)
     assert remote.state == "synced", remote.reason
     done = post(app, cats, "/panel/match", ADA).get_data(as_text=True)
-    assert re.search(r"Already in CATS as candidate #\d+", done, re.IGNORECASE), done
+    assert re.search(r"Already in CATS as <(?:span|a)[^>]*>Candidate #\d+", done), done
     assert "hx-trigger" not in done and "New to Shoal" not in done
