@@ -41,7 +41,7 @@ class CompanyDecision:
             return ""
         if self.exact is not None:
             how = "chosen" if self.chosen else "matched"
-            return f"Company: {self.exact['name']} ({how}, existing {crm} company #{self.exact['id']})"
+            return f"Company: {self.exact['name']} ({how}, an existing {crm} company)"
         if self.similar:
             names = ", ".join(c["name"] for c in self.similar)
             return f"Company: {self.name}, not in {crm}; similar names there: {names}"

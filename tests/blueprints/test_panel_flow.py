@@ -110,7 +110,7 @@ def test_add_with_options_fields_and_company_lands_in_cats(app, cats, run_worker
     assert counts() == before
     preview = post(app, cats, "/panel/preview", choice).get_data(as_text=True)
     assert "Sales, Hot Prospect" in preview and "(this person)" in preview
-    assert "Company: Acme Ltd (chosen, existing CATS company" in preview
+    assert "Company: Acme Ltd (chosen, an existing CATS company)" in preview
     assert "Preferred contact method" in preview and "Phone" in preview
     r = post(app, cats, "/panel/enrol", choice)
     assert r.status_code == 200, r.get_data(as_text=True)
