@@ -25,7 +25,9 @@ def page(crm: str, kind: str, rid: Any, row: dict[str, Any] | None) -> Response:
     if row is None:
         body = f"<h1>No {escape(kind.lower())} #{escape(rid)}</h1>"
         return _html(crm, title, body, 404)
-    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in row.items()
+    flat = {f"{k}.{sub}" if isinstance(v, dict) else k: x for k, v in row.items()
+            for sub, x in (v.items() if isinstance(v, dict) else [(None, v)])}   # emails.primary, ...
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in flat.items()
                     if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v) != "")
     body = f'<h1 id="record-title">{escape(title)}</h1><table id="record">{cells}</table>'
     return _html(crm, title, body, 200)
