@@ -135,7 +135,8 @@ class Provider(ABC):
     # "job_id" entry in `fields`, and the executor passes the target job there.
     create_takes_job: ClassVar[bool] = False
     # Record type → the path of a record's page in the CRM's web app, `{id}` for its id (each
-    # adapter's assumed.py: vendors don't document their UI's URLs). See `record_url`.
+    # adapter's assumed.py: vendors don't document their UI's URLs); "company" for a company found
+    # by search_companies. See `record_url`.
     record_pages: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, base_url: str, credentials: dict[str, Any], *,

@@ -40,4 +40,5 @@ SITE_PATH = "/site"                           # {id, name, subdomain}
 # assumed to keep the classic CATS route below. The admin can type another "Web address".
 WEB_APP = "https://{account}.catsone.com"
 RECORD_PAGES = {"candidate": "/index.php?m=candidates&a=show&candidateID={id}",
-                "contact": "/index.php?m=contacts&a=show&contactID={id}"}
+                "contact": "/index.php?m=contacts&a=show&contactID={id}",
+                "company": "/index.php?m=companies&a=show&companyID={id}"}

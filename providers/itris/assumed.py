@@ -47,4 +47,4 @@ CONFLICT_STATUS = 409
 # Links into the web app [not found]: itris serves its web client from the tenant's own server, so
 # the app is assumed at the API host's root, with a record's page below. The admin can type another
 # "Web address" (a self-hosted itris whose app and API live apart).
-RECORD_PAGES = {"applicant": "/applicants/{id}", "contact": "/contacts/{id}"}
+RECORD_PAGES = {"applicant": "/applicants/{id}", "contact": "/contacts/{id}", "company": "/companies/{id}"}

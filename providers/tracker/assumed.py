@@ -48,4 +48,4 @@ CV_TYPES = ("cv", "resume", "curriculum vitae")
 # REST resource names. The admin can type another "Web address" on the connect form.
 WEB_APPS = {"uk": "https://evo.tracker-rms.com", "us": "https://evous.tracker-rms.com",
             "ca": "https://evoca.tracker-rms.com"}
-RECORD_PAGES = {"candidate": "/Resource/{id}", "contact": "/Contact/{id}"}
+RECORD_PAGES = {"candidate": "/Resource/{id}", "contact": "/Contact/{id}", "company": "/Client/{id}"}

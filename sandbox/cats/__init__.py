@@ -24,7 +24,8 @@ from sandbox.common import RateWindow, make_app, sandbox_of, set_seed
 DEFAULT_CREDENTIALS = {"api_key": "cats-sandbox-key"}
 
 __all__ = ["API_ROOT", "DEFAULT_CREDENTIALS", "create_app"]
-WEB_RECORDS = {"candidates": ("Candidate", "candidateID"), "contacts": ("Contact", "contactID")}
+WEB_RECORDS = {"candidates": ("Candidate", "candidateID"), "contacts": ("Contact", "contactID"),
+               "companies": ("Company", "companyID")}
 
 
 def create_app(api_key: str | None = None, rate_calls: int = RATE_CALLS,

@@ -46,7 +46,8 @@ def create_app(api_key: str | None = None, username: str | None = None, token_se
     app.register_blueprint(bp)
     app.register_blueprint(webapp.blueprint("itris", {
         "/applicants/<rid>": lambda rid: ("Applicant", rid, sb.store.get("applicants", rid)),
-        "/contacts/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid))}))
+        "/contacts/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid)),
+        "/companies/<rid>": lambda rid: ("Company", rid, sb.store.get("companies", rid))}))
 
     @app.post("/__sandbox/itris/token_seconds")
     def _token_seconds() -> Response:

@@ -51,7 +51,8 @@ def create_app(api_key: str | None = None, jwt_seconds: float = JWT_SECONDS, rat
     app.register_blueprint(bp)
     app.register_blueprint(webapp.blueprint("Tracker", {   # paths arrive lowercased (wire.LowerPath)
         "/resource/<rid>": lambda rid: ("Resource", rid, sb.store.get("resources", rid)),
-        "/contact/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid))}))
+        "/contact/<rid>": lambda rid: ("Contact", rid, sb.store.get("contacts", rid)),
+        "/client/<rid>": lambda rid: ("Client", rid, sb.store.get("clients", rid))}))
 
     @app.post("/__sandbox/tracker/ignore_search_text")
     def _ignore_search_text() -> Response:

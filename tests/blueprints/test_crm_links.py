@@ -164,3 +164,20 @@ def test_connect_form_keeps_a_good_web_address(logged_in, sandbox):
     b.post("/integrations/cats/activate", {"api_key": "cats-sandbox-key", "base_url": cats.base + "/v3",
                                            "web_url": cats.base}, page="/integrations/cats", htmx=True)
     assert decrypt_credentials(db.session.get(Connection, conn.id).credentials_encrypted)["web_url"] == cats.base
+
+
+def test_panel_company_links_to_the_company_in_the_crm(synced, run_worker):
+    user, cats = synced["b"].user, synced["cats"]
+    team_settings(user, "cats", {"company_info": True, "company_warning": True})
+    _row, token = issue_token(user)
+    headers = {"Authorization": f"Bearer {token}", "HX-Request": "true"}
+    client = synced["b"].client
+    acme = next(c for c in requests.get(f"{cats.base}/__sandbox/state", timeout=5).json()["tables"]["companies"]
+                if c["name"] == "Acme Ltd")
+    form = {**ADA, "company": "Acme Ltd", "campaign_id": synced["camp"].id}
+    client.post("/panel/extras", data=form, headers=headers)
+    run_worker()
+    html = client.post("/panel/extras", data=form, headers=headers).get_data(as_text=True)
+    url = f"{cats.base}/index.php?m=companies&a=show&companyID={acme['id']}"
+    assert anchor(url, f"Company #{acme['id']} in CATS") + f"Company #{acme['id']} in CATS" in html
+    assert "Acme" in requests.get(url, timeout=5).text

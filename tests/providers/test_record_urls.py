@@ -23,6 +23,9 @@ CASES = [
      "https://acme.itris.cloud/applicants/42"),
     ("pinpoint", {"subdomain": "acme"}, None, "application", "42", "https://acme.pinpointhq.com/admin/applications/42"),
     ("pinpoint", {"subdomain": "acme"}, None, "application", "js-7", "https://acme.pinpointhq.com/admin/job_seekers/7"),
+    ("cats", {"account": "acme"}, None, "company", "3", "https://acme.catsone.com/index.php?m=companies&a=show&companyID=3"),
+    ("tracker", {"region": "ca"}, None, "company", "3", "https://evoca.tracker-rms.com/Client/3"),
+    ("itris", {}, "https://acme.itris.cloud/api/v2", "company", "3", "https://acme.itris.cloud/companies/3"),
     ("smartrecruiters", {"api_key": "k"}, "https://api.smartrecruiters.com", "candidate", "3f2a-9c",
      "https://www.smartrecruiters.com/app/people/candidates/3f2a-9c"),
 ]

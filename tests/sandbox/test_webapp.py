@@ -13,6 +13,9 @@ PAGES = [
     # sandbox, table, row, path of the row's page ({id}: its id), heading
     ("cats", "candidates", {"first_name": "Ada<script>"}, "/index.php?m=candidates&a=show&candidateID={id}", "Candidate"),
     ("cats", "contacts", {"first_name": "Ada<script>"}, "/index.php?m=contacts&a=show&contactID={id}", "Contact"),
+    ("cats", "companies", {"name": "Acme<script>"}, "/index.php?m=companies&a=show&companyID={id}", "Company"),
+    ("tracker", "clients", {"clientName": "Acme<script>"}, "/Client/{id}", "Client"),
+    ("itris", "companies", {"name": "Acme<script>"}, "/companies/{id}", "Company"),
     ("tracker", "resources", {"firstName": "Ada<script>"}, "/Resource/{id}", "Resource"),
     ("tracker", "contacts", {"firstName": "Ada<script>"}, "/Contact/{id}", "Contact"),
     ("itris", "applicants", {"firstName": "Ada<script>"}, "/applicants/{id}", "Applicant"),
