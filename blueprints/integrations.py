@@ -117,6 +117,19 @@ def activate(key: str):
     return redirect(url_for("integrations.connect", key=key), 303)
 
 
+@bp.post("/<key>/validate")
+@admin_required
+def validate_field(key: str):
+    """One connect-form field checked as the admin leaves it, as Activate would check it; nothing
+    is stored. Answers that field's messages (an empty slot when it is fine)."""
+    provider_cls = _provider(key)
+    name = request.form.get("field", "")
+    if name != "base_url" and name not in {f.name for f in svc.form_fields(provider_cls)}:
+        abort(404, description="No such field on this form.")
+    return render_fragment("integrations/_field_errors.html", name=name,
+                           messages=svc.field_errors(current_user, key, request.form.to_dict(), name))
+
+
 @bp.get("/connections/<int:connection_id>/status")
 @login_required
 def status(connection_id: int):

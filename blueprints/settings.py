@@ -25,7 +25,7 @@ from marshmallow import ValidationError
 from blueprints import labels
 from blueprints._htmx import is_htmx, render_fragment
 from services import settings as svc
-from services.settings_view import parse_form, sections
+from services.settings_view import parse_form, row_dom_id, sections
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 # The words-for-ids filters every page uses ride along with this blueprint (no routes of their own).
@@ -146,6 +146,22 @@ def save_section(which: str, section: str):
         flash("Saved.", "success")
         return redirect(_page_url(scope, which, f"settings-{section}"), 303)
     return _section(scope, which, section, found=found, saved=True, tab=tab)
+
+
+@bp.post("/<which>/validate")
+@login_required
+def validate_row(which: str):
+    """One setting checked as the user leaves it, with the checks a save makes (`svc.validate`);
+    nothing is saved. Answers the row's message slot (empty when the value is fine)."""
+    scope = _scope_or_409(which)
+    key = request.form.get("row", "")
+    if key not in scope.definitions():
+        abort(404, description="No such setting on this page.")
+    found = svc.cached_options(scope.connection.id) or svc.options_for(scope.connection)
+    inherited = {k: v.value for k, v in svc.inherited(scope).values.items()}
+    values, _shown, _locks_ = parse_form(scope, request.form, _own(scope), inherited)
+    return render_fragment("settings/_row_errors.html", rid=row_dom_id(key),
+                           messages=svc.validate(scope, values, key, found))
 
 
 @bp.get("/<which>/options")

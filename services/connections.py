@@ -111,12 +111,6 @@ def stored_secret_names(team_id: int, provider_key: str) -> set[str]:
     return {k for k in get_provider(provider_key).secret_fields() if creds.get(k)}
 
 
-def _previous(team_id: int, provider_key: str) -> tuple[dict[str, Any], str | None]:
-    """The stored credentials of this CRM and the API root they were saved for."""
-    conn = latest_connection(team_id, provider_key)
-    return _credentials_of(conn), conn.base_url if conn else None
-
-
 def default_base_url(provider_cls: type[Provider], creds: dict[str, Any]) -> str:
     return provider_cls.base_url_for(creds)
 
@@ -132,7 +126,19 @@ def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
     root (a base URL, subdomain or region that changed) the secret must be typed again, or the
     stored key would be sent to the new host. Raises ValidationError (nothing written)."""
     provider_cls = get_provider(provider_key)
-    previous, previous_url = _previous(user.team_id, provider_key)
+    raw, reused = _form_values(user, provider_cls, form)
+    creds = _credentials(provider_cls, raw)
+    base_url = _base_url(str(form.get("base_url") or ""), provider_cls, creds)
+    saved = latest_connection(user.team_id, provider_key)
+    if reused and base_url != (saved.base_url if saved else None):
+        raise ValidationError({f.name: [f"Enter the {f.label} again: the address changed, and Shoal sends a "
+                                        "saved secret only to the address it was saved for."] for f in reused})
+    return store(user, provider_cls, creds, base_url)
+
+
+def _form_values(user: User, provider_cls: type[Provider], form: dict[str, Any]) -> tuple[dict[str, Any], list[FormField]]:
+    """The typed values, a blank secret standing for the stored one ("unchanged"), and which were."""
+    previous = _credentials_of(latest_connection(user.team_id, provider_cls.key))
     raw: dict[str, Any] = {}
     reused: list[FormField] = []
     for f in form_fields(provider_cls):
@@ -142,14 +148,32 @@ def activate(user: User, provider_key: str, form: dict[str, Any]) -> Connection:
             reused.append(f)
         if value:
             raw[f.name] = value
-    creds = {k: v for k, v in provider_cls.credentials_schema().load(raw).items() if v is not None}
+    return raw, reused
+
+
+def _credentials(provider_cls: type[Provider], raw: dict[str, Any], partial: Any = False) -> dict[str, Any]:
+    """The credentials schema's load, then the checks it can't make (the record-link web address)."""
+    creds = {k: v for k, v in provider_cls.credentials_schema().load(raw, partial=partial).items() if v is not None}
     if creds.get(WEB_URL):
         creds[WEB_URL] = check_web_address(creds[WEB_URL])
-    base_url = _base_url(str(form.get("base_url") or ""), provider_cls, creds)
-    if reused and base_url != previous_url:
-        raise ValidationError({f.name: [f"Enter the {f.label} again: the address changed, and Shoal sends a "
-                                        "saved secret only to the address it was saved for."] for f in reused})
-    return store(user, provider_cls, creds, base_url)
+    return creds
+
+
+def field_errors(user: User, provider_key: str, form: dict[str, Any], name: str) -> list[str]:
+    """What Activate would say about one connect-form field as it stands (its checks, nothing written):
+    inline validation as the admin leaves the field; fields not typed yet are not held against it."""
+    provider_cls = get_provider(provider_key)
+    partial = tuple(n for n in provider_cls.credentials_schema().fields if n != name)
+    try:
+        creds = _credentials(provider_cls, _form_values(user, provider_cls, form)[0], partial)
+        if name == "base_url":
+            _base_url(str(form.get("base_url") or ""), provider_cls, creds)
+    except ValidationError as exc:
+        found = exc.messages.get(name, []) if isinstance(exc.messages, dict) else []
+        return [found] if isinstance(found, str) else [str(m) for m in found]
+    except (KeyError, ValueError):   # blank base URL, and the CRM's own address needs fields not typed yet
+        pass
+    return []
 
 
 def store(user: User, provider_cls: type[Provider], creds: dict[str, Any], base_url: str) -> Connection:
@@ -195,10 +219,7 @@ def enqueue_check(connection_id: int) -> None:
 
 def secret_label(provider_cls: type[Provider]) -> str:
     """How the CRM calls its credential ("API key", "API bearer token"), for error messages."""
-    for f in form_fields(provider_cls):
-        if f.secret and not f.advanced:
-            return f.label
-    return "credentials"
+    return next((f.label for f in form_fields(provider_cls) if f.secret and not f.advanced), "credentials")
 
 
 def run_check(connection_id: int) -> str:

@@ -194,6 +194,34 @@ def save(scope: Scope, submitted: Mapping[str, Any], shown: Iterable[str], locks
     Raises ValidationError {key: [messages]} and writes nothing if any key is unknown, unsupported
     by this CRM, admin-only on a personal page, locked by the admin, or not a value the CRM offers."""
     shown = list(dict.fromkeys(shown))
+    current, loaded, new_locks = _checked(scope, submitted, shown, locks, found)
+    layer = current
+    if layer is None:
+        layer = SettingsLayer(team_id=scope.team_id, user_id=scope.user_id, provider_key=scope.provider.key,
+                              values={}, locks=[])
+        db.session.add(layer)
+    values = {k: v for k, v in (layer.values or {}).items() if k not in shown}
+    values.update({k: v for k, v in loaded.items() if v is not None})
+    layer.values = values   # a new dict, so the JSON column is seen as changed
+    if scope.user_id is None and locks is not None:
+        layer.locks = new_locks
+    db.session.commit()
+    return layer
+
+
+def validate(scope: Scope, submitted: Mapping[str, Any], key: str, found: Mapping[str, Any] | None) -> list[str]:
+    """What `save` would say about one setting as submitted, writing nothing (inline validation as
+    the user leaves the field: the same checks, so a value it accepts, save accepts)."""
+    try:
+        _checked(scope, submitted, [key], None, found)
+    except ValidationError as exc:
+        return _as_dict(exc.messages).get(key, [])
+    return []
+
+
+def _checked(scope: Scope, submitted: Mapping[str, Any], shown: list[str], locks: Iterable[str] | None,
+             found: Mapping[str, Any] | None) -> tuple[SettingsLayer | None, dict[str, Any], list[str]]:
+    """save's checks: (the layer to write, the loaded values, the new locks) or ValidationError."""
     defs, all_defs = scope.definitions(), settings_definitions(scope.spec)
     team, mine = layers(scope)
     team_locks = set(team.locks if team else ())
@@ -226,19 +254,7 @@ def save(scope: Scope, submitted: Mapping[str, Any], shown: Iterable[str], locks
             errors.update({k: _messages(v) for k, v in _as_dict(exc.messages).items()})
     if errors:
         raise ValidationError(errors)
-
-    layer = current
-    if layer is None:
-        layer = SettingsLayer(team_id=scope.team_id, user_id=scope.user_id, provider_key=scope.provider.key,
-                              values={}, locks=[])
-        db.session.add(layer)
-    values = {k: v for k, v in (layer.values or {}).items() if k not in shown}
-    values.update({k: v for k, v in loaded.items() if v is not None})
-    layer.values = values   # a new dict, so the JSON column is seen as changed
-    if scope.user_id is None and locks is not None:
-        layer.locks = new_locks
-    db.session.commit()
-    return layer
+    return current, loaded, new_locks
 
 
 def _as_dict(messages: Any) -> dict[str, Any]:

@@ -41,6 +41,11 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
+def row_dom_id(key: str) -> str:
+    """A setting row's stable element id (its messages slot is this + "-errors")."""
+    return "row-" + key.replace(".", "-").replace(":", "-")
+
+
 @dataclass
 class Row:
     key: str
@@ -57,7 +62,7 @@ class Row:
 
     @property
     def dom_id(self) -> str:
-        return "row-" + self.key.replace(".", "-").replace(":", "-")
+        return row_dom_id(self.key)
 
     @property
     def current(self) -> Any:

@@ -269,3 +269,31 @@ def test_without_an_oauth_client_smartrecruiters_offers_the_api_key_form(app, lo
     page = logged_in("admin").get("/integrations/smartrecruiters").get_data(as_text=True)
     assert 'id="oauth-connect"' not in page and "data-oauth-popup" not in page
     assert 'action="/integrations/smartrecruiters/activate"' in page and ">Activate</button>" in page
+
+
+def validate_field(b, key: str, field: str, form: dict):
+    return b.post(f"/integrations/{key}/validate", {"field": field, **form}, page=f"/integrations/{key}", htmx=True)
+
+
+def test_connect_fields_are_checked_as_the_admin_leaves_them(logged_in):
+    """Inline validation: each input posts the form to /validate on change and gets its message slot
+    back, with Activate's own checks; fields not filled in yet are not held against it; nothing is stored."""
+    b = logged_in("admin")
+    page = b.get("/integrations/cats").get_data(as_text=True)
+    key_input = re.search(r'<input id="f-api_key"[^>]*>', page).group(0)
+    assert 'hx-post="/integrations/cats/validate"' in key_input and 'hx-trigger="change"' in key_input
+    assert 'hx-vals=\'{"field": "api_key"}\'' in key_input and 'id="f-api_key-errors"' in page
+    r = validate_field(b, "cats", "base_url", {"api_key": "", "base_url": "ftp://example.com"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and html.startswith('<span class="field-messages" id="f-base_url-errors"')
+    assert "full http(s) URL" in html
+    html = validate_field(b, "cats", "api_key", {"api_key": "", "base_url": "ftp://example.com"}).get_data(as_text=True)
+    assert "Missing data for required field" in html and "http(s)" not in html
+    html = validate_field(b, "cats", "api_key", {"api_key": "k", "base_url": ""}).get_data(as_text=True)
+    assert 'id="f-api_key-errors"' in html and "field-error" not in html
+    html = validate_field(b, "pinpoint", "subdomain", {"subdomain": "acme.evil.example"}).get_data(as_text=True)
+    assert "Enter the subdomain only" in html
+    assert db.session.scalars(select(Connection)).first() is None
+    assert validate_field(b, "cats", "password_hash", {}).status_code == 404
+    assert logged_in("recruiter").post("/integrations/cats/validate", {"field": "api_key"},
+                                       page="/campaigns/").status_code == 403
