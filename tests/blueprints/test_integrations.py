@@ -293,6 +293,8 @@ def test_connect_fields_are_checked_as_the_admin_leaves_them(logged_in):
     assert 'id="f-api_key-errors"' in html and "field-error" not in html
     html = validate_field(b, "pinpoint", "subdomain", {"subdomain": "acme.evil.example"}).get_data(as_text=True)
     assert "Enter the subdomain only" in html
+    html = validate_field(b, "cats", "web_url", {"web_url": "https://acme.example.com/some/path"}).get_data(as_text=True)
+    assert "Enter the address only" in html                      # the record-link address's own check
     assert db.session.scalars(select(Connection)).first() is None
     assert validate_field(b, "cats", "password_hash", {}).status_code == 404
     assert logged_in("recruiter").post("/integrations/cats/validate", {"field": "api_key"},
