@@ -15,7 +15,7 @@ from blueprints.panel_schemas import ProfileSchema
 from core import db
 from models import MAX_ID, Campaign
 from services import campaigns as svc
-from services import crm_options
+from services import crm_links, crm_options
 from services.campaign_locks import has_lock_inputs, locked_labels
 from services.connections import active_connection
 from services.enrolments import enrol
@@ -159,9 +159,11 @@ def _show_page(campaign: Campaign, status: int = 200, block: str = "main", **ctx
     record_label = dict(choices.record_types).get(campaign.sync_as, campaign.sync_as)
     settings_ctx = _settings_ctx(campaign)
     settings_ctx.update({k: ctx.pop(k) for k in ("saved", "synced") if k in ctx})
+    members = svc.members(campaign)
+    crm_links.prefetch(intent for _e, _p, intent in members)   # each member's CRM link, in one read
     return render_page_or_fragment(
         "campaigns/show.html", block=block, status=status, campaign=campaign,
-        members=svc.members(campaign), crm=choices.provider, record_label=record_label,
+        members=members, crm=choices.provider, record_label=record_label,
         override_label=dict(choices.triggers).get(svc.add_when(campaign)),
         types=svc.CAMPAIGN_TYPES, profile_inputs=PROFILE_INPUTS, errors=ctx.pop("errors", {}),
         form=ctx.pop("form", {}), settings=settings_ctx, **ctx)

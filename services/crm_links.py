@@ -94,13 +94,39 @@ def ref_of(row: Any) -> CrmRef | None:
     return crm_ref(row.team_id, row.connection_id, row.record_type, row.remote_id)
 
 
+def _links_cache() -> dict[tuple[int, int, int], list[CrmLink]] | None:
+    return request.environ.setdefault("shoal.crm_links", {}) if has_request_context() else None
+
+
+def prefetch(intents: Iterable[SyncIntent | None]) -> None:
+    """Read the records of many intents' people in one query (a campaign's members), so each
+    `intent_ref` while this request renders is answered without one."""
+    cache, todo = _links_cache(), [i for i in intents if i is not None]
+    if cache is None or not todo:
+        return
+    keys = {(i.team_id, i.connection_id, i.person_id) for i in todo}
+    for key in keys:
+        cache.setdefault(key, [])
+    rows = db.session.scalars(select(CrmLink).where(
+        CrmLink.team_id.in_({k[0] for k in keys}), CrmLink.connection_id.in_({k[1] for k in keys}),
+        CrmLink.person_id.in_({k[2] for k in keys})).order_by(CrmLink.id)).all()
+    for link in rows:
+        if (link.team_id, link.connection_id, link.person_id) in keys:
+            cache[(link.team_id, link.connection_id, link.person_id)].append(link)
+
+
 def intent_ref(intent: SyncIntent) -> CrmRef | None:
     """The record an intent's person has on its connection (the one it synced, or would update)."""
-    query = select(CrmLink).where(CrmLink.team_id == intent.team_id, CrmLink.person_id == intent.person_id,
-                                  CrmLink.connection_id == intent.connection_id)
-    if intent.record_type:
-        query = query.where(CrmLink.record_type == intent.record_type)
-    return ref_of(db.session.scalars(query.order_by(CrmLink.id)).first())
+    cache = _links_cache()
+    key = (intent.team_id, intent.connection_id, intent.person_id)
+    if cache is not None and key in cache:
+        links = cache[key]
+    else:
+        links = list(db.session.scalars(select(CrmLink).where(
+            CrmLink.team_id == intent.team_id, CrmLink.person_id == intent.person_id,
+            CrmLink.connection_id == intent.connection_id).order_by(CrmLink.id)))
+    return ref_of(next((link for link in links if not intent.record_type or link.record_type == intent.record_type),
+                       None))
 
 
 def person_refs(team_id: int, connection_id: int, person_ids: Iterable[int]) -> dict[int, list[CrmRef]]:

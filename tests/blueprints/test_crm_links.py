@@ -181,3 +181,25 @@ def test_panel_company_links_to_the_company_in_the_crm(synced, run_worker):
     url = f"{cats.base}/index.php?m=companies&a=show&companyID={acme['id']}"
     assert anchor(url, f"Company #{acme['id']} in CATS") + f"Company #{acme['id']} in CATS" in html
     assert "Acme" in requests.get(url, timeout=5).text
+
+
+def test_campaign_page_reads_its_members_records_together(synced, run_worker):
+    from sqlalchemy import event
+    b, camp = synced["b"], synced["camp"]
+    for n in range(3):
+        enrolments.enrol(b.user, camp, {"first_name": f"Member{n}", "last_name": "Example",
+                                        "email": f"member{n}@example.com"})
+    run_worker()
+    links = db.session.scalars(select(CrmLink)).all()
+    assert len(links) == 4
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])   # noqa: E731  (before_cursor_execute's statement)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        html = b.get(f"/campaigns/{camp.id}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    for link in links:
+        assert f"Candidate #{link.remote_id} in CATS" in html
+    # Not one read per member (other parts of the page may read links for their own reasons).
+    assert sum("FROM crm_link" in s for s in statements) < len(links), [s for s in statements if "crm_link" in s]
