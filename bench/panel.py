@@ -216,10 +216,14 @@ def main() -> None:
         env = {**os.environ, "BENCH_INSTANCE": instance, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
                "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "bench-secret"}
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        # The app logs a line per request (logs.py), as in production: to a file, not a pipe nobody
+        # reads until the end (a full pipe blocks the workers mid-request).
+        log_path = Path(instance) / "server.log"
+        log = log_path.open("w")
         proc = subprocess.Popen([str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads",
                                  str(args.threads), "-b", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
                                  "--chdir", str(ROOT), "--log-level", "warning", "panel:bench_app()"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
             import requests
             base = f"http://127.0.0.1:{port}"
@@ -234,10 +238,12 @@ def main() -> None:
         finally:
             proc.terminate()
             try:
-                out, _ = proc.communicate(timeout=15)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, _ = proc.communicate()
+                proc.wait()
+            log.close()
+            out = log_path.read_text(errors="replace")
             stop_embedded_redis(app)
         ping = result["ping"]["client_p95_ms"]
         figures = {

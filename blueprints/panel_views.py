@@ -18,7 +18,7 @@ from blueprints.panel import PanelError, _provider_info, _render, _user, bp
 from blueprints.panel_schemas import (EnrolJsonSchema, EnrolTargetSchema, ProfileSchema, describe,
                                       form_fields, form_options, split_form)
 from core import db
-from models import Campaign, CrmLink, Enrolment, SyncIntent, team_query
+from models import Campaign, CrmLink, Enrolment, Person, SyncIntent, team_query
 from services import panel_lookup
 from services.panel_enrol import add
 from services.panel_options import view as options_view
@@ -63,18 +63,21 @@ def _sync_as(value: str | None) -> str | None:
 IN_FLIGHT = (IntentState.PENDING, IntentState.QUEUED, IntentState.RUNNING)
 
 
-def _match(profile: dict[str, Any]) -> dict[str, Any]:
+def _match(profile: dict[str, Any], *, person: Person | None = None, pushing: bool | None = None,
+           queue: bool = True) -> dict[str, Any]:
     """What Shoal knows (its person, CrmLinks, campaigns), the cached live CRM lookup, and whether a
-    push of the person is in flight (`pushing`): the fragment polls while `looking` or `pushing`."""
+    push of the person is in flight (`pushing`): the fragment polls while `looking` or `pushing`.
+    Add passes what it already knows (the person, its intents) and `queue=False`: the lookup, if
+    not cached yet, is queued by the fragment's first poll rather than inside Add's own request."""
     user = _user()
     conn, provider = _provider_info(user.team_id)
-    person = known_person(user.team_id, profile)
-    links, campaigns, pushing = [], [], False
+    person = person or known_person(user.team_id, profile)
+    links, campaigns = [], []
     if person is not None:
         if conn is not None:
             links = db.session.scalars(team_query(CrmLink, user.team_id).where(
                 CrmLink.person_id == person.id, CrmLink.connection_id == conn.id)).all()
-            pushing = bool(db.session.scalar(select(exists().where(
+            pushing = pushing if pushing is not None else bool(db.session.scalar(select(exists().where(
                 SyncIntent.team_id == user.team_id, SyncIntent.person_id == person.id,
                 SyncIntent.connection_id == conn.id, SyncIntent.state.in_(IN_FLIGHT)))))
         campaigns = db.session.scalars(team_query(Campaign, user.team_id).join(
@@ -83,13 +86,13 @@ def _match(profile: dict[str, Any]) -> dict[str, Any]:
              "linkedin_url": (profile.get("linkedin_url") or "").strip()}
     live, looking = None, False
     if conn is not None and provider is not None and (query["email"] or query["linkedin_url"]):
-        live = panel_lookup.cached("match", conn, query)
+        live = (panel_lookup.cached if queue else panel_lookup.peek)("match", conn, query)
         looking = live is None
     linked = {(link.record_type, link.remote_id) for link in links}
     matches = [m for m in (live or {}).get("matches") or [] if (m["record_type"], m["remote_id"]) not in linked]
     off = [m for m in (live or {}).get("matches") or [] if m.get("off_limits")]
     return {"person": person, "links": links, "campaigns": campaigns, "live": live, "looking": looking,
-            "pushing": pushing,
+            "pushing": bool(pushing),
             "matches": matches, "off_limits": off, "query": query, "connection": conn, "provider": provider,
             "person_url": url_for("people.show", person_id=person.id, _external=True) if person else None}
 
@@ -221,8 +224,10 @@ def enrol_form():
     CRM match swapped in out of band: no longer "New to Shoal", it polls until the push lands."""
     campaign, sync_as, profile, extras = _load_form()
     done, intents = _do_add(campaign, sync_as, profile, extras)
+    match = _match(profile, person=done.enrolment.person, pushing=any(i.state in IN_FLIGHT for i in intents),
+                   queue=False)
     return _render("panel/_added.html", enrolment=done.enrolment, created=done.created, intents=intents,
-                   edit=done.edit, match=_match(profile))
+                   edit=done.edit, match=match)
 
 
 @bp.post("/api/enrol")
