@@ -6,6 +6,9 @@
  *   when the pop-up closes, the page reloads, so it shows the new connection at once: its
  *   self-polling status while the check runs, or (already connected) the CRM's settings.
  *   Pop-ups blocked: the same URL opens in this window instead (the callback returns here).
+ * - [data-menu-toggle] (the top bar's "Menu" and account buttons): a disclosure of the element named
+ *   by aria-controls; aria-expanded is the state the CSS shows. Escape closes it and puts focus back
+ *   on its button; a click outside closes it. Opening one closes the others.
  * - [data-close-window] (on the page, or swapped in by the OAuth pop-up's polling fragment once
  *   connected): the pop-up closes itself; [data-close-self] is a button that closes it.
  */
@@ -49,7 +52,37 @@
     }, 400);
   }
 
+  document.documentElement.classList.remove("no-js");
+
+  function openMenus() {
+    return document.querySelectorAll("[data-menu-toggle][aria-expanded='true']");
+  }
+
+  function setMenu(button, open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function onMenuClick(event) {
+    var button = event.target.closest("[data-menu-toggle]");
+    openMenus().forEach(function (b) {
+      if (b === button) { return; }
+      var menu = document.getElementById(b.getAttribute("aria-controls"));
+      if (!menu || !menu.contains(event.target)) { setMenu(b, false); }
+    });
+    if (button) { setMenu(button, button.getAttribute("aria-expanded") !== "true"); }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = openMenus();
+    if (!open.length) { return; }
+    var last = open[open.length - 1];     // the innermost: the account menu inside the small-screen menu
+    setMenu(last, false);
+    last.focus();
+  });
+
   document.addEventListener("click", function (event) {
+    onMenuClick(event);
     if (event.target.closest("a[data-oauth-popup]")) { startPopup(event); }
     if (event.target.closest("[data-close-self]")) { window.close(); }
     var closer = event.target.closest("[data-close-dialog]");
