@@ -13,9 +13,11 @@ import json
 import re
 from typing import Any, Iterator
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import fields, validate
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
@@ -49,6 +51,10 @@ def parse_id(raw: Any) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
+class JsonTooDeep(ValueError):
+    pass
+
+
 class GuardedJSON(DefaultJSONProvider):
     """Request bodies: depth-limited, and a parse error (RecursionError included) is a 400."""
 
@@ -56,10 +62,27 @@ class GuardedJSON(DefaultJSONProvider):
         try:
             data = json.loads(s, **kwargs)
         except RecursionError:
-            raise ValueError(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
+            raise JsonTooDeep(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
         if _too_deep(data):
-            raise ValueError(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+            raise JsonTooDeep(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
         return data
+
+
+class GuardedArgs(FlaskParser):
+    """webargs' parser (the API's bodies, through flask-smorest) reading JSON with the app's
+    GuardedJSON: webargs' own `json.loads` has no depth limit and 5,000 nested brackets crashed it."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        try:
+            return current_app.json.loads(data)
+        except json.JSONDecodeError:
+            raise   # webargs' own handling: an empty body is "no body", anything else a 400
+        except ValueError as exc:   # nested too deeply, or not UTF-8
+            message = str(exc) if isinstance(exc, JsonTooDeep) else "The body is not JSON in UTF-8."
+            abort(400, exc=exc, messages={"json": [message]})
 
 
 def _too_deep(data: Any) -> bool:

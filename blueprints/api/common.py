@@ -13,12 +13,14 @@ from flask import g, request
 from flask_smorest import Api, Blueprint, abort
 from werkzeug.exceptions import HTTPException
 
-from core import login_manager
+from blueprints._inputs import GuardedArgs
 from blueprints.api.schemas import ErrorSchema
+from core import login_manager
 from models import User
 from services.tokens import user_for_token
 
 PREFIX = "/api/v1"
+GUARDED_ARGS = GuardedArgs()
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer",
                            "description": "An API token from the Account page (shoal_api_...)"}}
 
@@ -39,7 +41,9 @@ def api_error(error: HTTPException):
 
 
 def setup(blp: Blueprint) -> Blueprint:
-    """Every API blueprint: token authentication first, JSON errors."""
+    """Every API blueprint: token authentication first, JSON errors, bodies parsed depth-limited
+    (set before the blueprint's routes are declared: flask-smorest binds the parser then)."""
+    blp.ARGUMENTS_PARSER = GUARDED_ARGS
     blp.before_request(authenticate)
     blp.register_error_handler(HTTPException, api_error)
     blp.register_error_handler(429, api_error)   # else the app's own 429 page (blueprints/errors.py) wins

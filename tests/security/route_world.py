@@ -62,14 +62,16 @@ def _team(name: str) -> Team:
     return team
 
 
-def _caller(app: Flask, name: str, user: User | None, addr: str) -> Caller:
+def _caller(app: Flask, name: str, user: User | None, addr: str, secrets: dict[int, str]) -> Caller:
     client = Client(app, addr=addr)
     if user is None:
         return Caller(name, client)
     client.login_as(user)
     _row, ext = issue_token(user)
     _row, api = issue_token(user, scope="api")
-    return Caller(name, client, ext, api, inbound.rotate_secret(user.team))
+    if user.team_id not in secrets:   # one webhook secret per team (a new one revokes the last)
+        secrets[user.team_id] = inbound.rotate_secret(user.team)
+    return Caller(name, client, ext, api, secrets[user.team_id])
 
 
 def build(app: Flask) -> World:
@@ -136,9 +138,9 @@ def build(app: Flask) -> World:
     _invite, invite_token = create_invite(admin, {"email": "new@acme.test", "role": "recruiter"})
     _reset, reset_token = issue_reset(admin, sam)
     world = World()
-    world.callers = {"anonymous": _caller(app, "anonymous", None, "198.51.100.1"),
-                     "recruiter": _caller(app, "recruiter", rita, "198.51.100.2"),
-                     "other_admin": _caller(app, "other_admin", bob, "198.51.100.3")}
+    secrets: dict[int, str] = {}
+    world.callers = {name: _caller(app, name, user, f"198.51.100.{n}", secrets) for n, (name, user) in enumerate(
+        (("anonymous", None), ("recruiter", rita), ("other_admin", bob), ("admin", admin)), start=1)}
     section = SECTION.search(Client(app, addr="198.51.100.4").login_as(admin).get(
         "/integrations/cats").get_data(as_text=True))
     failures = sync_health.failure_groups(conn.id)

@@ -23,7 +23,7 @@ def world(app):
     db.session.add(campaign)
     db.session.commit()
     _row, token = issue_token(user)
-    return {"client": Client(app).login_as(user), "token": token, "campaign": campaign}
+    return {"client": Client(app).login_as(user), "token": token, "campaign": campaign, "user": user}
 
 
 @pytest.mark.parametrize("big", [2**31, 2**63, 10**30])
@@ -57,6 +57,19 @@ def test_deep_json_is_a_400_not_a_crash(world):
         assert r.status_code == 400, depth
     body = json.dumps({"campaign_id": world["campaign"].id, "profile": {"first_name": "Ada"}})
     assert world["client"].http.post("/panel/api/enrol", data=body, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/v1/people/", "/api/v1/campaigns/", "/api/v1/enrolments/",
+                                  "/api/v1/enrolments/1/events"])
+def test_deep_or_broken_json_to_the_api_is_a_400(world, path):
+    """flask-smorest parses the API's bodies with webargs, not Flask: the depth limit holds there too."""
+    _row, token = issue_token(world["user"], scope="api")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for body in ("[" * 5000 + "]" * 5000, b"\xff\xfe{}"):
+        r = world["client"].http.post(path, data=body, headers=headers)
+        assert r.status_code == 400, (path, r.status_code)
+        message = str(r.get_json()["errors"]["json"])
+        assert any(m in message for m in ("nested too deeply", "not JSON in UTF-8", "Invalid JSON body")), message
 
 
 @pytest.mark.parametrize("url", ["https://evil.test\\@www.linkedin.com/in/x", "https://[www.linkedin.com/in/x",
