@@ -152,6 +152,7 @@ ROUTES: dict[str, dict[str, Row]] = {
     "integrations.connect": page(other=200, why="a recruiter sees the team's CRM's page (their own settings); B's "
                                  "admin may connect B's own CRM"),
     "integrations.activate": admin_action(other=OK, form={"api_key": "k-123"}),
+    "integrations.validate_field": admin_action(other=200, form={"field": "api_key", "api_key": "k-123"}),
     "integrations.oauth_start": admin_page(values={"key": "smartrecruiters"}),
     "integrations.oauth_callback": admin_page(other=400, values={"key": "smartrecruiters"},
                                               why="B's own callback, with no sign-in started"),
@@ -165,6 +166,7 @@ ROUTES: dict[str, dict[str, Row]] = {
     "settings.page": page(recruiter=403, other=302),
     "settings.section": page(recruiter=403, other=409, htmx=True),
     "settings.save_section": action(recruiter=403, other=409),
+    "settings.validate_row": action(recruiter=403, other=409, form={"row": "filterable_fields.candidate"}),
     "settings.options": page(recruiter=403, other=409),
     "settings.refresh": action(recruiter=403, other=409),
     "health.index": admin_page(other=200),
