@@ -98,7 +98,9 @@ def sync_options():
     choices = svc.crm_choices(current_user.team_id)
     sync_as = request.args.get("sync_as", "")[:40]
     campaign_id = request.args.get("campaign", type=int)
-    campaign = _campaign_or_404(min(campaign_id, MAX_ID + 1)) if campaign_id is not None else None
+    if campaign_id is not None and not 1 <= campaign_id <= MAX_ID:
+        abort(404, description="No such campaign in your team.")
+    campaign = _campaign_or_404(campaign_id) if campaign_id is not None else None
     # On a campaign's page, its own record type starts from what it has stored (the poll that
     # follows the lists' loading carries no values of its own).
     form = _stored_form(campaign) if campaign is not None and sync_as == campaign.sync_as else request.args
