@@ -43,7 +43,7 @@ def test_reply_trigger_creates_the_candidate_with_the_reply_note(logged_in, sand
     assert f'href="/people/{enrolment.person_id}"' in page
     person_page = b.get(f"/people/{enrolment.person_id}").get_data(as_text=True)
     assert "Replied" in person_page and "Keen to talk next week" in person_page
-    assert f"CATS candidate <strong>#{cand['id']}</strong>" in person_page   # the CRM link
+    assert f'<span class="crm-id">Candidate #{cand["id"]} in CATS</span>' in person_page   # the CRM record (no web address: text)
     # So do the names in the Activity log.
     log_page = b.get("/activity").get_data(as_text=True)
     assert f'<a href="/people/{enrolment.person_id}">Ada1 Lovelace1</a>' in log_page

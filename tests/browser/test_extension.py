@@ -162,7 +162,7 @@ def test_add_from_linkedin_profile_syncs_to_cats(app, site, team_on_cats, worker
             side = context.new_page()
             side.goto(f"chrome-extension://{extension_id()}/panel.html")
             expect(side.locator(".person-name")).to_have_text("Ada Example", timeout=10_000)
-            expect(side.locator("#panel-match")).to_contain_text("as candidate #")
+            expect(side.locator("#panel-match")).to_contain_text("as Candidate #")
             expect(side.locator("#panel-match")).to_contain_text(f"In: {campaign_name}")
         finally:
             context.close()
