@@ -69,3 +69,16 @@ def intents(**where: Any) -> list[SyncIntent]:
 
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def tag_a_pinpoint_application(server: Any) -> None:
+    """Pinpoint has no tag catalogue (the panel offers the tags seen on recent applications): add one
+    application tagged "Shortlist" to an open job, so a second tag is on offer."""
+    job = next(j for j in sandbox_state(server)["tables"]["jobs"] if j["status"] == "open")
+    body = {"data": {"type": "applications", "attributes": {
+        "first_name": "Tag", "last_name": "Seed", "email": "tag.seed@example.com",
+        "add_tags_with_context": [{"name": "Shortlist", "context": "custom_green"}]},
+        "relationships": {"job": {"data": {"type": "jobs", "id": str(job["id"])}}}}}
+    r = requests.post(f"{server.base}/api/v1/applications", json=body, timeout=5,
+                      headers={"X-API-KEY": "pinpoint-sandbox-key", "Content-Type": "application/vnd.api+json"})
+    assert r.status_code == 201, r.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 from sqlalchemy import select
-from sync_support import connect, sandbox_state, team_settings
+from sync_support import connect, sandbox_state, tag_a_pinpoint_application, team_settings
 
 from core import db
 from models import Campaign, Enrolment, SyncIntent
@@ -35,18 +35,6 @@ def _world(app, sandbox, make_user, key: str):
     return server, user, conn, campaign, {"Authorization": f"Bearer {token}", "HX-Request": "true"}
 
 
-def _tag_an_application(server) -> None:
-    """Pinpoint has no tag catalogue (tags are offered from recent applications): tag one more."""
-    job = next(j for j in sandbox_state(server)["tables"]["jobs"] if j["status"] == "open")
-    body = {"data": {"type": "applications", "attributes": {
-        "first_name": "Tag", "last_name": "Seed", "email": "tag.seed@example.com",
-        "add_tags_with_context": [{"name": "Shortlist", "context": "custom_green"}]},
-        "relationships": {"job": {"data": {"type": "jobs", "id": str(job["id"])}}}}}
-    r = requests.post(f"{server.base}/api/v1/applications", json=body, timeout=5,
-                      headers={"X-API-KEY": "pinpoint-sandbox-key", "Content-Type": "application/vnd.api+json"})
-    assert r.status_code == 201, r.text
-
-
 def _field_key(conn, rt: str, label: str) -> str:
     defs = panel_lookup.peek("fields", conn, {"record_type": rt})["fields"]
     return next(d["key"] for d in defs if d["label"] == label)
@@ -56,7 +44,7 @@ def _field_key(conn, rt: str, label: str) -> str:
 def test_job_two_tags_and_a_mandatory_custom_field(app, sandbox, make_user, run_worker, key):
     server, user, conn, campaign, headers = _world(app, sandbox, make_user, key)
     if key == "pinpoint":
-        _tag_an_application(server)
+        tag_a_pinpoint_application(server)
     rt, text_label, other_label = CRMS[key]
     client = app.test_client()
     form = {**PERSON, "campaign_id": campaign.id, "sync_as": rt}

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 import requests
-from sync_support import connect, sandbox_state, team_settings
+from sync_support import connect, sandbox_state, tag_a_pinpoint_application, team_settings
 
 from core import db
 from models import Campaign, CrmLink, Person
@@ -27,24 +27,12 @@ def visible_text(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
-def _tag_an_application(server) -> None:
-    """Pinpoint has no tag catalogue (tags are offered from recent applications): tag one."""
-    job = next(j for j in sandbox_state(server)["tables"]["jobs"] if j["status"] == "open")
-    body = {"data": {"type": "applications", "attributes": {
-        "first_name": "Tag", "last_name": "Seed", "email": "tag.seed@example.com",
-        "add_tags_with_context": [{"name": "Shortlist", "context": "custom_green"}]},
-        "relationships": {"job": {"data": {"type": "jobs", "id": str(job["id"])}}}}}
-    r = requests.post(f"{server.base}/api/v1/applications", json=body, timeout=5,
-                      headers={"X-API-KEY": "pinpoint-sandbox-key", "Content-Type": "application/vnd.api+json"})
-    assert r.status_code == 201, r.text
-
-
 @pytest.mark.parametrize("key", list(RECORD_TYPES))
 def test_preview_names_every_choice_and_shows_no_id_or_key(app, sandbox, make_user, run_worker, key):
     server = sandbox(key)
     requests.post(f"{server.base}/__sandbox/rate_limit", json={"calls": 0}, timeout=5).raise_for_status()
     if key == "pinpoint":
-        _tag_an_application(server)
+        tag_a_pinpoint_application(server)
     user = make_user("recruiter")
     conn = connect(user, key, server)
     rt = RECORD_TYPES[key]

@@ -17,7 +17,7 @@ from test_extension import (FIXTURE, PROFILE_URL, SCREENSHOT, extension_id, exte
 
 from core import db
 from models import Campaign, SettingsLayer
-from sync_support import connect, sandbox_state
+from sync_support import connect, sandbox_state, tag_a_pinpoint_application
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 ADA_EMAIL = "ada.example@example.com"
@@ -48,7 +48,7 @@ def _team(sandbox, make_user, key: str):
     db.session.add(campaign)
     db.session.commit()
     if key == "pinpoint":
-        _tag_pinpoint(server)
+        tag_a_pinpoint_application(server)
     from services.tokens import issue_token
     _row, token = issue_token(user)
     return server, user, token, mandatory_key, other_key
@@ -57,18 +57,6 @@ def _team(sandbox, make_user, key: str):
 def conn_types(key: str):
     from providers import get_provider
     return get_provider(key).record_types
-
-
-def _tag_pinpoint(server) -> None:
-    """Pinpoint has no tag catalogue (the panel offers the tags seen on applications): tag one more."""
-    job = next(j for j in sandbox_state(server)["tables"]["jobs"] if j["status"] == "open")
-    body = {"data": {"type": "applications", "attributes": {
-        "first_name": "Tag", "last_name": "Seed", "email": "tag.seed@example.com",
-        "add_tags_with_context": [{"name": "Shortlist", "context": "custom_green"}]},
-        "relationships": {"job": {"data": {"type": "jobs", "id": str(job["id"])}}}}}
-    r = requests.post(f"{server.base}/api/v1/applications", json=body, timeout=5,
-                      headers={"X-API-KEY": "pinpoint-sandbox-key", "Content-Type": "application/vnd.api+json"})
-    assert r.status_code == 201, r.text
 
 
 def _open_panel(context, site: str, token: str, body: bytes | None = None):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from browser_support import needs_chromium
-from test_extension import PROFILE_URL, extension_worker, launch, serve_linkedin_fixture
+from test_extension import launch
+from test_extension_panel import _open_panel
 
 from core import db
 from models import Campaign
@@ -62,12 +63,7 @@ def test_locked_areas_from_the_campaign_page_to_the_panel(app, site, sandbox, ma
             page.screenshot(path=str(shots / "campaign-locks.png"))
 
             # The recruiter's panel: locked areas read-only, by name; the lists still a choice.
-            worker = extension_worker(context)
-            worker.evaluate(f"() => chrome.storage.local.set({{serverUrl: {site!r}, token: {token!r}}})")
-            profile = context.new_page()
-            serve_linkedin_fixture(context, profile)
-            profile.goto(PROFILE_URL)
-            panel = profile.frame_locator("#shoal-panel")
+            profile, panel = _open_panel(context, site, token)
             expect(panel.locator(".person-name")).to_have_text("Ada Example", timeout=15_000)
             expect(panel.locator("#panel-match")).to_contain_text("New to Shoal")
             panel.locator("#campaign-picker").select_option(label="Data engineers Q3")
