@@ -8,3 +8,18 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                     reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+def admin_page(pw, site: str, email: str, viewport: dict[str, int]):
+    """Chromium, one page at `viewport` logged in as `email` (the suite's password), and the list
+    its uncaught page errors collect into: (browser, page, errors)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{site}/campaigns/")
+    return browser, page, errors

@@ -4,7 +4,7 @@ answer is that field's message slot), with the same checks a save makes, and not
 from __future__ import annotations
 
 import pytest
-from browser_support import CHROMIUM, needs_chromium
+from browser_support import admin_page, needs_chromium
 from sqlalchemy import func, select
 
 from core import db, get_redis
@@ -21,15 +21,7 @@ def test_fields_are_checked_as_the_admin_leaves_them(site, sandbox, make_user, r
     cats = sandbox("cats")
     admin = make_user("admin")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{site}/login")
-        page.fill("input[name=email]", admin.email)
-        page.fill("input[name=password]", "correct horse battery")
-        page.click("button:has-text('Log in')")
-        page.wait_for_url(f"{site}/campaigns/")
+        browser, page, errors = admin_page(pw, site, admin.email, {"width": 1280, "height": 800})
 
         # The connect form: a subdomain with a dot is refused as the admin tabs away, before Activate.
         page.goto(f"{site}/integrations/pinpoint")

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, needs_chromium
+from browser_support import admin_page, needs_chromium
 from sync_support import campaign, connect
 
 from services import enrolments
@@ -46,15 +46,7 @@ def test_every_main_page_fits_a_phone_and_the_nav_fits_one_line(site, sandbox, m
     out = Path(os.environ.get("SHOTS_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport=DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{site}/login")
-        page.fill("input[name=email]", admin.email)
-        page.fill("input[name=password]", "correct horse battery")
-        page.click("button:has-text('Log in')")
-        page.wait_for_url(f"{site}/campaigns/")
+        browser, page, errors = admin_page(pw, site, admin.email, DESKTOP)
 
         wide: dict[str, tuple[int, int]] = {}
         for name, path in pages(c, enrolment.person).items():
