@@ -97,14 +97,16 @@ class TextFormatter(logging.Formatter):
 
 class StdoutHandler(logging.StreamHandler):
     """A StreamHandler on whatever sys.stdout is when a record is written (as logging's last-resort
-    handler does for stderr), so a replaced stdout (a test's capture) is never written after closing."""
+    handler does for stderr), so a replaced stdout (a test's capture) is never written after closing.
+    `to_stderr()` turns it to stderr, for a command whose stdout is its answer."""
 
     def __init__(self, level: int = logging.NOTSET) -> None:
         logging.Handler.__init__(self, level)
+        self.use_stderr = False
 
     @property
     def stream(self):   # noqa: ANN201 (a text stream)
-        return sys.stdout
+        return sys.stderr if self.use_stderr else sys.stdout
 
 
 def configure(level: str | int = "INFO", fmt: str = "json") -> logging.Handler:
@@ -127,6 +129,14 @@ class ShoalFlask(Flask):
     def log_exception(self, exc_info) -> None:   # noqa: ANN001 (sys.exc_info()'s triple)
         rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
         self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+
+
+def to_stderr() -> None:
+    """Send the log lines to stderr from now on: for a CLI command that prints its answer on stdout
+    (`flask crm ... ` prints JSON a script reads)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, StdoutHandler):
+            handler.use_stderr = True
 
 
 def init_request_ids(app: Flask) -> None:

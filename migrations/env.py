@@ -1,5 +1,4 @@
 import logging
-from logging.config import fileConfig
 
 from flask import current_app
 
@@ -9,9 +8,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Logging is Shoal's: create_app configured it (logs.py: stdout, JSON in production), and `flask db`
+# always runs through create_app. Alembic's usual fileConfig(alembic.ini) here would close every
+# handler, put its own stderr one in place and disable every logger made before it, for the rest of
+# the process (a test session that migrates in-process would go quiet after it).
 logger = logging.getLogger('alembic.env')
 
 

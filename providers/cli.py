@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import click
 from marshmallow import ValidationError
 
+import logs
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import ProviderError, RateLimited
@@ -133,6 +134,7 @@ def _common(fn: Any) -> Any:
 @click.group("crm")
 def crm_command() -> None:
     """Run one CRM adapter once against any server (the real CRM or a sandbox)."""
+    logs.to_stderr()   # stdout is the answer, JSON a script may read; the log lines go beside it
 
 
 @crm_command.command("check")

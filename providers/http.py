@@ -120,6 +120,11 @@ class HttpClient:
         self.calls += 1
         try:
             resp = self.session.request(method, self.url(path), headers=headers, **kwargs)
+        except requests.exceptions.InvalidHeader:
+            # requests quotes the header's value in its message, so a credential with a stray line
+            # break or leading space would reach the log with the traceback: say it without the value.
+            raise AuthError(f"{method} {path}: a credential holds a line break or leading space, which a "
+                            "request header can't carry") from None
         except requests.Timeout as exc:
             raise Unavailable(f"{method} {path}: timed out") from exc
         except requests.ConnectionError as exc:

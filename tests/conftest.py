@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from rq import SimpleWorker
 from sqlalchemy import delete
 
+import log_secrets
 from app import create_app
 from core import db, get_redis, stop_embedded_redis
 from jobs import SERIALIZER, get_queue
@@ -27,6 +28,37 @@ SANDBOX_ALLOWLIST = "127.0.0.1:*"
 # subprocesses some tests start share them.
 os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 os.environ.setdefault("CREDENTIALS_KEY", Fernet.generate_key().decode())
+# Every record at DEBUG, so the secrets check (tests/log_secrets.py) reads everything anything logs.
+os.environ.setdefault("SHOAL_LOG_LEVEL", "DEBUG")
+
+LEAKS = pytest.StashKey[list[str]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    log_secrets.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A secret the suite used, found in its logs, fails the run (tests/log_secrets.py)."""
+    leaks = log_secrets.finish()
+    session.config.stash[LEAKS] = leaks
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:   # noqa: ANN001
+    leaks = config.stash.get(LEAKS, [])
+    if leaks:
+        terminalreporter.section("secrets found in the logs", red=True, bold=True)
+        for leak in leaks:
+            terminalreporter.write_line(leak, red=True)
+        terminalreporter.write_line(f"(every line the run logged: {log_secrets.log_path()})")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _subprocess_logs_are_read_too(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Worker subprocesses log into `*.log` files under the tests' tmp folders: checked at the end."""
+    log_secrets.also_read(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

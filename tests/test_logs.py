@@ -4,6 +4,7 @@ every line a job logs with the RQ job id (and a push's intent id)."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sync_support import connect, faults
@@ -93,3 +94,20 @@ def test_production_logs_json_and_development_text_unless_told():
         check_production({**dev, "LOG_FORMAT": "yaml"})
     with pytest.raises(ConfigError, match="SHOAL_LOG_LEVEL"):
         check_production({**dev, "LOG_FORMAT": None, "LOG_LEVEL": "LOUD"})
+
+
+def test_migrating_in_process_leaves_logging_as_the_app_set_it(app, tmp_path, capsys):
+    """Alembic's env.py used to run fileConfig(alembic.ini): every handler closed, every logger
+    made before it disabled, for the rest of the process."""
+    from flask_migrate import upgrade
+
+    fresh = create_app({"TESTING": True, "LOG_FORMAT": "json", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"},
+                       instance_path=str(tmp_path))
+    try:
+        with fresh.app_context():
+            upgrade()
+        capsys.readouterr()
+        logging.getLogger("shoal.web").warning("still heard")
+        assert [x for x in _lines(capsys.readouterr().out) if x["message"] == "still heard"]
+    finally:
+        logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])

@@ -19,7 +19,8 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 
 def flask_crm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # `flask crm` needs no Redis: a never-contacted URL spares starting an embedded server per run.
-    env = dict(os.environ, PYTHONPATH=str(ROOT), REDIS_URL="redis://127.0.0.1:1/0")
+    # Log lines (stderr under `flask crm`) only from WARNING: these tests read the command's own words.
+    env = dict(os.environ, PYTHONPATH=str(ROOT), REDIS_URL="redis://127.0.0.1:1/0", SHOAL_LOG_LEVEL="WARNING")
     env.pop("DATABASE_URL", None)
     # A throwaway instance folder, so the command never touches the developer's database/redis.
     app_spec = f'app:create_app(instance_path="{tmp_path / "instance"}")'
