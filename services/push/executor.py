@@ -36,6 +36,7 @@ from core import db
 from models import AppliedOperation, AuditEntry, CrmLink, CvFile, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError, RateLimited, Unavailable
+from providers.types import STANDARD_FIELDS
 from services.outage import error_text
 from services.push.context import IntentContext
 from services.storage import get_storage
@@ -178,12 +179,12 @@ class Executor:
             rec = a.create(rt, fields)
             self.remote_id = rec.remote_id
             self._link(rt, rec.remote_id, op, commit=False)
-            return f"created {rt} {rec.remote_id}", {"remote_id": rec.remote_id}
+            return "created the record", {"remote_id": rec.remote_id}
         if rid is None:
             raise LookupError(f"{op.kind} has no record to act on")
         if op.kind == OP_UPDATE:
             a.update(rt, rid, dict(op.fields))
-            return f"updated {', '.join(sorted(op.fields)) or 'nothing'} on {rt} {rid}", {"remote_id": rid}
+            return f"updated {_field_names(op.fields)}", {"remote_id": rid}
         if op.kind == OP_ADD_NOTE:
             try:
                 note_id = a.add_note(rt, rid, p["body"], p.get("note_type"))
@@ -196,7 +197,7 @@ class Executor:
                     CrmLink.record_type == rt, CrmLink.remote_id == str(rid)))
                 db.session.commit()
                 raise
-            return f"note {note_id} added to {rt} {rid}", {"note_id": note_id}
+            return "note added", {"note_id": note_id}
         if op.kind == OP_ADD_TO_JOB:
             ref = a.add_to_job(rt, rid, str(p["job_id"]), p.get("job_status"))
             return f"added to job {p['job_id']} (pipeline {ref})", {"pipeline_id": ref}
@@ -212,7 +213,7 @@ class Executor:
         if op.kind == OP_UPLOAD_CV:
             cv = self._cv()
             ref = a.upload_cv(rt, rid, cv.filename, get_storage().get(cv.storage_key))
-            return f"CV {cv.filename} uploaded to {rt} {rid}", {"attachment_id": ref, "cv_id": cv.id}
+            return f"CV {cv.filename} uploaded", {"attachment_id": ref, "cv_id": cv.id}
         raise LookupError(f"unknown operation {op.kind!r}")
 
     def _cv(self) -> Any:
@@ -267,9 +268,19 @@ class Executor:
         if commit:
             db.session.commit()
         if op.kind == OP_LINK:
-            self.audit(op, "ok", f"linked to existing {record_type} {remote_id}", remote_id=str(remote_id),
+            self.audit(op, "ok", "linked to the record already in the CRM", remote_id=str(remote_id),
                        commit=commit)
 
 
 def _norm(text: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", text or "")).split())
+
+
+def _field_names(fields: Any) -> str:
+    """"Email, First name and 2 custom fields": our fields by name, the CRM's own by count (an audit
+    row names its record beside the summary, as a link, so the summary carries no CRM id)."""
+    ours = [k.replace("_", " ").capitalize() for k in sorted(fields) if k in STANDARD_FIELDS]
+    others = len([k for k in fields if k not in STANDARD_FIELDS])
+    if others:
+        ours.append(f"{others} custom field{'s' if others != 1 else ''}")
+    return (", ".join(ours[:-1]) + " and " + ours[-1] if len(ours) > 1 else "".join(ours)) or "nothing"

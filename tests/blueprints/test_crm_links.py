@@ -72,7 +72,11 @@ def test_campaign_members(synced):
 def test_audit_log_and_trail(synced):
     b, person = synced["b"], synced["person"]
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.remote_id == synced["link"].remote_id)).first()
-    assert_linked(b.get("/activity").get_data(as_text=True), synced)
+    html = b.get("/activity").get_data(as_text=True)
+    assert_linked(html, synced)
+    # The summary beside the link names no id of its own ("created candidate 83" was a bare id).
+    rid = synced["link"].remote_id
+    assert "created the record" in html and f"candidate {rid}" not in html.lower()
     assert_linked(b.get("/activity?result=ok", headers={"HX-Request": "true"}).get_data(as_text=True), synced)
     assert_linked(b.get(f"/people/{person.id}/audit").get_data(as_text=True), synced)
     assert_linked(b.get(f"/people/{person.id}/audit", headers={"HX-Request": "true"}).get_data(as_text=True), synced)
