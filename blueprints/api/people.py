@@ -13,6 +13,7 @@ from blueprints.api.schemas import ErrorSchema, PeopleArgs, PersonIn, PersonOut
 from blueprints.panel_schemas import MAX_ID
 from core import db
 from models import Connection, CrmLink, CvFile, Person, team_query
+from services import crm_links
 from services.people import PersonConflict, find_or_create_person
 
 blp = setup(Blueprint("api_people", __name__, url_prefix="/people",
@@ -28,8 +29,8 @@ def person_out(p: Person) -> dict[str, Any]:
     return {"id": p.id, "first_name": p.first_name, "last_name": p.last_name or "", "email": p.email,
             "phone": p.phone, "title": p.title, "company": p.company, "location": p.location,
             "linkedin_url": p.linkedin_url, "has_cv": has_cv, "created_at": p.created_at,
-            "crm_links": [{"provider": key, "record_type": link.record_type, "remote_id": link.remote_id}
-                          for link, key in links]}
+            "crm_links": [{"provider": key, "record_type": link.record_type, "remote_id": link.remote_id,
+                           "url": getattr(crm_links.ref_of(link), "url", None)} for link, key in links]}
 
 
 def person_or_404(person_id: int) -> Person:

@@ -100,6 +100,9 @@ class CrmLinkOut(Schema):
     provider = fields.String(required=True)
     record_type = fields.String(required=True)
     remote_id = fields.String(required=True)
+    url = fields.String(required=True, allow_none=True,
+                        metadata={"description": "The record's page in the CRM's web app; null when Shoal "
+                                                 "can't build one (set the connection's web address)"})
 
 
 class PersonOut(Schema):

@@ -207,3 +207,11 @@ def test_campaign_page_reads_its_members_records_together(synced, run_worker):
         assert f"Candidate #{link.remote_id} in CATS" in html
     # Not one read per member (other parts of the page may read links for their own reasons).
     assert sum("FROM crm_link" in s for s in statements) < len(links), [s for s in statements if "crm_link" in s]
+
+
+def test_the_json_api_gives_the_records_address(synced):
+    _row, token = issue_token(synced["b"].user, scope="api")
+    person = synced["b"].client.get(f"/api/v1/people/{synced['person'].id}",
+                                    headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert person["crm_links"] == [{"provider": "cats", "record_type": "candidate",
+                                    "remote_id": synced["link"].remote_id, "url": synced["url"]}]
