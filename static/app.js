@@ -52,8 +52,6 @@
     }, 400);
   }
 
-  document.documentElement.classList.remove("no-js");
-
   function openMenus() {
     return document.querySelectorAll("[data-menu-toggle][aria-expanded='true']");
   }

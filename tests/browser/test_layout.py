@@ -1,7 +1,7 @@
 """The product's frame in Debian's Chromium: every main page at 390×844 and 1280×800, no page wider
 than the window (no sideways scrolling on a phone), the top nav on one line at 1280, and the
 small-screen "Menu" a keyboard-usable disclosure (Enter opens it, Escape closes it and gives focus
-back). Screenshots of each page at both sizes go to $SHOTS_DIR when set (else tmp_path), to look at."""
+back), every link still in view without JavaScript. Screenshots of each page at both sizes go to $SHOTS_DIR when set (else tmp_path), to look at."""
 from __future__ import annotations
 
 import os
@@ -99,4 +99,18 @@ def test_every_main_page_fits_a_phone_and_the_nav_fits_one_line(site, sandbox, m
         page.wait_for_url(f"{site}/people/")
         expect(page.locator("#site-menu")).to_be_hidden()
         assert errors == []
+
+        # Without JavaScript (static/nojs.css): no menu button, every link in view.
+        context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+        bare = context.new_page()
+        bare.goto(f"{site}/login")
+        bare.fill("input[name=email]", admin.email)
+        bare.fill("input[name=password]", "correct horse battery")
+        bare.click("button:has-text('Log in')")
+        bare.wait_for_url(f"{site}/campaigns/")
+        expect(bare.locator(".menu-toggle")).to_be_hidden()
+        for label in ("People", "Team", "Account"):
+            expect(bare.locator(f"#site-menu a:has-text('{label}')")).to_be_visible()
+        expect(bare.locator("#site-menu button:has-text('Log out')")).to_be_visible()
+        bare.screenshot(path=str(out / "nav-phone-nojs.png"), full_page=True)
         browser.close()
