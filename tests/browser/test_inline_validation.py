@@ -50,6 +50,11 @@ def test_fields_are_checked_as_the_admin_leaves_them(site, sandbox, make_user, r
         expect(row_slot).to_contain_text("refresh the options from CATS")
         page.locator("#row-displayed_fields-candidate").scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "setting-inline-error.png"))
+        red = "() => getComputedStyle(document.querySelector('#row-displayed_fields-candidate')).backgroundColor"
+        assert page.evaluate(red) == "rgb(255, 235, 233)"            # the row turns red with its message
+        page.locator("#row-displayed_fields-candidate input[type=checkbox]").first.uncheck()
+        expect(row_slot).to_have_text("")                             # back as it was: nothing to say
+        assert page.evaluate(red) == "rgba(0, 0, 0, 0)"
         assert db.session.scalar(select(func.count()).select_from(SettingsLayer)) == 0
         assert errors == []
         browser.close()
