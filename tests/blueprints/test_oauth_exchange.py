@@ -5,6 +5,7 @@ plain-text Redis, each sign-in and each code is used once, and the pop-up's frag
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -51,7 +52,8 @@ def frag(b) -> str:
     return r.get_data(as_text=True)
 
 
-def test_allow_access_exchanges_the_code_in_a_worker(app, logged_in, sr, run_worker):
+def test_allow_access_exchanges_the_code_in_a_worker(app, logged_in, sr, run_worker, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
     b = logged_in("admin")
     page = b.get("/integrations/smartrecruiters").get_data(as_text=True)
     assert 'id="oauth-connect"' in page and "data-oauth-popup" in page and "Allow access" in page
@@ -93,6 +95,10 @@ def test_allow_access_exchanges_the_code_in_a_worker(app, logged_in, sr, run_wor
     with other.client.session_transaction() as sess:
         sess["oauth_exchange_smartrecruiters"] = handle
     assert "expired" in frag(other) and "Access allowed" not in frag(other)
+    # Nothing of ours logged the code: the request lines name the route, the job its handle.
+    out, err = capfd.readouterr()
+    logged = caplog.text + out + err
+    assert "oauth" in logged and code not in logged
 
 
 def test_a_code_redeemed_elsewhere_fails_in_our_words(app, logged_in, sr, run_worker):
