@@ -3,7 +3,6 @@ a green Connected badge). Providers come from the registry only; the connect for
 each provider's credentials schema; the check runs in a worker and the status fragment polls it."""
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -175,6 +174,14 @@ def recheck(connection_id: int):
 # -- OAuth (SmartRecruiters' "Allow access" pop-up) ------------------------------------------------
 
 STALE = "This sign-in link is stale or was not started here. Try Allow access again."
+DENIED = {
+    "access_denied": "Deny was chosen on the {crm} page. To connect, choose Allow access there.",
+    "server_error": "{crm} had a problem. Try again in a minute.",
+    "temporarily_unavailable": "{crm} is busy. Try again in a minute.",
+    "invalid_scope": "it doesn't offer the access Shoal asks for. Ask your {crm} admin to allow API access.",
+    "unauthorized_client": "it doesn't accept this server's OAuth client. Ask whoever runs Shoal to check it.",
+    "invalid_request": "it refused the sign-in request. Try again; if it keeps failing, use an API key.",
+}
 
 
 def _redirect_uri(key: str) -> str:
@@ -215,11 +222,11 @@ def oauth_callback(key: str):
     except oauth_flow.StaleSignIn:
         abort(400, description=STALE)
     if handle is None:
-        # The OAuth error code (RFC 6749 §4.1.2.1) is shown only if it looks like one: never free text.
-        code = request.args.get("error", "no code")
-        code = code if re.fullmatch(r"[a-z_]{1,40}", code) else "error"
+        # In our words by the OAuth error code (RFC 6749 §4.1.2.1); the CRM's free text is never shown.
+        why = DENIED.get(request.args.get("error", ""), DENIED["invalid_request"])
         return _oauth_done(provider_cls, oauth_flow.Outcome(
-            "failed", f"{provider_cls.display_name} did not grant access ({code})."), status=400)
+            "failed", f"{provider_cls.display_name} did not grant access: {why.format(crm=provider_cls.display_name)}"),
+            status=400)
     session[f"oauth_exchange_{key}"] = handle
     return redirect(url_for("integrations.oauth_connecting", key=key), 303)
 

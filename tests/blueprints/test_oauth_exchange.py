@@ -137,7 +137,8 @@ def test_denied_consent_says_so_in_the_pop_up(logged_in, sr, run_worker):
     callback = consent(b, sr, decision="deny")
     r = b.get(callback.path, query_string=callback.query)
     html = r.get_data(as_text=True)
-    assert r.status_code == 400 and "did not grant access (access_denied)" in html
+    assert r.status_code == 400 and "did not grant access: Deny was chosen on the SmartRecruiters page" in html
+    assert "access_denied" not in html
     assert "data-close-self" in html and "data-close-window" not in html
     assert run_worker() == 0 and db.session.scalars(select(Connection)).first() is None
     assert b.get(callback.path, query_string=callback.query).status_code == 400     # used up
@@ -150,3 +151,15 @@ def test_a_callback_not_started_here_is_refused(logged_in, sr, run_worker):
     assert stranger.get(callback.path, query_string=callback.query).status_code == 400
     assert logged_in("recruiter", team=b.user.team).get(callback.path, query_string=callback.query).status_code == 403
     assert run_worker() == 0 and db.session.scalars(select(Connection)).first() is None
+
+
+def test_an_odd_oauth_error_is_said_in_our_words(logged_in, sr):
+    """The CRM's error code is looked up, never echoed: an unknown one reads as a refused request."""
+    b = logged_in("admin")
+    r = b.get("/integrations/smartrecruiters/oauth/start")
+    state = parse_qs(urlsplit(r.headers["Location"]).query)["state"][0]
+    r = b.get("/integrations/smartrecruiters/oauth/callback",
+              query_string={"state": state, "error": "<b>weird</b>", "error_description": "Stack trace here"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "refused the sign-in request" in html
+    assert "weird" not in html and "Stack trace" not in html
