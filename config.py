@@ -79,6 +79,11 @@ class Config:
     # mail catcher in `make run`); none in production unless the operator lists them.
     SMTP_PRIVATE_HOSTS: tuple[str, ...] = ()
     SMTP_CA_FILE: str | None = None   # an extra CA for mail servers with a private certificate
+    # Shoal's own emails (the sign-up link, services/system_mail.py): the operator's SMTP server as
+    # smtp://user:password@host:port?security=starttls|tls|none, and the From. Without it nobody can
+    # sign up (the sign-up page says so). SHOAL_SYSTEM_MAIL_URL / SHOAL_SYSTEM_MAIL_FROM.
+    SYSTEM_MAIL_URL: str | None = None
+    SYSTEM_MAIL_FROM: str = "Shoal <no-reply@localhost>"
     TESTING: bool = False
     # Logs go to stdout (logs.py): "json" (one object a line, with the request or job id) or "text";
     # None = json in production, text otherwise. SHOAL_LOG_FORMAT / SHOAL_LOG_LEVEL.
@@ -119,6 +124,9 @@ class Config:
             cfg["WORKER_PROCESSES"] = int(env["SHOAL_WORKER_PROCESSES"])
         if env.get("SHOAL_PUBLIC_URL"):
             cfg["OUTREACH_PUBLIC_URL"] = env["SHOAL_PUBLIC_URL"]
+        for key in ("SYSTEM_MAIL_URL", "SYSTEM_MAIL_FROM"):
+            if env.get(f"SHOAL_{key}"):
+                cfg[key] = env[f"SHOAL_{key}"]
         if env.get("SHOAL_SMTP_PRIVATE_HOSTS"):
             cfg["SMTP_PRIVATE_HOSTS"] = tuple(x.strip() for x in env["SHOAL_SMTP_PRIVATE_HOSTS"].split(",") if x.strip())
         if env.get("SHOAL_EXTENSION_IDS"):

@@ -41,6 +41,7 @@ LIMITED: dict[str, list[tuple[str, tuple[str, ...] | None, Callable[[], str]]]] 
     "auth.login": [("LOGIN_RATE_LIMIT", ("POST",), client_address),
                    ("LOGIN_EMAIL_RATE_LIMIT", ("POST",), login_email)],
     "auth.signup": [("SIGNUP_RATE_LIMIT", ("POST",), client_address)],
+    "auth.signup_confirm": [("INVITE_RATE_LIMIT", None, client_address)],   # a link token, like an invite
     "auth.accept": [("INVITE_RATE_LIMIT", None, client_address)],
     "auth.reset_password": [("PASSWORD_RESET_RATE_LIMIT", None, client_address)],
     "account.change_password": [("PASSWORD_CHANGE_RATE_LIMIT", ("POST",), client_address)],

@@ -16,7 +16,8 @@ from marshmallow import ValidationError
 from blueprints._htmx import RESPONSE_HANDLING, hx_redirect, is_htmx, render_page_or_fragment
 from core import db, login_manager
 from models import MAX_ID, User, utcnow
-from services import accounts, passwords
+from services import accounts, passwords, system_mail
+from services import signup as signup_svc
 
 bp = Blueprint("auth", __name__)
 
@@ -146,20 +147,44 @@ def logout():
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Create a team and become its admin."""
+    """Create a team and become its admin: the answer is "check your email" for every address (an
+    address with an account gets an email saying so instead of a link: services/signup.py)."""
     errors: dict[str, list[str]] = {}
+    if not system_mail.configured():
+        # Nothing could reach the mailbox: say so, the same for everyone, rather than a dead end.
+        return render_page_or_fragment("auth/signup.html", status=503 if request.method == "POST" else 200,
+                                       errors={}, form={}, closed=True)
     if request.method == "POST":
         try:
-            user = accounts.sign_up(request.form.to_dict())
+            email = signup_svc.request_signup(request.form.to_dict())
         except ValidationError as exc:
-            db.session.rollback()
             errors = _errors(exc)
         else:
-            start_session(user)
-            flash(f"Welcome to Shoal. Next, connect {user.team.name}'s CRM.", "success")
-            return hx_redirect(url_for("integrations.index"))
+            return render_page_or_fragment("auth/signup.html", errors={}, form={}, sent_to=email)
     return render_page_or_fragment("auth/signup.html", status=422 if errors else 200,
                                    errors=errors, form=request.form)
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+def signup_confirm(token: str):
+    """The link from the sign-up email: a button (so a mail scanner opening the link creates
+    nothing), then the team and its admin, logged in."""
+    pending = signup_svc.pending_for(token)
+    if pending is None:
+        abort(404, description="This sign-up link is invalid, has expired or was already used. Sign up again.")
+    if request.method == "POST":
+        try:
+            user = signup_svc.confirm(token)
+        except LookupError as exc:
+            abort(404, description=str(exc))
+        except ValidationError:
+            flash("This email has an account already: log in.", "error")
+            return hx_redirect(url_for("auth.login"))
+        logout_user()
+        start_session(user)
+        flash(f"Welcome to Shoal. Next, connect {user.team.name}'s CRM.", "success")
+        return hx_redirect(url_for("integrations.index"))
+    return render_page_or_fragment("auth/signup_confirm.html", pending=pending, token=token)
 
 
 @bp.route("/invites/<token>", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import get_redis
-from jobs import bulk, connections, outreach, push, search, settings
+from jobs import accounts, bulk, connections, outreach, push, search, settings
 from jobs import panel as panel_jobs
 from services import background
 from services.background import INTERACTIVE, SYNC
@@ -41,6 +41,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "send_step": outreach.send_step,
     "check_mailbox": outreach.check_mailbox,
     "crm_search": search.search_crm,
+    "signup_mail": accounts.signup_mail,
 }
 TASKS.update(panel_jobs.TASKS)   # the extension panel's CRM reads (jobs/panel.py)
 

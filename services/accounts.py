@@ -1,4 +1,4 @@
-"""Accounts: sign-up (a new team and its admin), password login, and invitations to a team.
+"""Accounts: the sign-up form (services/signup.py does the rest), password login, and invitations.
 
 Invite links carry a random token; only its SHA-256 is stored (models.Invite), so a database leak
 doesn't hand out working links. Form input is validated by the marshmallow schemas below; every
@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import db
-from models import Invite, Team, User, utcnow
+from models import Invite, User, utcnow
 
 INVITE_DAYS = 7
 MIN_PASSWORD = 10
@@ -65,25 +65,9 @@ class AcceptSchema(_Form):
     password = _password
 
 
-def _email_taken(email: str) -> bool:
+def email_taken(email: str) -> bool:
     return db.session.scalar(select(func.count()).select_from(User).where(
         func.lower(User.email) == email.lower())) > 0
-
-
-def sign_up(form: dict[str, Any]) -> User:
-    """Create a team and its first user, an admin. Raises ValidationError (nothing written)."""
-    data = SignupSchema().load(form)
-    email = data["email"].lower()
-    if _email_taken(email):
-        raise ValidationError({"email": ["An account with this email already exists. Log in instead."]})
-    team = Team(name=data["team_name"])
-    db.session.add(team)
-    db.session.flush()
-    user = User(team_id=team.id, email=email, name=data["name"], role="admin",
-                password_hash=generate_password_hash(data["password"]))
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +99,7 @@ def create_invite(admin: User, form: dict[str, Any]) -> tuple[Invite, str]:
     """Invite someone to the admin's team. Returns (invite, plain token): the token is shown once."""
     data = InviteSchema().load(form)
     email = data["email"].lower()
-    if _email_taken(email):
+    if email_taken(email):
         raise ValidationError({"email": ["This person already has a Shoal account."]})
     plain = secrets.token_urlsafe(32)
     invite = Invite(team_id=admin.team_id, email=email, role=data["role"], token_hash=sha256(plain),
@@ -141,7 +125,7 @@ def accept_invite(plain: str, form: dict[str, Any]) -> User:
     if invite is None:
         raise LookupError("This invite link is invalid, has expired or was already used.")
     data = AcceptSchema().load(form)
-    if _email_taken(invite.email):
+    if email_taken(invite.email):
         raise ValidationError({"name": ["An account with this invite's email already exists. Log in instead."]})
     user = User(team_id=invite.team_id, email=invite.email, name=data["name"], role=invite.role,
                 password_hash=generate_password_hash(data["password"]))

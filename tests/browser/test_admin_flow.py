@@ -1,4 +1,4 @@
-"""The admin's whole path in Debian's Chromium, as the articles lay it out: sign up; connect
+"""The admin's whole path in Debian's Chromium, as the articles lay it out: sign up (by the emailed link); connect
 SmartRecruiters through its real consent pop-up ("Allow access"), the integration page turning green
 when the pop-up closes; change a setting in every group of the integration settings; create a
 campaign in the dialog with sync options and a Sync Override; edit them on the campaign page; add a
@@ -7,11 +7,13 @@ person and check what the SmartRecruiters sandbox holds after the push. Screensh
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 import requests
 from browser_support import CHROMIUM, needs_chromium
+from outreach_support import smtp_server
 from sqlalchemy import select
 
 from core import db
@@ -38,6 +40,11 @@ def test_admin_connects_smartrecruiters_sets_every_group_and_runs_a_campaign(
     sync_api = pytest.importorskip("playwright.sync_api")
     from sandbox.smartrecruiters import API_ROOT, OAUTH_CLIENT
     sr = sandbox("smartrecruiters")
+    for key in ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL"):
+        monkeypatch.setitem(app.config, key, app.config.get(key))   # smtp_server changes them: put them back
+    mail_server = smtp_server(app)                            # sign-up emails its link (SYSTEM_MAIL_URL)
+    monkeypatch.setitem(app.config, "SYSTEM_MAIL_URL", f"smtp://127.0.0.1:{mail_server.port}?security=none")
+    monkeypatch.setitem(app.config, "OUTREACH_PUBLIC_URL", site)
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_SECRET", OAUTH_CLIENT["client_secret"])
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_AUTH_BASE_URL", sr.base)
@@ -55,6 +62,13 @@ def test_admin_connects_smartrecruiters_sets_every_group_and_runs_a_campaign(
         page.fill("input[name=email]", "nadia@northwind.example")
         page.fill("input[name=password]", "correct horse battery staple")
         page.click("button[type=submit]")
+        page.wait_for_selector("#signup:has-text('Check your email')")
+        shot(page, tmp_path, "signup-sent")
+        run_worker()                                          # the email with the link
+        [mail] = [m for m in mail_server.catcher.received() if "nadia@northwind.example" in str(m.summary())]
+        page.goto(re.search(r"http://\S+/signup/confirm/\S+", mail.part("plain")).group(0))
+        shot(page, tmp_path, "signup-confirm")
+        page.click("#signup-confirm button[type=submit]")
         page.wait_for_url(f"{site}/integrations/")
 
         # SmartRecruiters: "Allow access" opens the consent in a pop-up window.

@@ -15,12 +15,12 @@ from flask import Flask
 
 from attack_support import Client, make_user
 from core import db, get_redis
-from crypto import encrypt_credentials
+from crypto import decrypt_credentials, encrypt_credentials
 from models import (BulkImport, Campaign, Connection, Enrolment, ExtensionToken, InboundMessage, Mailbox,
                     OutreachEvent, Person, SequenceState, SettingsLayer, StepRun, Suppression, SyncIntent, Team,
                     User)
 from sandbox.cats import API_ROOT, DEFAULT_CREDENTIALS
-from services import cvs, inbound, sync_health
+from services import cvs, inbound, signup, sync_health
 from services.accounts import create_invite
 from services.outreach import steps, unsubscribe
 from services.passwords import issue_reset
@@ -72,6 +72,13 @@ def _caller(app: Flask, name: str, user: User | None, addr: str, secrets: dict[i
     if user.team_id not in secrets:   # one webhook secret per team (a new one revokes the last)
         secrets[user.team_id] = inbound.rotate_secret(user.team)
     return Caller(name, client, ext, api, secrets[user.team_id])
+
+
+def configure(app: Flask, monkeypatch: Any) -> None:
+    """What the world's forms need of the server: the mailbox form may name the loopback host, and
+    sign-up has a mail server to send its link through."""
+    monkeypatch.setitem(app.config, "SMTP_PRIVATE_HOSTS", ("127.0.0.1",))
+    monkeypatch.setitem(app.config, "SYSTEM_MAIL_URL", "smtp://127.0.0.1:2525?security=none")
 
 
 def build(app: Flask) -> World:
@@ -136,6 +143,9 @@ def build(app: Flask) -> World:
         "team_id": team_a.id, "connection_id": conn.id, "record_type": "candidate", "filters": {"email": "x"},
         "cursor": None, "state": "done", "items": [{"remote_id": "77", "fields": {"first_name": "Kay"}, "url": ""}]}))
     _invite, invite_token = create_invite(admin, {"email": "new@acme.test", "role": "recruiter"})
+    signup.request_signup({"team_name": "Cobalt", "name": "Cy", "email": "cy@cobalt.test",
+                           "password": "a long enough password"})
+    [pending] = get_redis().keys("shoal:signup:*")
     _reset, reset_token = issue_reset(admin, sam)
     world = World()
     secrets: dict[int, str] = {}
@@ -153,6 +163,7 @@ def build(app: Flask) -> World:
         "section": section.group(1) if section else "missing", "key": "cats",
         "failure_key": failures[0].key if failures else "missing", "which": "team", "filename": "app.js",
         "invite_token": invite_token, "reset_token": reset_token,
+        "signup_token": decrypt_credentials(get_redis().get(pending))["token"],
         "unsubscribe_token": unsubscribe.token_for(email_run.id),
     }
     return world

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 from route_table import routes, url_for_rule
-from route_world import build
+from route_world import build, configure
 from test_route_table import ROUTES
 
 SEED = 20261203
@@ -107,7 +107,7 @@ def requests_for(endpoint: str, method: str, rng: random.Random) -> Iterator[tup
 
 @pytest.fixture
 def world(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SMTP_PRIVATE_HOSTS", ("127.0.0.1",))
+    configure(app, monkeypatch)
     return build(app)
 
 

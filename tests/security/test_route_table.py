@@ -18,7 +18,7 @@ from sqlalchemy import select
 from core import db
 
 from route_table import HX_LOGIN, LOGIN, Row, Upload, excerpt, matches, routes, send, url_for_rule
-from route_world import PDF, build
+from route_world import PDF, build, configure
 
 OK = (200, 302, 303)
 PROFILE = {"campaign_id": "{campaign_id}", "first_name": "Joan", "last_name": "Clarke",
@@ -61,8 +61,12 @@ ROUTES: dict[str, dict[str, Row]] = {
                    "POST": Row(422, 422, 422, form={"email": "nobody@example.com", "password": "wrong password"})},
     "auth.logout": {"POST": Row(LOGIN, LOGIN, LOGIN)},
     "auth.signup": {"GET": Row(200, 200, 200),
-                    "POST": Row(422, 422, 422, form={"team_name": "T", "name": "N", "email": "rita@acme.test",
-                                                    "password": "correct horse battery"})},
+                    "POST": Row(200, 200, 200, form={"team_name": "T", "name": "N", "email": "rita@acme.test",
+                                                    "password": "correct horse battery"},
+                                why="check your email, for a taken address too")},
+    "auth.signup_confirm": {"GET": Row(200, 200, 200, values={"token": "signup_token"}),
+                            "POST": Row(302, 404, 404, values={"token": "signup_token"},
+                                        why="one use: the first to post creates the team, then the link is gone")},
     "auth.accept": {"GET": Row(200, 200, 200, values={"token": "invite_token"}),
                     "POST": Row(422, 422, 422, form={"name": ""}, values={"token": "invite_token"})},
     "auth.reset_password": {"GET": Row(200, 200, 200, values={"token": "reset_token"}),
@@ -222,7 +226,7 @@ ROUTES: dict[str, dict[str, Row]] = {
 
 @pytest.fixture
 def world(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SMTP_PRIVATE_HOSTS", ("127.0.0.1",))   # the mailbox form's host
+    configure(app, monkeypatch)
     return build(app)
 
 
