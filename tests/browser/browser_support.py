@@ -17,9 +17,14 @@ def admin_page(pw, site: str, email: str, viewport: dict[str, int]):
     page = browser.new_page(viewport=viewport)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, site, email)
+    return browser, page, errors
+
+
+def log_in(page, site: str, email: str) -> None:
+    """Log in through the form (the suite's password) and land on the campaigns."""
     page.goto(f"{site}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", "correct horse battery")
     page.click("button:has-text('Log in')")
     page.wait_for_url(f"{site}/campaigns/")
-    return browser, page, errors

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import admin_page, needs_chromium
+from browser_support import admin_page, log_in, needs_chromium
 from sync_support import campaign, connect
 
 from services import enrolments
@@ -103,11 +103,7 @@ def test_every_main_page_fits_a_phone_and_the_nav_fits_one_line(site, sandbox, m
         # Without JavaScript (static/nojs.css): no menu button, every link in view.
         context = browser.new_context(viewport=PHONE, java_script_enabled=False)
         bare = context.new_page()
-        bare.goto(f"{site}/login")
-        bare.fill("input[name=email]", admin.email)
-        bare.fill("input[name=password]", "correct horse battery")
-        bare.click("button:has-text('Log in')")
-        bare.wait_for_url(f"{site}/campaigns/")
+        log_in(bare, site, admin.email)
         expect(bare.locator(".menu-toggle")).to_be_hidden()
         for label in ("People", "Team", "Account"):
             expect(bare.locator(f"#site-menu a:has-text('{label}')")).to_be_visible()
