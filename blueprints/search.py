@@ -33,6 +33,10 @@ def _entry_or_404(sid: str) -> dict[str, Any]:
     entry = svc.result(current_user.team_id, sid)
     if entry is None:
         abort(404, description="This search has expired or isn't yours; search again.")
+    scope = svc.scope_for(current_user)
+    if scope is None or scope.connection.id != entry.get("connection_id"):
+        # The CRM was disconnected or switched since: its results would link people to a gone record.
+        abort(409, description="The CRM this search ran against is no longer connected. Search again.")
     return entry
 
 
@@ -97,7 +101,8 @@ def add():
     if errors:
         return _page(block="results", status=422, entry=entry, sid=sid, record_type=entry["record_type"],
                      add_errors=errors)
-    added, already = svc.add_to_campaign(current_user, campaign, entry, chosen)
-    notice = f"Added {added} to {campaign.name}." + (f" {already} already there." if already else "")
+    added, already, refused = svc.add_to_campaign(current_user, campaign, entry, chosen)
+    notice = (f"Added {added} to {campaign.name}." + (f" {already} already there." if already else "")
+              + "".join(f" Not added: {why}" for why in refused))
     return _page(block="results", entry=entry, sid=sid, record_type=entry["record_type"], notice=notice,
                  added_campaign=campaign)

@@ -29,7 +29,7 @@ from services.outage import error_text
 from services import background
 from services.connections import active_connection
 from services.enrolments import enrol
-from services.people import find_or_create_person
+from services.people import PersonConflict, find_or_create_person
 from services.push.context import build_adapter, provider_spec, resolve_settings
 from services.settings import cached_options
 
@@ -163,12 +163,15 @@ def run(connection_id: int, sid: str) -> str:
     return "done"
 
 
-def add_to_campaign(user: User, campaign: Campaign, entry: dict[str, Any], remote_ids: list[str]) -> tuple[int, int]:
+def add_to_campaign(user: User, campaign: Campaign, entry: dict[str, Any],
+                    remote_ids: list[str]) -> tuple[int, int, list[str]]:
     """Enrol the chosen results in `campaign`, each person linked first to the record it came from,
     so the push updates that record instead of looking for (or creating) another. A person already
-    linked to another record of that type keeps their link. Returns (added, already members)."""
+    linked to another record of that type keeps their link. A result whose email is one person's and
+    LinkedIn URL another's is left out, said why. Returns (added, already members, refusals)."""
     items = {i["remote_id"]: i for i in entry.get("items") or []}
     added = already = 0
+    refused: list[str] = []
     for rid in dict.fromkeys(remote_ids):
         item = items.get(rid)
         if item is None:
@@ -176,7 +179,12 @@ def add_to_campaign(user: User, campaign: Campaign, entry: dict[str, Any], remot
         f = item["fields"]
         profile = {k: str(f[k])[:500] for k in PROFILE_KEYS if f.get(k)}
         profile.setdefault("first_name", str(f.get("last_name") or rid))
-        person = find_or_create_person(user.team_id, profile)
+        try:
+            person = find_or_create_person(user.team_id, profile)
+        except PersonConflict as exc:   # raised before this row wrote anything
+            refused.append(f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip() + ": "
+                           + exc.messages["email"][0])
+            continue
         db.session.flush()
         linked = db.session.scalars(select(CrmLink).where(
             CrmLink.person_id == person.id, CrmLink.connection_id == entry["connection_id"],
@@ -187,4 +195,4 @@ def add_to_campaign(user: User, campaign: Campaign, entry: dict[str, Any], remot
         db.session.commit()
         _enrolment, created = enrol(user, campaign, profile)
         added, already = added + created, already + (not created)
-    return added, already
+    return added, already, refused

@@ -2,11 +2,14 @@
 (the panel, the campaign page, the API) says which two people clash, and writes nothing."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from attack_support import Client, make_user
-from core import db
-from models import Campaign, Enrolment, OutreachEvent, Person, Team
+from core import db, get_redis
+from crypto import encrypt_credentials
+from models import Campaign, Connection, Enrolment, OutreachEvent, Person, Team
 from services.tokens import issue_token
 
 CLASH = {"first_name": "Ada", "email": "ada@example.com", "linkedin_url": "https://www.linkedin.com/in/grace-h/"}
@@ -71,3 +74,32 @@ def test_a_profile_matching_one_person_on_both_still_adds(world):
     assert r.status_code == 200
     ada = db.session.query(Person).one()
     assert ada.linkedin_key == "in/grace-h" and db.session.query(Enrolment).count() == 1
+
+
+def _search_result(world, connection_id: int) -> None:
+    get_redis().set("shoal:crm-search:abc123", json.dumps({
+        "team_id": world["user"].team_id, "connection_id": connection_id, "record_type": "candidate",
+        "filters": {"email": "ada@example.com"}, "cursor": None, "state": "done",
+        "items": [{"remote_id": "77", "url": "", "fields": {"first_name": "Ada", **CLASH}}]}))
+
+
+def test_adding_a_crm_search_result_leaves_the_clashing_one_out_and_says_why(world):
+    conn = Connection(team_id=world["user"].team_id, provider_key="cats", base_url="http://127.0.0.1:9/v3",
+                      credentials_encrypted=encrypt_credentials({"api_key": "k"}), status="connected")
+    db.session.add(conn)
+    db.session.commit()
+    _search_result(world, conn.id)
+    r = world["client"].post("/search/add", {"sid": "abc123", "campaign_id": world["campaign"].id,
+                                             "remote_id": "77"}, htmx=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Added 0" in page and "Not added: Ada" in page and "Grace Hopper" in page
+    _nothing_written()
+
+
+def test_a_search_whose_crm_was_disconnected_since_is_a_409_not_a_500(world):
+    _search_result(world, 12345)
+    assert world["client"].get("/search/results/abc123").status_code == 409
+    r = world["client"].post("/search/add", {"sid": "abc123", "campaign_id": world["campaign"].id,
+                                             "remote_id": "77"}, htmx=True)
+    assert r.status_code == 409 and "no longer connected" in r.get_data(as_text=True)
+    _nothing_written()
