@@ -35,6 +35,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Load-balancer probes every few seconds would drown the request log at INFO.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
+# Libraries whose DEBUG lines carry credentials (botocore prints every request's headers, the
+# Authorization signature included): at INFO at most, whatever LOG_LEVEL says.
+GUARDED_LIBRARIES = ("botocore", "boto3", "s3transfer")
+
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -119,6 +123,8 @@ def configure(level: str | int = "INFO", fmt: str = "json") -> logging.Handler:
     handler.setFormatter(TextFormatter() if fmt == "text" else JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    for name in GUARDED_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.INFO if root.level < logging.INFO else logging.NOTSET)
     return handler
 
 

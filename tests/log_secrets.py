@@ -1,14 +1,15 @@
 """No credential in any log line (issue #10, part 5), checked over the whole test run.
 
 Every record logged anywhere in the test process, at DEBUG, by every logger (ours, RQ, urllib3,
-SQLAlchemy, ...) is written through logs.JsonFormatter, tracebacks included, to one file; the worker
-subprocesses some tests start write their logs to `*.log` files under the session's tmp folder,
-which are read too. Every secret the suite uses is recorded as it passes, without touching Shoal:
+SQLAlchemy, ...; not the far side's, FAR_SIDE) is written through logs.JsonFormatter, tracebacks
+included, to one file; the worker subprocesses some tests start write their logs to `*.log` files
+under the session's tmp folder, which are read too. Every secret the suite uses is recorded as it
+passes, without touching Shoal:
 
 - each request any Flask app in the process answers: Shoal's pages and API (passwords, tokens, the
   session cookie), and the CRM sandboxes, which receive exactly what Shoal sends a CRM (API keys,
-  bearer tokens, logins): credential headers, cookies, and query, form and JSON fields named like a
-  credential (Flask's request_finished signal; bodies only if the view already parsed them);
+  bearer tokens, logins): credential headers, cookies, and URL parts, query, form and JSON fields
+  named like a credential (Flask's request_finished signal; a body only if the view parsed it);
 - each encrypted value written to the database, decrypted (SQLAlchemy's before_cursor_execute):
   the secret fields of CRM credentials, mailbox passwords, inbound-mail secrets;
 - SECRET_KEY and CREDENTIALS_KEY, the sandboxes' credentials and OAuth client, and anything a test
@@ -42,6 +43,11 @@ MIN_LENGTH = 8   # shorter values ("uk", "pw") would match ordinary words in ord
 SECRET_NAME = re.compile(r"(^|[_-])(password|passwd|secret|token|api[_-]?key|apikey|smarttoken)$", re.I)
 NOT_SECRET = {"csrf_token"}   # a form's CSRF token is no credential, and is never logged either
 CREDENTIAL_HEADERS = {"authorization", "x-smarttoken", "x-shoal-secret", "x-api-key", "api-key"}
+# The far side's logs, not Shoal's: werkzeug's request lines are the development server's (the CRM
+# sandboxes' and the browser tests' live server; production runs gunicorn, whose access log is off)
+# and name the path, where reset, invite and unsubscribe links carry their token; mail.log is the
+# test SMTP server's own transcript of what it received.
+FAR_SIDE = ("werkzeug", "mail.log")
 SESSION_COOKIES = {"session", "remember_token"}
 
 _secrets: dict[str, str] = {}          # value -> label ("form field password (tests/...::test_x)")
@@ -99,6 +105,7 @@ def _on_request_finished(sender: Any, **_extra: Any) -> None:
     for name in SESSION_COOKIES:
         record_secret(request.cookies.get(name), f"cookie {name}")
     _record_fields(request.args.to_dict(), "query field")
+    _record_fields(request.view_args or {}, "URL part")   # /reset/<token>, /unsubscribe/<token>
     form = request.__dict__.get("form")   # only what the view parsed: reading a body here could eat it
     if form is not None:
         _record_fields(form.to_dict(), "form field")
@@ -170,6 +177,7 @@ def start() -> Path:
     handler = logging.FileHandler(name, encoding="utf-8")
     handler.setFormatter(logs.JsonFormatter())
     handler.setLevel(logging.DEBUG)
+    handler.addFilter(lambda record: not record.name.startswith(FAR_SIDE))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
@@ -198,16 +206,19 @@ def finish() -> list[str]:
     for folder in _state["extra_dirs"]:
         for path in sorted(Path(folder).rglob("*.log")):
             texts[str(path.relative_to(folder))] = path.read_text(encoding="utf-8", errors="replace")
-    found = []
+    found: dict[str, dict[str, int]] = {}   # label -> where -> lines
     for secret, label in _secrets.items():
         forms = {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}
-        hits = [f"{where} (lines: {sum(any(f in line for f in forms) for line in text.splitlines())})"
-                for where, text in texts.items() if any(f in text for f in forms)]
-        if hits:
-            found.append(f"{label}: in {', '.join(hits)}")
-    if not found:
+        for where, text in texts.items():
+            if any(f in text for f in forms):
+                lines = sum(any(f in line for f in forms) for line in text.splitlines())
+                found.setdefault(label, {}).setdefault(where, 0)
+                found[label][where] += lines
+    report = [f"{label}: in {', '.join(f'{where} (lines: {n})' for where, n in places.items())}"
+              for label, places in found.items()]
+    if not report:
         _state["path"].unlink(missing_ok=True)
-    return found
+    return report
 
 
 def log_path() -> Path | None:

@@ -20,7 +20,9 @@ def test_sigterm_stops_the_embedded_redis(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", app_ref, "embedded-redis"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        line = proc.stdout.readline()
+        # Log lines (stdout too, logs.py) may come first: the command's own line is the one we want.
+        lines = iter(proc.stdout.readline, "")
+        line = next((x for x in lines if x.startswith("embedded Redis on ")), "")
         assert line.startswith("embedded Redis on redis+unix://"), line
         socket_path = line.strip().split("redis+unix://", 1)[1]
         assert redis.Redis(unix_socket_path=socket_path).ping()
