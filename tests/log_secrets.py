@@ -3,7 +3,7 @@
 Every record logged anywhere in the test process, at DEBUG, by every logger (ours, RQ, urllib3,
 SQLAlchemy, ...; not the far side's, FAR_SIDE) is written through logs.JsonFormatter, tracebacks
 included, to one file; the worker subprocesses some tests start write their logs to `*.log` files
-under the session's tmp folder, which are read too. Every secret the suite uses is recorded as it
+in their tmp_path, which are read too. Every secret the suite uses is recorded as it
 passes, without touching Shoal:
 
 - each request any Flask app in the process answers: Shoal's pages and API (passwords, tokens, the
@@ -189,7 +189,8 @@ def start() -> Path:
 
 
 def also_read(folder: Path) -> None:
-    """Read the `*.log` files under `folder` too (the session's tmp folder: worker subprocess logs)."""
+    """Read the `*.log` files in each test's tmp_path under `folder` (the session's tmp folder) too:
+    the worker subprocesses' logs. (Deeper ones are not logs: Chrome's profile has LevelDB `.log`s.)"""
     _state["extra_dirs"].append(folder)
 
 
@@ -204,7 +205,7 @@ def finish() -> list[str]:
     event.remove(Engine, "before_cursor_execute", _on_execute)
     texts = {"the test process's log": _state["path"].read_text(encoding="utf-8", errors="replace")}
     for folder in _state["extra_dirs"]:
-        for path in sorted(Path(folder).rglob("*.log")):
+        for path in sorted(Path(folder).glob("*/*.log")):   # a test's own tmp_path/<name>.log
             texts[str(path.relative_to(folder))] = path.read_text(encoding="utf-8", errors="replace")
     found: dict[str, dict[str, int]] = {}   # label -> where -> lines
     for secret, label in _secrets.items():

