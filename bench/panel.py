@@ -14,6 +14,10 @@ Printed per kind: the server's own time (the app's `Server-Timing` header, befor
 after_request) and the time seen by the client on loopback, p50/p95 in ms; `ratio` = client p95 of
 panel open (and of Add) over client p95 of ping in the same run. Targets: client p95 < 50 ms,
 ratio <= 5. The last line printed is one JSON object. Nothing asserts on time.
+
+With DATABASE_URL set, that PostgreSQL database is used instead of SQLite (its tables are dropped
+and re-created: give it one of its own), as in production: SQLite lets one writer at a time in,
+so concurrent Adds queue on its lock there.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -72,6 +77,7 @@ def seed(app, people: int, campaigns: int, audit: int) -> dict:
     from services.tokens import issue_token
 
     with app.app_context():
+        db.drop_all()
         db.create_all()
         team = Team(name="Bench")
         db.session.add(team)
@@ -206,15 +212,19 @@ def main() -> None:
     from core import stop_embedded_redis
 
     with tempfile.TemporaryDirectory() as instance:
-        db_url = f"sqlite:///{instance}/bench.db"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TESTING": True}, instance_path=instance)
+        db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.db"
+        cfg = {"SQLALCHEMY_DATABASE_URI": db_url, "TESTING": True}
+        if not db_url.startswith("sqlite"):   # PostgreSQL counts as production: it wants real keys
+            from cryptography.fernet import Fernet
+            cfg |= {"SECRET_KEY": secrets.token_hex(32), "CREDENTIALS_KEY": Fernet.generate_key().decode()}
+        app = create_app(cfg, instance_path=instance)
         t0 = time.perf_counter()
         seeded = seed(app, args.people, args.campaigns, args.audit)
         seed_s = time.perf_counter() - t0
         redis_url = app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
         port = 18000 + os.getpid() % 1000
         env = {**os.environ, "BENCH_INSTANCE": instance, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
-               "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": "bench-secret"}
+               "CREDENTIALS_KEY": app.config["CREDENTIALS_KEY"], "SECRET_KEY": app.config["SECRET_KEY"]}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         # The app logs a line per request (logs.py), as in production: to a file, not a pipe nobody
         # reads until the end (a full pipe blocks the workers mid-request).
@@ -247,7 +257,8 @@ def main() -> None:
             stop_embedded_redis(app)
         ping = result["ping"]["client_p95_ms"]
         figures = {
-            "people": args.people, "campaigns": args.campaigns, "audit_rows": args.audit, "clients": args.clients,
+            "database": db_url.split(":", 1)[0], "people": args.people, "campaigns": args.campaigns,
+            "audit_rows": args.audit, "clients": args.clients,
             "server": f"gunicorn gthread {args.workers}x{args.threads}", "seed_s": round(seed_s, 1),
             "load_avg_1m": round(os.getloadavg()[0], 2), **result,
             "ratio_open": round(result["open"]["client_p95_ms"] / ping, 2) if ping else None,
