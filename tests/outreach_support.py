@@ -29,6 +29,13 @@ def smtp_server(app) -> SmtpServer:
     return server
 
 
+def smtp_server_for_test(app, monkeypatch) -> SmtpServer:
+    """`smtp_server(app)` for one test: the settings it changes are put back afterwards."""
+    for key in ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL"):
+        monkeypatch.setitem(app.config, key, app.config.get(key))
+    return smtp_server(app)
+
+
 class Clock:
     """The injected outreach clock (config OUTREACH_CLOCK): tests move it; the jobs read it too."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from browser_support import CHROMIUM, needs_chromium
-from outreach_support import smtp_server
+from outreach_support import smtp_server_for_test
 from sqlalchemy import select
 
 from core import db
@@ -40,9 +40,7 @@ def test_admin_connects_smartrecruiters_sets_every_group_and_runs_a_campaign(
     sync_api = pytest.importorskip("playwright.sync_api")
     from sandbox.smartrecruiters import API_ROOT, OAUTH_CLIENT
     sr = sandbox("smartrecruiters")
-    for key in ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL"):
-        monkeypatch.setitem(app.config, key, app.config.get(key))   # smtp_server changes them: put them back
-    mail_server = smtp_server(app)                            # sign-up emails its link (SYSTEM_MAIL_URL)
+    mail_server = smtp_server_for_test(app, monkeypatch)     # sign-up emails its link (SYSTEM_MAIL_URL)
     monkeypatch.setitem(app.config, "SYSTEM_MAIL_URL", f"smtp://127.0.0.1:{mail_server.port}?security=none")
     monkeypatch.setitem(app.config, "OUTREACH_PUBLIC_URL", site)
     monkeypatch.setitem(app.config, "SMARTRECRUITERS_CLIENT_ID", OAUTH_CLIENT["client_id"])

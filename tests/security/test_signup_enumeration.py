@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from outreach_support import smtp_server
+from outreach_support import smtp_server_for_test
 from sqlalchemy import func, select
 
 from attack_support import Client, make_user
@@ -21,9 +21,7 @@ LINK = re.compile(r"http://shoal\.test/signup/confirm/([\w-]+)")
 
 @pytest.fixture
 def smtp(app, monkeypatch):
-    for key in ("SMTP_PRIVATE_HOSTS", "OUTREACH_RETRY_DELAYS", "OUTREACH_PUBLIC_URL"):
-        monkeypatch.setitem(app.config, key, app.config.get(key))   # smtp_server changes them: put them back
-    server = smtp_server(app)
+    server = smtp_server_for_test(app, monkeypatch)
     monkeypatch.setitem(app.config, "SYSTEM_MAIL_URL", f"smtp://127.0.0.1:{server.port}?security=none")
     monkeypatch.setitem(app.config, "SYSTEM_MAIL_FROM", "Shoal <no-reply@shoal.test>")
     return server
