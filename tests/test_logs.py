@@ -19,8 +19,10 @@ from jobs.worker import build_worker
 
 @pytest.fixture
 def json_app(app, tmp_path):
-    """An app like the session's, logging JSON (production's default); the session's format after."""
-    yield create_app({"TESTING": True, "LOG_FORMAT": "json",
+    """An app like the session's, logging JSON (production's default); the session's format after.
+    It shares the session's Redis (the embedded one by its socket), so it starts no server of its own."""
+    redis_url = app.config.get("REDIS_URL") or app.config["REDIS_STORAGE_URI"].replace("redis+unix://", "unix://")
+    yield create_app({"TESTING": True, "LOG_FORMAT": "json", "REDIS_URL": redis_url,
                       "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
                      instance_path=str(tmp_path))
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
