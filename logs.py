@@ -55,11 +55,6 @@ def bound(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def current() -> dict[str, Any]:
-    """The fields bound where this is called (request_id, job_id, ...)."""
-    return dict(_context.get())
-
-
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     out = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
     out.update(_context.get())
