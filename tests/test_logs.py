@@ -71,6 +71,8 @@ def test_lines_logged_during_a_job_carry_the_job_id_and_a_pushs_intent_id(app, m
         job = get_queue("interactive").enqueue(check_connection, conn.id, job_id=f"check-{conn.id}")
         # A job whose id names an intent (intent-<id>): its lines name the intent too.
         push = get_queue("interactive").enqueue("logging.warning", "from the push", job_id=intent_job_id(4242))
+        # A job that raises: RQ's own line with the traceback carries the id too.
+        broken = get_queue("interactive").enqueue("int", "not a number", job_id="broken-1")
         capsys.readouterr()
         build_worker(app).work(burst=True, logging_level="WARNING")
         lines = _lines(capsys.readouterr().out)
@@ -81,6 +83,9 @@ def test_lines_logged_during_a_job_carry_the_job_id_and_a_pushs_intent_id(app, m
     assert "intent_id" not in check[0]
     [pushed] = [x for x in lines if x["message"] == "from the push"]
     assert pushed["job_id"] == push.id and pushed["intent_id"] == 4242
+    failed = [x for x in lines if x["logger"] == "rq.worker" and x["level"] == "ERROR"]
+    assert failed and all(x["job_id"] == broken.id for x in failed)
+    assert any("ValueError: invalid literal for int()" in x["message"] for x in failed)
 
 
 def test_production_logs_json_and_development_text_unless_told():
