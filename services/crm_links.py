@@ -29,7 +29,18 @@ class CrmRef:
     url: str | None          # an http(s) address of the record's page, or None: show the text alone
 
     @property
+    def shown_id(self) -> str:
+        """The id as shown: a long one (SmartRecruiters' UUIDs) cut to its first 8 characters, which
+        tell records apart on one page; the link's title keeps it whole."""
+        rid = str(self.remote_id)
+        return rid if len(rid) <= 12 else rid[:8] + "…"
+
+    @property
     def text(self) -> str:
+        return f"{self.record_label} #{self.shown_id} in {self.crm}"
+
+    @property
+    def full_text(self) -> str:
         return f"{self.record_label} #{self.remote_id} in {self.crm}"
 
 

@@ -215,3 +215,22 @@ def test_the_json_api_gives_the_records_address(synced):
                                     headers={"Authorization": f"Bearer {token}"}).get_json()
     assert person["crm_links"] == [{"provider": "cats", "record_type": "candidate",
                                     "remote_id": synced["link"].remote_id, "url": synced["url"]}]
+
+
+def test_a_long_id_is_shown_short_and_kept_whole_in_the_title(app):
+    """SmartRecruiters' UUIDs would fill a table cell: the link shows the first 8 characters."""
+    from flask import render_template_string
+
+    from services.crm_links import CrmRef
+
+    uuid = "f7e3c367-fc79-4c94-9a2c-77fc85eb833d"
+    template = '{% from "_macros.html" import crm_link %}{{ crm_link(ref) }}|{{ crm_link(ref, short=true) }}'
+    with app.test_request_context():
+        linked = render_template_string(template, ref=CrmRef("SmartRecruiters", "Candidate", uuid,
+                                                             f"https://www.smartrecruiters.com/app/people/candidates/{uuid}"))
+        plain = render_template_string(template, ref=CrmRef("SmartRecruiters", "Candidate", uuid, None))
+        short_id = render_template_string(template, ref=CrmRef("CATS", "Candidate", "42", None))
+    assert ">Candidate #f7e3c367… in SmartRecruiters<" in linked and ">Candidate #f7e3c367…<" in linked
+    assert f'title="Open Candidate #{uuid} in SmartRecruiters (new tab)"' in linked
+    assert f'<span class="crm-id" title="Candidate #{uuid} in SmartRecruiters">Candidate #f7e3c367… in' in plain
+    assert short_id == '<span class="crm-id">Candidate #42 in CATS</span>|<span class="crm-id">Candidate #42</span>'
