@@ -36,8 +36,8 @@ from core import db
 from models import AppliedOperation, AuditEntry, CrmLink, CvFile, utcnow
 from providers.base import Provider
 from providers.errors import NotFound, ProviderError, RateLimited, Unavailable
-from providers.types import STANDARD_FIELDS
 from services.outage import error_text
+from services.push.audit_words import Words, field_names
 from services.push.context import IntentContext
 from services.storage import get_storage
 from sync.types import (
@@ -89,6 +89,7 @@ class Executor:
         # lock, so none appears meanwhile): its first link is inserted without reading again.
         # Were the lock ever lost, the unique constraint still refuses a second link.
         self.unlinked: str | None = None
+        self._words: dict[str, Words] = {}
         # Plain copies: every commit expires the ORM row, and re-reading it per audit row costs a query.
         i = ctx.intent
         self.ids = {"team_id": i.team_id, "connection_id": i.connection_id, "intent_id": i.id,
@@ -106,6 +107,11 @@ class Executor:
                 # Refusals and deliberate non-writes are audited too: the log says why nothing happened.
                 self.audit(op, "refused" if op.kind == OP_REFUSE else "skipped", op.reason or op.rule,
                            commit=False)
+
+    def words(self, record_type: str) -> Words:
+        if record_type not in self._words:
+            self._words[record_type] = Words(self.ids["connection_id"], record_type)
+        return self._words[record_type]
 
     def audit(self, op: Operation | None, result: str, summary: str, *, operation: str | None = None,
               record_type: str | None = None, remote_id: str | None = None, commit: bool = True) -> None:
@@ -184,7 +190,7 @@ class Executor:
             raise LookupError(f"{op.kind} has no record to act on")
         if op.kind == OP_UPDATE:
             a.update(rt, rid, dict(op.fields))
-            return f"updated {_field_names(op.fields)}", {"remote_id": rid}
+            return f"updated {field_names(op.fields)}", {"remote_id": rid}
         if op.kind == OP_ADD_NOTE:
             try:
                 note_id = a.add_note(rt, rid, p["body"], p.get("note_type"))
@@ -200,16 +206,16 @@ class Executor:
             return "note added", {"note_id": note_id}
         if op.kind == OP_ADD_TO_JOB:
             ref = a.add_to_job(rt, rid, str(p["job_id"]), p.get("job_status"))
-            return f"added to job {p['job_id']} (pipeline {ref})", {"pipeline_id": ref}
+            return self.words(rt).job(p["job_id"]), {"pipeline_id": ref}
         if op.kind == OP_APPLY_TAGS:
             a.apply_tags(rt, rid, list(p["tags"]))
-            return f"tags applied: {', '.join(map(str, p['tags']))}", {}
+            return self.words(rt).tags(p["tags"]), {}
         if op.kind == OP_ADD_TO_LIST:
             a.add_to_list(rt, rid, str(p["list_id"]))
-            return f"added to list {p['list_id']}", {}
+            return self.words(rt).list(p["list_id"]), {}
         if op.kind == OP_SET_STATUS:
             a.set_status(rt, rid, str(p["status"]))
-            return f"status set to {p['status']}", {}
+            return self.words(rt).status(p["status"]), {}
         if op.kind == OP_UPLOAD_CV:
             cv = self._cv()
             ref = a.upload_cv(rt, rid, cv.filename, get_storage().get(cv.storage_key))
@@ -274,13 +280,3 @@ class Executor:
 
 def _norm(text: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", text or "")).split())
-
-
-def _field_names(fields: Any) -> str:
-    """"Email, First name and 2 custom fields": our fields by name, the CRM's own by count (an audit
-    row names its record beside the summary, as a link, so the summary carries no CRM id)."""
-    ours = [k.replace("_", " ").capitalize() for k in sorted(fields) if k in STANDARD_FIELDS]
-    others = len([k for k in fields if k not in STANDARD_FIELDS])
-    if others:
-        ours.append(f"{others} custom field{'s' if others != 1 else ''}")
-    return (", ".join(ours[:-1]) + " and " + ours[-1] if len(ours) > 1 else "".join(ours)) or "nothing"
