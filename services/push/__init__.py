@@ -12,6 +12,7 @@ One sync intent (an outbox row written by `services.enrolments` with its event) 
     (sync/planner.py, pure: settings + event + CRM state → operations)
     executor.py   apply each operation through the adapter (the only place a push calls a CRM),
                   one ledger row per operation so a rerun never writes twice; audit every write
+    audit_words.py  the audit row's summary in words: jobs, tags and lists by their CRM names
     backfill.py   rule 5: notes that waited for the record, written before the push's own note
     failures.py   apply sync/retry's decision on a failed run: reschedule, park, needs attention
 
