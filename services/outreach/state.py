@@ -123,7 +123,10 @@ def start_all(campaign: Campaign, now: datetime) -> int:
     have = select(SequenceState.enrolment_id).where(SequenceState.campaign_id == campaign.id)
     enrolments = db.session.scalars(select(Enrolment).where(Enrolment.campaign_id == campaign.id,
                                                             Enrolment.team_id == campaign.team_id,
-                                                            Enrolment.id.not_in(have))).all()
+                                                            Enrolment.id.not_in(have))
+                                     .order_by(Enrolment.created_at, Enrolment.id)).all()
+    # In the order they joined, so the first added are the first sent when a mailbox's spacing
+    # holds the rest (without ORDER BY, PostgreSQL's anti-join hands them back in any order).
     for enrolment in enrolments:
         start(enrolment, now)
     return len(enrolments)
