@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from browser_support import CHROMIUM, needs_chromium
+from browser_support import admin_page, needs_chromium
 
 from core import db
 from models import Campaign, CrmLink, SyncIntent, User
@@ -45,16 +45,8 @@ def test_click_through_to_the_record_in_the_cats_sandbox(site, sandbox, run_work
     shots.mkdir(parents=True, exist_ok=True)
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{site}/login")
-        page.fill("input[name=email]", ADMIN_EMAIL)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button:has-text('Log in')")
-        page.wait_for_url(lambda url: "/login" not in url)
+        browser, page, errors = admin_page(pw, site, ADMIN_EMAIL, {"width": 1280, "height": 800}, DEMO_PASSWORD)
+        context = page.context
 
         for name, path in (("people", "/people/"), ("campaign", f"/campaigns/{camp.id}"), ("activity", "/activity"),
                            ("trail", f"/people/{link.person_id}/audit"), ("person", f"/people/{link.person_id}")):
