@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from blueprints.auth import SESSION_VERSION
 from core import db
-from models import User
+from models import Campaign, Team, User
 
 PASSWORD = "correct horse battery"
 _HASH: list[str] = []
@@ -78,6 +78,18 @@ def make_user(team_id: int, role: str, email: str) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def team_with_campaign(role: str, email: str) -> tuple[Team, User, Campaign]:
+    """Team "Acme", one user of `role` and a campaign of theirs that syncs nobody."""
+    team = Team(name="Acme")
+    db.session.add(team)
+    db.session.commit()
+    user = make_user(team.id, role, email)
+    campaign = Campaign(team_id=team.id, owner_id=user.id, name="C", sync_as="none")
+    db.session.add(campaign)
+    db.session.commit()
+    return team, user, campaign
 
 
 @dataclass

@@ -7,21 +7,15 @@ import json
 
 import pytest
 
-from attack_support import Client, make_user
+from attack_support import Client, team_with_campaign
 from core import db
-from models import Campaign, Person, Team
+from models import Person
 from services.tokens import issue_token
 
 
 @pytest.fixture
 def world(app):
-    team = Team(name="Acme")
-    db.session.add(team)
-    db.session.commit()
-    user = make_user(team.id, "admin", "ada@example.com")
-    campaign = Campaign(team_id=team.id, owner_id=user.id, name="C", sync_as="none")
-    db.session.add(campaign)
-    db.session.commit()
+    _team, user, campaign = team_with_campaign("admin", "ada@example.com")
     _row, token = issue_token(user)
     return {"client": Client(app).login_as(user), "token": token, "campaign": campaign, "user": user}
 

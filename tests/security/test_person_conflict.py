@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from attack_support import Client, make_user
+from attack_support import Client, team_with_campaign
 from core import db, get_redis
 from crypto import encrypt_credentials
-from models import Campaign, Connection, Enrolment, OutreachEvent, Person, Team
+from models import Connection, Enrolment, OutreachEvent, Person
 from services.tokens import issue_token
 
 CLASH = {"first_name": "Ada", "email": "ada@example.com", "linkedin_url": "https://www.linkedin.com/in/grace-h/"}
@@ -17,12 +17,8 @@ CLASH = {"first_name": "Ada", "email": "ada@example.com", "linkedin_url": "https
 
 @pytest.fixture
 def world(app):
-    team = Team(name="Acme")
-    db.session.add(team)
-    db.session.commit()
-    user = make_user(team.id, "recruiter", "rita@example.com")
-    campaign = Campaign(team_id=team.id, owner_id=user.id, name="C", sync_as="none")
-    db.session.add_all([campaign, Person(team_id=team.id, first_name="Ada", last_name="Lovelace",
+    team, user, campaign = team_with_campaign("recruiter", "rita@example.com")
+    db.session.add_all([Person(team_id=team.id, first_name="Ada", last_name="Lovelace",
                                          email="ada@example.com", extra={}),
                         Person(team_id=team.id, first_name="Grace", last_name="Hopper", extra={},
                                linkedin_url="https://www.linkedin.com/in/grace-h/", linkedin_key="in/grace-h")])
