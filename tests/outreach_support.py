@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from core import db
-from models import Campaign, Mailbox, SequenceStep, User
+from models import Campaign, Enrolment, Mailbox, SequenceStep, User
 from sandbox.smtp import Catcher, SmtpServer
+from services.enrolments import enrol
+from services.outreach import steps
+from sync_support import campaign, profile
 
 # A Monday, 10:00 in London (GMT in November).
 MONDAY_10AM = datetime(2026, 11, 2, 10, 0)
@@ -67,3 +70,13 @@ def add_steps(campaign: Campaign, *steps: dict[str, Any]) -> list[SequenceStep]:
     db.session.add_all(rows)
     db.session.commit()
     return rows
+
+
+def started_sequence(owner: User, *step_specs: dict[str, Any]) -> tuple[Campaign, Enrolment]:
+    """A campaign of `owner`'s that syncs nobody, with these steps, one person (profile 1) in it,
+    and its sequence started: the person's first step is due."""
+    c = campaign(owner, sync_as="none")
+    add_steps(c, *step_specs)
+    enrolment, _ = enrol(owner, c, profile(1))
+    steps.start(c)
+    return c, enrolment

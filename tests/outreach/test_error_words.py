@@ -7,15 +7,14 @@ import threading
 from typing import Iterator
 
 import pytest
-from outreach_support import add_steps
+from outreach_support import started_sequence
 from sqlalchemy import select
 
 from core import db
 from models import BulkImport, Mailbox, StepRun
 from services import bulk_add
-from services.enrolments import enrol
-from services.outreach import mailboxes, scheduler, steps
-from sync_support import campaign, profile
+from services.outreach import mailboxes, scheduler
+from sync_support import campaign
 
 SECRET = "relay-7.corp.internal token=4411"
 
@@ -52,10 +51,7 @@ def test_a_servers_refusal_text_never_reaches_the_step(app, make_user, mailbox_f
     app.config["OUTREACH_RETRY_DELAYS"] = ()
     owner = make_user("recruiter")
     mailbox_for(owner)
-    c = campaign(owner, sync_as="none")
-    add_steps(c, {"subject": "Hello", "body_text": "Hi"})
-    enrol(owner, c, profile(1))
-    steps.start(c)
+    started_sequence(owner, {"subject": "Hello", "body_text": "Hi"})
     with smtp.catcher.lock:
         smtp.catcher.failures.append(f"554 5.7.1 {SECRET}")
     scheduler.tick()

@@ -17,21 +17,16 @@ from sqlalchemy import select
 from core import db, get_redis
 from jobs.schedule import enqueue_due
 from models import Mailbox
-from outreach_support import add_steps
+from outreach_support import started_sequence
 from sandbox.smtp import Catcher, SmtpServer
-from services.enrolments import enrol
-from services.outreach import mailboxes, steps
+from services.outreach import mailboxes
 from services.outreach.mailer import SmtpFailure, check
-from sync_support import campaign, profile
 
 
 def test_the_tick_is_enqueued_once_per_period_and_sends(app, make_user, mailbox_for, smtp, run_worker, clock):
     owner = make_user("recruiter")
     mailbox_for(owner)
-    c = campaign(owner, sync_as="none")
-    add_steps(c, {"subject": "Hello {{ first_name }}", "body_text": "Hi"})
-    enrol(owner, c, profile(1))
-    steps.start(c)
+    started_sequence(owner, {"subject": "Hello {{ first_name }}", "body_text": "Hi"})
     get_redis().delete(*get_redis().keys("shoal:periodic:*") or ["none"])
     assert enqueue_due(app, now=3000.0) == ["outreach_tick"]
     assert enqueue_due(app, now=3010.0) == []            # a second worker, same period: nothing
