@@ -19,6 +19,7 @@ from models import Connection, CrmLink, SyncIntent
 from providers import get_provider
 from providers.base import Provider
 from providers.errors import NotSupported
+from sync.ops import record_label
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def crm_ref(team_id: int, connection_id: int | None, record_type: str | None, re
     if info is None:
         return None
     rt = record_type or ""
-    label = rt.replace("_", " ").capitalize() or "Record"
+    label = record_label(rt) or "Record"
     url = None
     if info.provider is not None:
         try:
