@@ -6,6 +6,10 @@ included), so every web process shares them. The limits are settings (config.py:
 and friends), read on each request. A request over a limit gets 429 with Retry-After: the login form
 shows why (templates swap 429 like 422, see blueprints/_htmx.py), the panel API answers JSON.
 
+Flask-Limiter's X-RateLimit-* headers are off: filling them read Redis twice more on every limited
+request, the panel's included (bench/panel.py), to describe limits that only count refusals. A 429
+still says when to come back: `_retry_after` adds Retry-After from the limit that was hit.
+
 One limiter per app (not a module-level one): Flask-Limiter keeps its storage on the Limiter object,
 and a process may build several apps (tests, the CLI). The endpoints below are wrapped by name
 after the blueprints are registered, so this table is the one place that lists what is limited.
@@ -13,10 +17,11 @@ after the blueprints are registered, so this table is the one place that lists w
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Callable
 
 import redis
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from limits.storage import RedisStorage, Storage
 
@@ -89,7 +94,7 @@ def _setting(key: str) -> Callable[[], str]:
 def init_limits(app: Flask) -> Limiter:
     """Bind a limiter to `app` and apply LIMITED (call after the blueprints are registered)."""
     limiter = Limiter(client_address, app=app, storage_uri="shoal+app://", storage_options={"app": app},
-                      headers_enabled=True, key_prefix="shoal-limits", strategy="fixed-window")
+                      headers_enabled=False, key_prefix="shoal-limits", strategy="fixed-window")
     for endpoint, limits in LIMITED.items():
         view = app.view_functions.get(endpoint)
         if view is None:   # an endpoint this build doesn't have (yet)
@@ -114,4 +119,18 @@ def init_limits(app: Flask) -> Limiter:
         if name in app.blueprints:
             api_limit(app.blueprints[name])
     app.extensions["shoal_limiter"] = limiter
+    app.after_request(_retry_after)
     return limiter
+
+
+def _retry_after(resp: Response) -> Response:
+    """Retry-After on a 429: whole seconds until the window of the limit that was hit resets."""
+    if resp.status_code != 429 or "Retry-After" in resp.headers:
+        return resp
+    limit = current_app.extensions["shoal_limiter"].current_limit
+    if limit is not None:
+        try:
+            resp.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+        except redis.RedisError:   # the storage went away since the check: the 429 still stands
+            resp.headers["Retry-After"] = "60"
+    return resp
