@@ -12,11 +12,11 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from core import db
-from models import Campaign, Enrolment, OutreachEvent, Person, SyncIntent, User
+from models import Campaign, Enrolment, IntentState, OutreachEvent, Person, SyncIntent, User, utcnow
 from services.connections import active_connection
 from services.outreach import state as outreach_state
 from services.people import find_or_create_person
-from services.push.dispatch import dispatch
+from services.push.dispatch import dispatch_marked
 
 
 def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
@@ -47,8 +47,7 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     db.session.add(enrolment)
     db.session.flush()
     _event, intents = _record(enrolment, "added", created_by_id=user.id)
-    db.session.commit()
-    dispatch([i.id for i in intents])
+    _commit_and_dispatch(intents)
     return enrolment, True
 
 
@@ -59,9 +58,15 @@ def record_event(enrolment: Enrolment, kind: str, *, channel: str | None = None,
         raise ValueError(f"unknown outreach event {kind!r}")
     event, intents = _record(enrolment, kind, channel=channel, body=body, data=data,
                              created_by_id=created_by_id)
-    db.session.commit()
-    dispatch([i.id for i in intents])
+    _commit_and_dispatch(intents)
     return event
+
+
+def _commit_and_dispatch(intents: list[SyncIntent]) -> None:
+    db.session.flush()
+    ids = [i.id for i in intents]      # read before the commit expires them (no reload after)
+    db.session.commit()
+    dispatch_marked(ids)
 
 
 def _record(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
@@ -75,8 +80,10 @@ def _record(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, 
     conn = active_connection(event.team_id)
     if conn is None:
         return event, []
+    # Committed as `queued` with the event: the enqueue right after the commit (dispatch_marked)
+    # then needs no second write unless it fails.
     intent = SyncIntent(team_id=event.team_id, connection_id=conn.id, person_id=event.person_id,
-                        enrolment_id=enrolment.id, event=event,
-                        idempotency_key=f"evt{event.id}-conn{conn.id}")
+                        enrolment_id=enrolment.id, event=event, state=IntentState.QUEUED,
+                        enqueued_at=utcnow(), idempotency_key=f"evt{event.id}-conn{conn.id}")
     db.session.add(intent)
     return event, [intent]

@@ -39,6 +39,26 @@ def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
     return n
 
 
+def dispatch_marked(intent_ids: Iterable[int]) -> int:
+    """`dispatch` for intents committed already marked `queued` (services.enrolments): enqueue
+    each, and write again only those that could not be enqueued (back to `pending`). A panel Add
+    thus costs no UPDATE and no second commit. An intent left `queued` by a crash between the
+    commit and the enqueue is swept like any other (the sweep asks Redis, not the state)."""
+    failed = []
+    ids = list(intent_ids)
+    for intent_id in ids:
+        try:
+            background.push(intent_id)
+        except Exception:  # Redis down: the row is the source of truth, the sweeper retries
+            log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
+            failed.append(intent_id)
+    if failed:
+        db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(failed), SyncIntent.state == IntentState.QUEUED)
+                           .values(state=IntentState.PENDING, enqueued_at=None))
+        db.session.commit()
+    return len(ids) - len(failed)
+
+
 def dispatch_many(intent_ids: list[int]) -> int:
     """`dispatch` for thousands of intents (a bulk add): pipelined enqueues and one UPDATE, instead of
     a round trip and an UPDATE per intent. Redis unreachable: they stay pending for the sweeper."""

@@ -112,3 +112,24 @@ def test_sweeper_re_enqueues_a_running_intent_whose_worker_died(make_user):
     db.session.commit()
     assert push_dispatch.sweep(older_than=0) == 1
     assert get_queue("sync").job_ids == [f"intent-{intent.id}"]
+
+
+def test_an_intent_that_could_not_be_enqueued_is_left_pending_for_the_sweeper(app, make_user):
+    import redis
+
+    user, campaign = _setup(make_user)
+    real = app.extensions["shoal_redis"]
+    app.extensions["shoal_redis"] = redis.Redis.from_url("redis://127.0.0.1:1/0")   # nothing listens there
+    try:
+        enrolment, created = enrolments.enrol(user, campaign, PROFILE)
+    finally:
+        app.extensions["shoal_redis"] = real
+    # The enrolment stands; its intent, committed as queued, was put back to pending.
+    intent = db.session.scalars(select(SyncIntent)).one()
+    assert created and intent.enrolment_id == enrolment.id
+    assert (intent.state, intent.enqueued_at) == ("pending", None)
+    assert get_queue("sync").job_ids == []
+    assert push_dispatch.sweep(older_than=0) == 1
+    assert get_queue("sync").job_ids == [f"intent-{intent.id}"]
+    db.session.refresh(intent)
+    assert intent.state == "queued" and intent.enqueued_at is not None
