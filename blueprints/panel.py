@@ -20,10 +20,8 @@ from blueprints._htmx import is_htmx
 from blueprints.panel_schemas import MAX_BODY_BYTES, MAX_ID, describe
 from core import csrf, db, login_manager
 from models import SyncIntent, User, team_query
-from providers import get_provider
-from providers.errors import NotSupported
-from services.connections import active_connection
 from services.documents import describe_size
+from services.panel_state import provider_for
 from services.tokens import refusal_reason, user_for_token
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -134,13 +132,7 @@ def _user() -> User:
 
 def _provider_info(team_id: int) -> tuple[Any, Any]:
     """(active connection, its provider class), or (None, None) when the team has no CRM yet."""
-    conn = active_connection(team_id)
-    if conn is None:
-        return None, None
-    try:
-        return conn, get_provider(conn.provider_key)
-    except NotSupported:  # a provider disabled in config: the panel still works, without "sync as"
-        return conn, None
+    return provider_for(team_id)
 
 
 @bp.get("/intents/<int:intent_id>/status")

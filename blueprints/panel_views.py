@@ -7,10 +7,11 @@ worker-filled cache and polls itself until it is there (services.panel_lookup); 
 never calls a CRM. Add checks everything before writing anything (422 naming the field)."""
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from flask import jsonify, request, url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy import exists, select
 
@@ -107,12 +108,14 @@ def profile_card():
     profile, errors = _profile(raw, strict=False)
     user = _user()
     conn, provider = _provider_info(user.team_id)
-    # Two columns, not entities: a team may have a thousand campaigns, each with JSON settings.
-    campaigns = db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.team_id == user.team_id,
-                                                                        Campaign.archived_at.is_(None))
-                                   .order_by(Campaign.name)).all()
-    # A thousand <option>s through Jinja's loop cost ~10x this join (each escaped once, here).
-    options = Markup("".join(f'<option value="{cid}">{escape(name)}</option>' for cid, name in campaigns))
+    # Two columns, not entities: a team may have a thousand campaigns, each with JSON settings. On
+    # the session's Core connection, as plain rows: the ORM's result handling doubled this read.
+    campaigns = db.session.connection().execute(
+        select(Campaign.id, Campaign.name).where(Campaign.team_id == user.team_id, Campaign.archived_at.is_(None))
+        .order_by(Campaign.name)).all()
+    # A thousand <option>s through Jinja's loop cost ~10x this join, and html.escape half of
+    # markupsafe's per name (the same five characters escaped; the whole string is marked once).
+    options = Markup("".join([f'<option value="{cid}">{html.escape(name)}</option>' for cid, name in campaigns]))
     return _render("panel/_card.html", profile=profile, errors=describe(errors), campaigns=campaigns,
                    campaign_options=options, connection=conn, provider=provider, match=_match(profile), st=None)
 
@@ -208,6 +211,9 @@ def preview():
 
 
 def _do_add(campaign: Campaign, sync_as: str | None, profile: dict[str, Any], extras: Extras):
+    # The answer shows what Add itself just wrote: keep those rows loaded across its commit instead
+    # of reading each back (this request's session ends with it; the status fragment polls anyway).
+    db.session().expire_on_commit = False
     try:
         done = add(_user(), campaign, profile, sync_as, extras)
     except ValidationError as exc:

@@ -41,7 +41,9 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     if enrolment is not None:
         db.session.commit()
         return enrolment, False
-    enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person_id=person.id,
+    # `person=` as well as its id: the enrolment then holds the person, who stays loaded for the
+    # caller (the panel shows them) instead of leaving the session's weak identity map.
+    enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person_id=person.id, person=person,
                           added_by_id=user.id, sync_as=sync_as, sync_options=sync_options,
                           sync_override=sync_override)
     db.session.add(enrolment)

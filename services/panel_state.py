@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from flask import g, has_request_context
 from marshmallow import ValidationError
 from sqlalchemy import or_
 
@@ -26,7 +27,7 @@ from services import panel_lookup, panel_options
 from services.connections import active_connection
 from services.panel_company import CompanyDecision, decide
 from services.people import PROFILE_FIELDS, linkedin_key
-from services.push.context import provider_spec, resolve_settings
+from services.push.context import provider_spec, resolve_settings, settings_layers
 from sync.fields import missing_mandatory, outgoing_fields
 from sync.planner import resolve_target
 from sync.types import PersonInfo, ProviderSpec, ResolvedSettings, Target
@@ -112,14 +113,23 @@ def known_person(team_id: int, profile: Mapping[str, Any]) -> Person | None:
     return db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
 
 
-def _provider(team_id: int) -> tuple[Connection | None, type[Provider] | None]:
-    conn = active_connection(team_id)
-    if conn is None:
-        return None, None
-    try:
-        return conn, get_provider(conn.provider_key)
-    except NotSupported:
-        return conn, None
+def provider_for(team_id: int) -> tuple[Connection | None, type[Provider] | None]:
+    """(the team's active connection, its provider class): (None, None) with no CRM, and (conn,
+    None) for a provider disabled in config (the panel still works, without "Sync as"). Read once
+    per web request: the card, its match, the options and Add each ask, and no panel route
+    changes the connection."""
+    memo = g.get("shoal_panel_provider") if has_request_context() else None
+    if memo is not None and memo[0] == team_id:
+        return memo[1], memo[2]
+    conn, provider = active_connection(team_id), None
+    if conn is not None:
+        try:
+            provider = get_provider(conn.provider_key)
+        except NotSupported:
+            pass
+    if has_request_context():
+        g.shoal_panel_provider = (team_id, conn, provider)
+    return conn, provider
 
 
 def build(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | None, extras: Extras,
@@ -128,18 +138,20 @@ def build(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str 
     ValidationError naming the field; otherwise (rendering) errors are kept in `.errors`."""
     assert campaign.team_id == user.team_id
     st = PanelState(user, campaign, dict(profile))
-    st.conn, st.provider = _provider(user.team_id)
+    st.conn, st.provider = provider_for(user.team_id)
     st.person = known_person(user.team_id, profile)
     st.extra = dict(st.person.extra or {}) if st.person else {}
     if st.conn is None or st.provider is None:
         return st
     st.spec = spec = provider_spec(st.provider)
     st.record_type = resolve_target(campaign.sync_as, {}, sync_as, None, spec.record_types).record_type
-    base = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {})
+    layers = settings_layers(user.team_id, user.id, spec.key)
+    base = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {}, layers=layers)
     rt = st.record_type
     if rt is not None:
         _options(st, base, extras, strict)
-    st.settings = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {}, st.person_override)
+    st.settings = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {}, st.person_override,
+                                   layers=layers)
     st.target = resolve_target(campaign.sync_as, campaign.sync_options or {}, sync_as, st.person_options,
                                spec.record_types)
     if rt is not None:

@@ -52,13 +52,14 @@ def user_for_token(plain: str | None, scope: str = "extension") -> User | None:
     """The user a live (not revoked) token of this scope belongs to, or None. Stamps last_used_at."""
     if not plain or len(plain) > 200:
         return None
-    row = db.session.scalars(select(ExtensionToken).where(
+    # The token and its user in one read: every panel and API request starts here.
+    found = db.session.execute(select(ExtensionToken, User).join(User, User.id == ExtensionToken.user_id).where(
         ExtensionToken.token_hash == token_hash(plain), ExtensionToken.revoked_at.is_(None),
         ExtensionToken.scope == scope)).first()
-    if row is None:
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or user.team_id != row.team_id or user.deactivated_at is not None:
+    row, user = found
+    if user.team_id != row.team_id or user.deactivated_at is not None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= STAMP_EVERY:

@@ -139,12 +139,15 @@ def _rows(intent: SyncIntent) -> tuple[Any, Any, Any, Any, bool]:
 
 def resolve_settings(team_id: int, user_id: int | None, spec: ProviderSpec,
                      campaign_override: dict[str, Any] | None = None,
-                     person_override: dict[str, Any] | None = None) -> ResolvedSettings:
+                     person_override: dict[str, Any] | None = None, *,
+                     layers: tuple[SettingsLayer | None, SettingsLayer | None] | None = None) -> ResolvedSettings:
     """Every setting of the CRM with the layer it came from: provider defaults → team → the user's
     personal defaults → the campaign's sync override → the person's own override from the panel
     (Enrolment.sync_override), honouring the team's locks. The one resolver the worker, the panel
-    and the settings pages share, so they can't drift apart."""
-    team_layer, user_layer = settings_layers(team_id, user_id, spec.key)
+    and the settings pages share, so they can't drift apart. `layers`: `settings_layers()`'s
+    answer when the caller resolves twice in one request (the panel: before and after the
+    person's own override), so the database is read once."""
+    team_layer, user_layer = layers if layers is not None else settings_layers(team_id, user_id, spec.key)
     layers: dict[str, Any] = {"team": team_layer.values if team_layer else {},
                               "user": user_layer.values if user_layer else {},
                               "campaign": campaign_override or {},
