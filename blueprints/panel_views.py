@@ -65,16 +65,20 @@ IN_FLIGHT = (IntentState.PENDING, IntentState.QUEUED, IntentState.RUNNING)
 
 
 def _match(profile: dict[str, Any], *, person: Person | None = None, pushing: bool | None = None,
-           queue: bool = True) -> dict[str, Any]:
+           queue: bool = True, only_in: Campaign | None = None) -> dict[str, Any]:
     """What Shoal knows (its person, CrmLinks, campaigns), the cached live CRM lookup, and whether a
     push of the person is in flight (`pushing`): the fragment polls while `looking` or `pushing`.
     Add passes what it already knows (the person, its intents) and `queue=False`: the lookup, if
-    not cached yet, is queued by the fragment's first poll rather than inside Add's own request."""
+    not cached yet, is queued by the fragment's first poll rather than inside Add's own request.
+    `only_in`: the person is the one Add just created in this campaign, so they have no CRM link
+    and no other campaign yet (nothing to read; the fragment's polls read it all again)."""
     user = _user()
     conn, provider = _provider_info(user.team_id)
     person = person or known_person(user.team_id, profile)
     links, campaigns = [], []
-    if person is not None:
+    if person is not None and only_in is not None:
+        campaigns = [only_in]
+    elif person is not None:
         if conn is not None:
             links = db.session.scalars(team_query(CrmLink, user.team_id).where(
                 CrmLink.person_id == person.id, CrmLink.connection_id == conn.id)).all()
@@ -230,8 +234,9 @@ def enrol_form():
     CRM match swapped in out of band: no longer "New to Shoal", it polls until the push lands."""
     campaign, sync_as, profile, extras = _load_form()
     done, intents = _do_add(campaign, sync_as, profile, extras)
+    # Nobody matched the profile before this Add (the state's person): the person is new.
     match = _match(profile, person=done.enrolment.person, pushing=any(i.state in IN_FLIGHT for i in intents),
-                   queue=False)
+                   queue=False, only_in=campaign if done.state.person is None else None)
     return _render("panel/_added.html", enrolment=done.enrolment, created=done.created, intents=intents,
                    edit=done.edit, match=match)
 

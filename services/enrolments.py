@@ -12,7 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from core import db
-from models import Campaign, Enrolment, IntentState, OutreachEvent, Person, SyncIntent, User, utcnow
+from models import Campaign, Connection, Enrolment, IntentState, OutreachEvent, Person, SyncIntent, User, utcnow
 from services.connections import active_connection
 from services.outreach import state as outreach_state
 from services.people import find_or_create_person
@@ -31,24 +31,27 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     reads. Adding someone already in the campaign changes nothing else and queues nothing
     (idempotent); `on_person` still runs, and the caller decides what an edit means."""
     assert campaign.team_id == user.team_id and (person is None or person.team_id == user.team_id)
+    # Read before the first write: SQLite holds its one write lock from there to the commit.
+    conn = active_connection(user.team_id)
     if person is None:
         person = find_or_create_person(user.team_id, profile)
     if on_person is not None:
         on_person(person)
-    db.session.flush()
-    enrolment = db.session.scalars(select(Enrolment).where(
-        Enrolment.campaign_id == campaign.id, Enrolment.person_id == person.id)).first()
-    if enrolment is not None:
-        db.session.commit()
-        return enrolment, False
-    # `person=` as well as its id: the enrolment then holds the person, who stays loaded for the
-    # caller (the panel shows them) instead of leaving the session's weak identity map.
-    enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person_id=person.id, person=person,
+    if person.id is not None:
+        # Someone Shoal already has may be in the campaign already (this read flushes on_person's edits).
+        enrolment = db.session.scalars(select(Enrolment).where(
+            Enrolment.campaign_id == campaign.id, Enrolment.person_id == person.id)).first()
+        if enrolment is not None:
+            db.session.commit()
+            return enrolment, False
+    # A new person can't be; they and their enrolment go in one flush. Holding `person` also keeps
+    # them loaded for the caller (the panel shows them) rather than in the session's weak map.
+    enrolment = Enrolment(team_id=user.team_id, campaign_id=campaign.id, person=person,
                           added_by_id=user.id, sync_as=sync_as, sync_options=sync_options,
                           sync_override=sync_override)
     db.session.add(enrolment)
     db.session.flush()
-    _event, intents = _record(enrolment, "added", created_by_id=user.id)
+    _event, intents = _record(enrolment, "added", conn, created_by_id=user.id)
     _commit_and_dispatch(intents)
     return enrolment, True
 
@@ -58,8 +61,8 @@ def record_event(enrolment: Enrolment, kind: str, *, channel: str | None = None,
     """Record an outreach event (reply, email sent, manual edit, ...) and queue its processing."""
     if kind not in OutreachEvent.KINDS:
         raise ValueError(f"unknown outreach event {kind!r}")
-    event, intents = _record(enrolment, kind, channel=channel, body=body, data=data,
-                             created_by_id=created_by_id)
+    event, intents = _record(enrolment, kind, active_connection(enrolment.team_id), channel=channel, body=body,
+                             data=data, created_by_id=created_by_id)
     _commit_and_dispatch(intents)
     return event
 
@@ -71,7 +74,8 @@ def _commit_and_dispatch(intents: list[SyncIntent]) -> None:
     dispatch_marked(ids)
 
 
-def _record(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
+def _record(enrolment: Enrolment, kind: str, conn: Connection | None,
+            **kw: Any) -> tuple[OutreachEvent, list[SyncIntent]]:
     event = OutreachEvent(team_id=enrolment.team_id, enrolment_id=enrolment.id,
                           person_id=enrolment.person_id, kind=kind, data=kw.pop("data", None) or {}, **kw)
     db.session.add(event)
@@ -79,7 +83,6 @@ def _record(enrolment: Enrolment, kind: str, **kw: Any) -> tuple[OutreachEvent, 
     # Every event passes here, whoever recorded it: a reply, opt-out or bounce stops the person's
     # sequence, an "added" starts it (services/outreach/state.py).
     outreach_state.on_event(enrolment, event)
-    conn = active_connection(event.team_id)
     if conn is None:
         return event, []
     # Committed as `queued` with the event: the enqueue right after the commit (dispatch_marked)
