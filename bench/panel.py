@@ -146,7 +146,25 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run_clients(base: str, token: str, opened: list[int], campaigns: int, clients: int, per_kind: int) -> dict:
+def server_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and its workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    total = 0
+    for pid in [str(master_pid), *children]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])    # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
+def run_clients(base: str, token: str, opened: list[int], campaigns: int, clients: int, per_kind: int,
+                server_pid: int) -> dict:
     import requests
 
     kinds = ("ping", "open", "add")
@@ -199,13 +217,19 @@ def run_clients(base: str, token: str, opened: list[int], campaigns: int, client
         client_ms[k].clear()
         server_ms[k].clear()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    cpu0, client0 = server_cpu_s(server_pid), time.process_time()
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    out: dict = {"wall_s": round(wall, 2), "errors": len(errors), "first_errors": errors[:3]}
+    cpu1, client1 = server_cpu_s(server_pid), time.process_time()
+    n = sum(len(v) for v in client_ms.values()) or 1
+    # Where the two cores went, per request of any kind: the server's processes and these clients.
+    out: dict = {"wall_s": round(wall, 2), "errors": len(errors), "first_errors": errors[:3],
+                 "server_cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / n, 2),
+                 "client_cpu_ms_per_request": round((client1 - client0) * 1000 / n, 2)}
     for k in kinds:
         out[k] = {"n": len(client_ms[k]),
                   "client_p50_ms": round(pct(client_ms[k], 0.5), 2), "client_p95_ms": round(pct(client_ms[k], 0.95), 2),
@@ -222,6 +246,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per kind, over all clients")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn processes (the README's -w 4)")
     parser.add_argument("--threads", type=int, default=1, help="threads per process (above 1: gthread)")
+    parser.add_argument("--worker-class", default=None, help="gunicorn -k (default: sync at one thread)")
     args = parser.parse_args()
 
     from app import create_app
@@ -247,7 +272,8 @@ def main() -> None:
         log_path = Path(instance) / "server.log"
         log = log_path.open("w")
         # No -k: gunicorn's sync worker at one thread (as in the README), gthread above.
-        proc = subprocess.Popen([str(gunicorn), "-w", str(args.workers), "--threads", str(args.threads),
+        klass = ["-k", args.worker_class] if args.worker_class else []
+        proc = subprocess.Popen([str(gunicorn), "-w", str(args.workers), "--threads", str(args.threads), *klass,
                                  "-b", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"), "--chdir", str(ROOT),
                                  "--log-level", "warning", "panel:bench_app()"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -261,7 +287,7 @@ def main() -> None:
                 except requests.RequestException:
                     time.sleep(0.1)
             result = run_clients(base, seeded["token"], seeded["opened"], args.campaigns, args.clients,
-                                 args.requests)
+                                 args.requests, proc.pid)
         finally:
             proc.terminate()
             try:
@@ -276,7 +302,8 @@ def main() -> None:
         figures = {
             "database": db_url.split(":", 1)[0], "people": args.people, "campaigns": args.campaigns,
             "audit_rows": args.audit, "clients": args.clients,
-            "server": f"gunicorn {'gthread' if args.threads > 1 else 'sync'} {args.workers}x{args.threads}", "seed_s": round(seed_s, 1),
+            "server": f"gunicorn {args.worker_class or ('gthread' if args.threads > 1 else 'sync')} "
+                      f"{args.workers}x{args.threads}", "seed_s": round(seed_s, 1),
             "load_avg_1m": round(os.getloadavg()[0], 2), **result,
             "ratio_open": round(result["open"]["client_p95_ms"] / ping, 2) if ping else None,
             "ratio_add": round(result["add"]["client_p95_ms"] / ping, 2) if ping else None,
@@ -288,6 +315,8 @@ def main() -> None:
             r = result[k]
             print(f"{k:5s} n={r['n']:4d}  client p50 {r['client_p50_ms']:7.2f} ms  p95 {r['client_p95_ms']:7.2f} ms"
                   f"   server p50 {r['server_p50_ms']:7.2f} ms  p95 {r['server_p95_ms']:7.2f} ms")
+        print(f"CPU per request (all kinds): server {result['server_cpu_ms_per_request']} ms, "
+              f"clients {result['client_cpu_ms_per_request']} ms; {args.clients} clients, wall {result['wall_s']} s")
         print(json.dumps(figures))
 
 

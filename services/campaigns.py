@@ -30,6 +30,7 @@ from services.connections import active_connection
 from services.crm_options import cached, provider_options
 from services.enrolments import record_event
 from services.outreach.steps import delete_sequence
+from sync.ops import humanize
 from sync.schemas import sync_options_schema, sync_override_schema, validate_sync_as
 from sync.settings import TRIGGER_LABELS
 from sync.types import TRIGGERS, ProviderSpec
@@ -191,7 +192,7 @@ def describe_options(campaign: Campaign) -> list[tuple[str, str]]:
     for key, value in (campaign.sync_options or {}).items():
         names = dict((str(i), n) for i, n in (found or {}).get(PICK_AREAS.get(key, ""), []) or [])
         values = value if isinstance(value, list) else [value]
-        out.append((OPTION_LABELS.get(key, key.replace("_", " ").capitalize()),
+        out.append((OPTION_LABELS.get(key) or humanize(key),
                     ", ".join(names.get(str(v), str(v)) for v in values)))
     return out
 

@@ -28,6 +28,7 @@ from providers.weblinks import WEB_URL
 from services import background
 from services.crm_hosts import base_url_editable, check_base_url, check_web_address, oauth_app
 from services.outage import mark_reachable, mark_unreachable, our_reason
+from sync.ops import humanize
 
 log = logging.getLogger("shoal.connections")
 
@@ -66,7 +67,7 @@ def form_fields(provider_cls: type[Provider]) -> list[FormField]:
             if isinstance(v, validate.OneOf):
                 choices = tuple(str(c) for c in v.choices)
         default = f.load_default if isinstance(f.load_default, str) else ""
-        out.append(FormField(name, meta.get("label") or name.replace("_", " ").capitalize(),
+        out.append(FormField(name, meta.get("label") or humanize(name),
                              secret=bool(meta.get("secret")), required=f.required, help=meta.get("help", ""),
                              choices=choices, default=default,
                              advanced=name in OAUTH_FIELDS and not f.required))

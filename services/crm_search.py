@@ -32,6 +32,8 @@ from services.enrolments import enrol
 from services.people import PersonConflict, find_or_create_person
 from services.push.context import build_adapter, provider_spec, resolve_settings
 from services.settings import cached_options
+from sync.fields import FIELD_LABELS
+from sync.ops import humanize
 
 CACHE_SECONDS = 600
 ERROR_SECONDS = 30
@@ -40,9 +42,7 @@ MAX_VALUE = 200
 # The fields a result row shows, in order, when the CRM returned them.
 KEY_FIELDS = ("email", "phone", "title", "company", "location")
 PROFILE_KEYS = ("first_name", "last_name", "email", "phone", "title", "company", "location", "linkedin_url")
-STANDARD_LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
-                   "title": "Job title", "company": "Company", "location": "Location",
-                   "linkedin_url": "LinkedIn URL", "status": "Status"}
+STANDARD_LABELS = {**FIELD_LABELS, "status": "Status"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _labels(connection_id: int) -> dict[str, dict[str, str]]:
 
 
 def _label(key: str) -> str:
-    return STANDARD_LABELS.get(key) or key.removeprefix("custom:").replace("_", " ").capitalize()
+    return STANDARD_LABELS.get(key) or humanize(key.removeprefix("custom:"))
 
 
 def search_id(connection_id: int, record_type: str, filters: Mapping[str, str], cursor: str | None) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 from werkzeug.datastructures import MultiDict
 
 from services.settings import NEEDS_OPTIONS, Scope, usable
+from sync.ops import humanize
 from sync.settings import NOTE_KINDS, TRIGGER_LABELS, UPDATE_MODE_LABELS, SettingDef
 from sync.types import STANDARD_FIELDS, ResolvedSettings, SettingValue
 
@@ -38,7 +39,7 @@ KIND_LABELS = {"linkedin_sent": "LinkedIn message sent", "linkedin_url": "Linked
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+    return KIND_LABELS.get(kind) or humanize(kind)
 
 
 def row_dom_id(key: str) -> str:

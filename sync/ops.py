@@ -22,8 +22,13 @@ def op_key(intent_key: str, kind: str, *parts: Any) -> str:
     return f"{intent_key}-{kind}-{digest}"
 
 
+def humanize(key: str) -> str:
+    """A key in words, for a screen that has no label for it: "job_status" -> "Job status"."""
+    return key.replace("_", " ").capitalize()
+
+
 def record_label(record_type: str) -> str:
-    return record_type.replace("_", " ").capitalize()
+    return humanize(record_type)
 
 
 def note_body(event: EventInfo) -> str:

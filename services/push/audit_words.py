@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from providers.types import STANDARD_FIELDS
 from services.crm_options import cached
+from sync.fields import field_label
 
 _AREAS = {"job": "jobs", "tag": "tags", "list": "lists", "status": "statuses"}
 
@@ -54,7 +55,7 @@ class Words:
 def field_names(fields: Any) -> str:
     """"Email, First name and 2 custom fields": our fields by name, the CRM's own by count (an audit
     row names its record beside the summary, as a link, so the summary carries no CRM id)."""
-    ours = [k.replace("_", " ").capitalize() for k in sorted(fields) if k in STANDARD_FIELDS]
+    ours = [field_label(k) for k in sorted(fields) if k in STANDARD_FIELDS]
     others = len([k for k in fields if k not in STANDARD_FIELDS])
     if others:
         ours.append(f"{others} custom field{'s' if others != 1 else ''}")

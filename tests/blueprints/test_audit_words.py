@@ -52,3 +52,11 @@ def test_without_cached_names_the_summary_says_what_was_done_without_an_id(logge
     for s in summaries:
         for ref in (job_id, t1, t2, list_id):
             assert not re.search(rf"\b{re.escape(ref)}\b", s), (ref, s)
+
+
+def test_updated_fields_are_named_by_their_labels():
+    from services.push.audit_words import field_names
+
+    # Our fields by the labels every other screen uses; the CRM's own fields by count.
+    assert field_names(["title", "linkedin_url", "email"]) == "Email, LinkedIn URL and Job title"
+    assert field_names(["first_name", "custom:4", "custom:9"]) == "First name and 2 custom fields"
