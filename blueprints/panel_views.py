@@ -84,8 +84,10 @@ def _match(profile: dict[str, Any], *, person: Person | None = None, pushing: bo
             pushing = pushing if pushing is not None else bool(db.session.scalar(select(exists().where(
                 SyncIntent.team_id == user.team_id, SyncIntent.person_id == person.id,
                 SyncIntent.connection_id == conn.id, SyncIntent.state.in_(IN_FLIGHT)))))
-        campaigns = db.session.scalars(team_query(Campaign, user.team_id).join(
-            Enrolment, Enrolment.campaign_id == Campaign.id).where(Enrolment.person_id == person.id)).all()
+        # Names only ("In: ..."), as plain rows: no Campaign entities with their JSON settings.
+        campaigns = db.session.connection().execute(select(Campaign.id, Campaign.name).join(
+            Enrolment, Enrolment.campaign_id == Campaign.id).where(
+            Campaign.team_id == user.team_id, Enrolment.person_id == person.id).order_by(Campaign.name)).all()
     query = {"email": (profile.get("email") or "").strip().lower(),
              "linkedin_url": (profile.get("linkedin_url") or "").strip()}
     live, looking = None, False

@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from models import Campaign, Enrolment, OutreachEvent, Person, User
 from services import panel_fields as pf
 from services.enrolments import enrol, record_event
+from services.people import fill_blanks
 from services.panel_state import Extras, PanelState, build
 
 
@@ -30,7 +31,7 @@ class Added:
 def check(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | None,
           extras: Extras) -> PanelState:
     """Everything Add checks, without writing: ValidationError naming each field otherwise."""
-    st = build(user, campaign, profile, sync_as, extras, strict=True)
+    st = build(user, campaign, profile, sync_as, extras, strict=True, view=False)
     if st.missing:
         names = ", ".join(st.missing_labels)
         raise ValidationError({key: [f"{label} is mandatory for {st.crm}: fill it in before adding."]
@@ -45,6 +46,7 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
     edits: dict[str, Any] = {}
 
     def on_person(person: Person) -> None:
+        fill_blanks(person, profile)    # a person found by the check: Shoal's blanks from the profile
         merged, changed = pf.merge_extra(person.extra, st.field_values)
         if changed:
             person.extra = merged       # a new dict: the JSON column sees the change
@@ -53,8 +55,9 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
             person.company = chosen
             edits["company"] = chosen
 
+    # The person the check found (or None: enrol finds or creates them), so they are read once.
     enrolment, created = enrol(user, campaign, profile, sync_as=sync_as, sync_options=st.person_options,
-                               sync_override=st.person_override, on_person=on_person)
+                               sync_override=st.person_override, on_person=on_person, person=st.person)
     event = None
     if not created and edits:
         event = record_event(enrolment, "manual_update", data=edits, created_by_id=user.id)

@@ -15,10 +15,9 @@ from typing import Any, Mapping
 
 from flask import g, has_request_context
 from marshmallow import ValidationError
-from sqlalchemy import or_
 
 from core import db
-from models import Campaign, Connection, Person, User, team_query
+from models import Campaign, Connection, Person, User
 from providers import get_provider
 from providers.base import Capability, Provider
 from providers.errors import NotSupported
@@ -26,7 +25,7 @@ from services import panel_fields as pf
 from services import panel_lookup, panel_options
 from services.connections import active_connection
 from services.panel_company import CompanyDecision, decide
-from services.people import PROFILE_FIELDS, linkedin_key
+from services.people import PROFILE_FIELDS, PersonConflict, find_person
 from services.push.context import provider_spec, resolve_settings, settings_layers
 from sync.fields import missing_mandatory, outgoing_fields
 from sync.planner import resolve_target
@@ -100,17 +99,13 @@ class PanelState:
 
 
 def known_person(team_id: int, profile: Mapping[str, Any]) -> Person | None:
-    """The team's Person this profile would be deduplicated onto (email or LinkedIn URL), if any."""
-    conds = []
-    email = str(profile.get("email") or "").strip().lower()
-    if email:
-        conds.append(Person.email == email)
-    key = linkedin_key(profile.get("linkedin_url"))
-    if key:
-        conds.append(Person.linkedin_key == key)
-    if not conds:
-        return None
-    return db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(1)).first()
+    """The team's Person this profile would be deduplicated onto (email or LinkedIn URL), if any.
+    For showing only: when the email and the LinkedIn URL are two people's, the email's is shown
+    (Add and Preview refuse that profile, `build(strict=True)`)."""
+    try:
+        return find_person(team_id, dict(profile))
+    except PersonConflict as conflict:
+        return conflict.by_email
 
 
 def provider_for(team_id: int) -> tuple[Connection | None, type[Provider] | None]:
@@ -133,13 +128,16 @@ def provider_for(team_id: int) -> tuple[Connection | None, type[Provider] | None
 
 
 def build(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | None, extras: Extras,
-          *, strict: bool) -> PanelState:
+          *, strict: bool, view: bool = True) -> PanelState:
     """The panel's state for these inputs. `strict` (Preview, Add): a bad value raises
-    ValidationError naming the field; otherwise (rendering) errors are kept in `.errors`."""
+    ValidationError naming the field; otherwise (rendering) errors are kept in `.errors`.
+    `view=False` (Add, which shows none of it): the chosen options are checked but the grey
+    arrow's choices (every job, tag and list of the CRM) are not laid out (`.options` stays None)."""
     assert campaign.team_id == user.team_id
     st = PanelState(user, campaign, dict(profile))
     st.conn, st.provider = provider_for(user.team_id)
-    st.person = known_person(user.team_id, profile)
+    # Strict: the profile's email and LinkedIn URL must be one person's (PersonConflict, before any write).
+    st.person = find_person(user.team_id, profile) if strict else known_person(user.team_id, profile)
     st.extra = dict(st.person.extra or {}) if st.person else {}
     if st.conn is None or st.provider is None:
         return st
@@ -149,7 +147,7 @@ def build(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str 
     base = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {}, layers=layers)
     rt = st.record_type
     if rt is not None:
-        _options(st, base, extras, strict)
+        _options(st, base, extras, strict, view)
     st.settings = resolve_settings(user.team_id, user.id, spec, campaign.sync_override or {}, st.person_override,
                                    layers=layers)
     st.target = resolve_target(campaign.sync_as, campaign.sync_options or {}, sync_as, st.person_options,
@@ -170,7 +168,7 @@ def _fail(st: PanelState, exc: ValidationError, strict: bool) -> None:
         st.errors.setdefault(str(key), []).extend(value if isinstance(value, list) else [str(value)])
 
 
-def _options(st: PanelState, base: ResolvedSettings, extras: Extras, strict: bool) -> None:
+def _options(st: PanelState, base: ResolvedSettings, extras: Extras, strict: bool, view: bool) -> None:
     assert st.conn and st.spec and st.record_type
     submitted = extras.options
     if submitted is not None:
@@ -180,6 +178,8 @@ def _options(st: PanelState, base: ResolvedSettings, extras: Extras, strict: boo
                 record_type=st.record_type, settings=base)
         except ValidationError as exc:
             _fail(st, exc, strict)
+    if not view:
+        return
     shown = dict(st.person_options or {})
     if submitted is not None and st.errors:   # show what they chose, even if it was refused
         shown = {k: v for k, v in submitted.items() if k != "add_when"}

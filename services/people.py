@@ -32,11 +32,12 @@ class PersonConflict(ValidationError):
                    "people. Correct the one that is wrong, then add again.")
         super().__init__({"email": [message], "linkedin_url": [f"{b} in your team has this LinkedIn profile."]})
         self.message = message
+        self.by_email, self.by_linkedin = by_email, by_linkedin
 
 
-def find_or_create_person(team_id: int, profile: dict[str, Any]) -> Person:
-    """Match on email or canonical LinkedIn URL; fill our blank fields from the profile. No commit.
-    Raises PersonConflict (before writing anything) when the two name different people."""
+def find_person(team_id: int, profile: dict[str, Any]) -> Person | None:
+    """The team's person with the profile's email or canonical LinkedIn URL, if any. Raises
+    PersonConflict (a ValidationError) when the two name different people. Reads only."""
     email = (profile.get("email") or "").strip().lower() or None
     key = linkedin_key(profile.get("linkedin_url"))
     conds = []
@@ -44,22 +45,33 @@ def find_or_create_person(team_id: int, profile: dict[str, Any]) -> Person:
         conds.append(Person.email == email)
     if key:
         conds.append(Person.linkedin_key == key)
-    person = None
-    if conds:
-        found = db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(2)).all()
-        if len(found) == 2:
-            by_email, by_key = sorted(found, key=lambda p: p.email != email)
-            raise PersonConflict(by_email, by_key)
-        person = found[0] if found else None
-    if person is None:
-        person = Person(team_id=team_id, first_name=profile.get("first_name") or "", extra={})
-        db.session.add(person)
+    if not conds:
+        return None
+    found = db.session.scalars(team_query(Person, team_id).where(or_(*conds)).limit(2)).all()
+    if len(found) == 2:
+        by_email, by_key = sorted(found, key=lambda p: p.email != email)
+        raise PersonConflict(by_email, by_key)
+    return found[0] if found else None
+
+
+def fill_blanks(person: Person, profile: dict[str, Any]) -> None:
+    """Fill the person's blank fields from the profile (never overwrite what Shoal has). No commit."""
+    email = (profile.get("email") or "").strip().lower() or None
+    key = linkedin_key(profile.get("linkedin_url"))
     for name in PROFILE_FIELDS:
-        value = profile.get(name)
-        if name == "email":
-            value = email
+        value = email if name == "email" else profile.get(name)
         if value and not getattr(person, name):
             setattr(person, name, value)
     if key and not person.linkedin_key:
         person.linkedin_key = key
+
+
+def find_or_create_person(team_id: int, profile: dict[str, Any]) -> Person:
+    """Match on email or canonical LinkedIn URL; fill our blank fields from the profile. No commit.
+    Raises PersonConflict (before writing anything) when the two name different people."""
+    person = find_person(team_id, profile)
+    if person is None:
+        person = Person(team_id=team_id, first_name=profile.get("first_name") or "", extra={})
+        db.session.add(person)
+    fill_blanks(person, profile)
     return person
