@@ -19,9 +19,10 @@ panel open (and of Add) over client p95 of ping in the same run. Targets (issue 
 
 Why one thread a process: the web process never waits on a CRM, so its requests are short and
 CPU-bound; with more threads than cores, each request's own time grows by the GIL waits of the
-others (at 2 x 4 threads on two cores, both the server p95 and the client p95 were worse than at
-4 x 1 in the same session, see the #11 note). The 20 clients' queue then waits in the listen
-backlog, which the client times and the ratio show.
+others (at 2 x 4 threads on two cores the server p95 was higher than at 4 x 1 in every run, for
+Add often twice as high; the clients' own times were about the same). With one thread a process,
+the 20 clients' queue waits in the listen backlog instead, which the client times and the ratio
+show.
 
 With DATABASE_URL set, that PostgreSQL database is used instead of SQLite (its tables are dropped
 and re-created: give it one of its own), as in production: SQLite lets one writer at a time in,
