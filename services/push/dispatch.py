@@ -21,22 +21,30 @@ log = logging.getLogger("shoal.push")
 _OPEN = (IntentState.PENDING, IntentState.QUEUED)
 
 
-def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
-    """Enqueue a job per intent (job id derived from the intent). Returns how many were enqueued.
-
-    If Redis is unreachable the intents stay `pending` and the sweeper picks them up later."""
-    n = 0
+def _push_each(intent_ids: list[int], delay: float | None = None) -> list[int]:
+    """Hand each intent to the queue; the ids that could not be (Redis down), for the sweeper."""
+    failed = []
     for intent_id in intent_ids:
         try:
             background.push(intent_id, delay)
         except Exception:  # Redis down: the row is the source of truth, the sweeper retries
             log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
-            continue
-        db.session.execute(update(SyncIntent).where(SyncIntent.id == intent_id, SyncIntent.state.in_(_OPEN))
+            failed.append(intent_id)
+    return failed
+
+
+def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
+    """Enqueue a job per intent (job id derived from the intent). Returns how many were enqueued.
+
+    If Redis is unreachable the intents stay `pending` and the sweeper picks them up later."""
+    ids = list(intent_ids)
+    failed = _push_each(ids, delay)
+    pushed = [i for i in ids if i not in failed]
+    if pushed:
+        db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(pushed), SyncIntent.state.in_(_OPEN))
                            .values(state=IntentState.QUEUED, enqueued_at=utcnow()))
-        n += 1
     db.session.commit()
-    return n
+    return len(pushed)
 
 
 def dispatch_marked(intent_ids: Iterable[int]) -> int:
@@ -44,14 +52,8 @@ def dispatch_marked(intent_ids: Iterable[int]) -> int:
     each, and write again only those that could not be enqueued (back to `pending`). A panel Add
     thus costs no UPDATE and no second commit. An intent left `queued` by a crash between the
     commit and the enqueue is swept like any other (the sweep asks Redis, not the state)."""
-    failed = []
     ids = list(intent_ids)
-    for intent_id in ids:
-        try:
-            background.push(intent_id)
-        except Exception:  # Redis down: the row is the source of truth, the sweeper retries
-            log.warning("could not enqueue intent %s; the sweeper will retry", intent_id, exc_info=True)
-            failed.append(intent_id)
+    failed = _push_each(ids)
     if failed:
         db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(failed), SyncIntent.state == IntentState.QUEUED)
                            .values(state=IntentState.PENDING, enqueued_at=None))
