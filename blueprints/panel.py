@@ -130,11 +130,6 @@ def _user() -> User:
     return g.panel_user
 
 
-def _provider_info(team_id: int) -> tuple[Any, Any]:
-    """(active connection, its provider class), or (None, None) when the team has no CRM yet."""
-    return provider_for(team_id)
-
-
 @bp.get("/intents/<int:intent_id>/status")
 def intent_status(intent_id: int):
     """The self-polling status of one sync intent, reachable with the extension token."""
@@ -150,7 +145,7 @@ def intent_status(intent_id: int):
 def me():
     """Who the token belongs to: the options page's "Test" button."""
     user = _user()
-    conn, provider = _provider_info(user.team_id)
+    conn, provider = provider_for(user.team_id)
     crm = None
     if conn is not None:
         crm = {"provider": conn.provider_key, "name": provider.display_name if provider else None,

@@ -13,7 +13,7 @@ from flask import jsonify, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import exists, select
 
-from blueprints.panel import PanelError, _provider_info, _render, _user, bp
+from blueprints.panel import PanelError, _render, _user, bp
 from blueprints.panel_schemas import (EnrolJsonSchema, EnrolTargetSchema, ProfileSchema, describe,
                                       form_fields, form_options, split_form)
 from core import db
@@ -23,7 +23,7 @@ from services.campaign_picker import picker as campaign_picker
 from services.panel_enrol import add
 from services.panel_options import view as options_view
 from services.panel_preview import preview_state
-from services.panel_state import Extras, build, known_person
+from services.panel_state import Extras, build, known_person, provider_for
 from sync.types import IntentState
 
 
@@ -52,7 +52,7 @@ def _sync_as(value: str | None) -> str | None:
     """The person's Sync as: a record type of the connected CRM, "none", or None (the campaign's)."""
     value = value or None
     if value is not None and value != "none":
-        _conn, provider = _provider_info(_user().team_id)
+        _conn, provider = provider_for(_user().team_id)
         if value not in ({rt.key for rt in provider.record_types} if provider else set()):
             raise PanelError(422, "Please fix these before adding:",
                              {"sync_as": [f"{value!r} is not a record type of the connected CRM."]})
@@ -72,7 +72,7 @@ def _match(profile: dict[str, Any], *, person: Person | None = None, pushing: bo
     `only_in`: the person is the one Add just created in this campaign, so they have no CRM link
     and no other campaign yet (nothing to read; the fragment's polls read it all again)."""
     user = _user()
-    conn, provider = _provider_info(user.team_id)
+    conn, provider = provider_for(user.team_id)
     person = person or known_person(user.team_id, profile)
     links, campaigns = [], []
     if person is not None and only_in is not None:
@@ -112,7 +112,7 @@ def profile_card():
     raw = split_form(request.form.to_dict())[1] if request.method == "POST" else {}
     profile, errors = _profile(raw, strict=False)
     user = _user()
-    conn, provider = _provider_info(user.team_id)
+    conn, provider = provider_for(user.team_id)
     picker = campaign_picker(user.team_id)
     return _render("panel/_card.html", profile=profile, errors=describe(errors), campaigns=picker.count,
                    campaign_options=picker.options, connection=conn, provider=provider, match=_match(profile),
