@@ -15,7 +15,7 @@ from core import db
 from models import Campaign, Connection, Enrolment, IntentState, OutreachEvent, Person, SyncIntent, User, utcnow
 from services.connections import active_connection
 from services.outreach import state as outreach_state
-from services.people import find_or_create_person
+from services.people import fill_blanks, find_or_create_person
 from services.push.dispatch import dispatch_marked
 
 
@@ -23,7 +23,8 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
           sync_options: dict[str, Any] | None = None, sync_override: dict[str, Any] | None = None,
           on_person: Callable[[Person], None] | None = None,
           person: Person | None = None) -> tuple[Enrolment, bool]:
-    """Add a captured person (or a `person` Shoal already has) to a campaign. Returns (enrolment, created).
+    """Add a captured person (or a `person` Shoal already has, its blanks then filled from `profile`
+    as find-or-create would) to a campaign. Returns (enrolment, created).
 
     `sync_as`, `sync_options` and `sync_override` are the person's own choices (None = the
     campaign's). `on_person(person)` runs inside the transaction, before the push is queued, so
@@ -35,6 +36,8 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     conn = active_connection(user.team_id)
     if person is None:
         person = find_or_create_person(user.team_id, profile)
+    else:
+        fill_blanks(person, profile)
     if on_person is not None:
         on_person(person)
     if person.id is not None:

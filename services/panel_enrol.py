@@ -16,7 +16,6 @@ from marshmallow import ValidationError
 from models import Campaign, Enrolment, OutreachEvent, Person, User
 from services import panel_fields as pf
 from services.enrolments import enrol, record_event
-from services.people import fill_blanks
 from services.panel_state import Extras, PanelState, build
 
 
@@ -46,7 +45,6 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
     edits: dict[str, Any] = {}
 
     def on_person(person: Person) -> None:
-        fill_blanks(person, profile)    # a person found by the check: Shoal's blanks from the profile
         merged, changed = pf.merge_extra(person.extra, st.field_values)
         if changed:
             person.extra = merged       # a new dict: the JSON column sees the change

@@ -103,7 +103,7 @@ def known_person(team_id: int, profile: Mapping[str, Any]) -> Person | None:
     For showing only: when the email and the LinkedIn URL are two people's, the email's is shown
     (Add and Preview refuse that profile, `build(strict=True)`)."""
     try:
-        return find_person(team_id, dict(profile))
+        return find_person(team_id, profile)
     except PersonConflict as conflict:
         return conflict.by_email
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from marshmallow import ValidationError
 from sqlalchemy import or_
@@ -35,7 +35,7 @@ class PersonConflict(ValidationError):
         self.by_email, self.by_linkedin = by_email, by_linkedin
 
 
-def find_person(team_id: int, profile: dict[str, Any]) -> Person | None:
+def find_person(team_id: int, profile: Mapping[str, Any]) -> Person | None:
     """The team's person with the profile's email or canonical LinkedIn URL, if any. Raises
     PersonConflict (a ValidationError) when the two name different people. Reads only."""
     email = (profile.get("email") or "").strip().lower() or None
@@ -54,7 +54,7 @@ def find_person(team_id: int, profile: dict[str, Any]) -> Person | None:
     return found[0] if found else None
 
 
-def fill_blanks(person: Person, profile: dict[str, Any]) -> None:
+def fill_blanks(person: Person, profile: Mapping[str, Any]) -> None:
     """Fill the person's blank fields from the profile (never overwrite what Shoal has). No commit."""
     email = (profile.get("email") or "").strip().lower() or None
     key = linkedin_key(profile.get("linkedin_url"))
