@@ -218,6 +218,8 @@ def _do_add(campaign: Campaign, sync_as: str | None, profile: dict[str, Any], ex
     except ValidationError as exc:
         db.session.rollback()
         raise _refused(exc) from None
+    if done.created:   # a new enrolment has only the intents Add just committed
+        return done, done.queued
     intents = db.session.scalars(team_query(SyncIntent, _user().team_id).where(
         SyncIntent.enrolment_id == done.enrolment.id).order_by(SyncIntent.id)).all()
     return done, list(intents)

@@ -22,7 +22,7 @@ from services.push.dispatch import dispatch_marked
 def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
           sync_options: dict[str, Any] | None = None, sync_override: dict[str, Any] | None = None,
           on_person: Callable[[Person], None] | None = None,
-          person: Person | None = None) -> tuple[Enrolment, bool]:
+          person: Person | None = None, queued: list[SyncIntent] | None = None) -> tuple[Enrolment, bool]:
     """Add a captured person (or a `person` Shoal already has, its blanks then filled from `profile`
     as find-or-create would) to a campaign. Returns (enrolment, created).
 
@@ -30,7 +30,8 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     campaign's). `on_person(person)` runs inside the transaction, before the push is queued, so
     what it sets on the person (the panel's CRM field values, a chosen company) is what the worker
     reads. Adding someone already in the campaign changes nothing else and queues nothing
-    (idempotent); `on_person` still runs, and the caller decides what an edit means."""
+    (idempotent); `on_person` still runs, and the caller decides what an edit means. `queued`, if
+    given, receives the intents this call committed (the panel shows them without reading them back)."""
     assert campaign.team_id == user.team_id and (person is None or person.team_id == user.team_id)
     # Read before the first write: SQLite holds its one write lock from there to the commit.
     conn = active_connection(user.team_id)
@@ -56,6 +57,8 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     db.session.flush()
     _event, intents = _record(enrolment, "added", conn, created_by_id=user.id)
     _commit_and_dispatch(intents)
+    if queued is not None:
+        queued.extend(intents)
     return enrolment, True
 
 

@@ -8,12 +8,12 @@ person already in the campaign changes nothing about the enrolment, but new CRM 
 a picked company) are kept and recorded as one edit, which wakes a push waiting on them (rule 4)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import ValidationError
 
-from models import Campaign, Enrolment, OutreachEvent, Person, User
+from models import Campaign, Enrolment, OutreachEvent, Person, SyncIntent, User
 from services import panel_fields as pf
 from services.enrolments import enrol, record_event
 from services.panel_state import Extras, PanelState, build
@@ -25,6 +25,7 @@ class Added:
     created: bool
     state: PanelState
     edit: OutreachEvent | None = None     # the edit recorded on an existing enrolment, if any
+    queued: list[SyncIntent] = field(default_factory=list)   # a new enrolment's intents: all it has
 
 
 def check(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | None,
@@ -54,9 +55,11 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
             edits["company"] = chosen
 
     # The person the check found (or None: enrol finds or creates them), so they are read once.
+    queued: list[SyncIntent] = []
     enrolment, created = enrol(user, campaign, profile, sync_as=sync_as, sync_options=st.person_options,
-                               sync_override=st.person_override, on_person=on_person, person=st.person)
+                               sync_override=st.person_override, on_person=on_person, person=st.person,
+                               queued=queued)
     event = None
     if not created and edits:
         event = record_event(enrolment, "manual_update", data=edits, created_by_id=user.id)
-    return Added(enrolment, created, st, event)
+    return Added(enrolment, created, st, event, queued)
