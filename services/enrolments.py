@@ -22,7 +22,8 @@ from services.push.dispatch import dispatch_marked
 def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: str | None = None,
           sync_options: dict[str, Any] | None = None, sync_override: dict[str, Any] | None = None,
           on_person: Callable[[Person], None] | None = None,
-          person: Person | None = None, queued: list[SyncIntent] | None = None) -> tuple[Enrolment, bool]:
+          person: Person | None = None, connection: Connection | None = None,
+          queued: list[SyncIntent] | None = None) -> tuple[Enrolment, bool]:
     """Add a captured person (or a `person` Shoal already has, its blanks then filled from `profile`
     as find-or-create would) to a campaign. Returns (enrolment, created).
 
@@ -30,11 +31,13 @@ def enrol(user: User, campaign: Campaign, profile: dict[str, Any], *, sync_as: s
     campaign's). `on_person(person)` runs inside the transaction, before the push is queued, so
     what it sets on the person (the panel's CRM field values, a chosen company) is what the worker
     reads. Adding someone already in the campaign changes nothing else and queues nothing
-    (idempotent); `on_person` still runs, and the caller decides what an edit means. `queued`, if
+    (idempotent); `on_person` still runs, and the caller decides what an edit means. `connection`:
+    the team's active connection if the caller has just read it (None: read here). `queued`, if
     given, receives the intents this call committed (the panel shows them without reading them back)."""
     assert campaign.team_id == user.team_id and (person is None or person.team_id == user.team_id)
     # Read before the first write: SQLite holds its one write lock from there to the commit.
-    conn = active_connection(user.team_id)
+    conn = connection if connection is not None else active_connection(user.team_id)
+    assert conn is None or conn.team_id == user.team_id
     if person is None:
         person = find_or_create_person(user.team_id, profile)
     else:

@@ -58,7 +58,7 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
     queued: list[SyncIntent] = []
     enrolment, created = enrol(user, campaign, profile, sync_as=sync_as, sync_options=st.person_options,
                                sync_override=st.person_override, on_person=on_person, person=st.person,
-                               queued=queued)
+                               connection=st.conn, queued=queued)
     event = None
     if not created and edits:
         event = record_event(enrolment, "manual_update", data=edits, created_by_id=user.id)
