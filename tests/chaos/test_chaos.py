@@ -54,8 +54,9 @@ WORKER_CONFIG = {
     # Below the sandbox's slow delay, so slow calls time out; with room for a real call on a loaded
     # machine. A new person's Pinpoint lookup reads every application in one page (no LinkedIn
     # filter): 60-80 ms at 200-270 rows on an idle machine, but eight worker processes and five
-    # sandboxes share two cores here. At 0.25 s, and later at 0.45 s on a slower CI machine, such
-    # pages timed out on nearly every retry until intents neared the attempt ceiling.
+    # sandboxes share two cores here. At 0.25 s such pages timed out under load until intents hit
+    # the attempt ceiling; at 0.45 s, on a slower CI machine, 103 Pinpoint intents were still
+    # timing out on every retry when the run's deadline passed.
     "SYNC_HTTP_TIMEOUT": 1.0,
     "SYNC_BACKOFF_BASE": 1.3,       # not below the slow delay, so a retry comes after the late write landed
     "SYNC_BACKOFF_CAP": 2.5,
@@ -234,7 +235,7 @@ def test_chaos(app, make_user, sandboxes, tmp_path, monkeypatch):
         st = sandbox_state(server)
         print(f"chaos: {key}: {st['requests']} requests, {st['faults_injected']} faults injected")
     print(f"chaos: {len(ids)} intents over {keys} settled in {time.monotonic() - started:.0f}s: {dict(counts)}")
-    # How close the run came to parking intents (SYNC_MAX_ATTEMPTS): the margin a slower machine has.
+    # The tries the worst intent of each CRM needed: what a slower machine makes grow.
     most = db.session.execute(select(Connection.provider_key, func.max(SyncIntent.attempts),
                                      func.max(SyncIntent.rate_limited))
                               .join(Connection, Connection.id == SyncIntent.connection_id)
