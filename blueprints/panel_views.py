@@ -12,6 +12,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from blueprints.panel import PanelError, _render, _user, bp
 from blueprints.panel_schemas import (EnrolJsonSchema, EnrolTargetSchema, ProfileSchema, describe,
@@ -213,11 +214,20 @@ def _do_add(campaign: Campaign, sync_as: str | None, profile: dict[str, Any], ex
     # The answer shows what Add itself just wrote: keep those rows loaded across its commit instead
     # of reading each back (this request's session ends with it; the status fragment polls anyway).
     db.session().expire_on_commit = False
-    try:
-        done = add(_user(), campaign, profile, sync_as, extras)
-    except ValidationError as exc:
-        db.session.rollback()
-        raise _refused(exc) from None
+    for attempt in (1, 2):
+        try:
+            done = add(_user(), campaign, profile, sync_as, extras)
+            break
+        except ValidationError as exc:
+            db.session.rollback()
+            raise _refused(exc) from None
+        except IntegrityError:
+            # Another client added this person (or them to this campaign) between our check and
+            # our write, and a unique constraint refused the second copy. Once more: the check
+            # now finds what they wrote, and Add answers as for someone already there.
+            db.session.rollback()
+            if attempt == 2:
+                raise PanelError(409, "Someone else is adding this person right now; try again in a moment.") from None
     if done.created:   # a new enrolment has only the intents Add just committed
         return done, done.queued
     intents = db.session.scalars(team_query(SyncIntent, _user().team_id).where(

@@ -197,6 +197,49 @@ def test_enrol_form_returns_polling_status(app, world):
     assert "already in" in r.get_data(as_text=True) and counts() == (1, 1, 1, 1)
 
 
+@pytest.mark.parametrize("api", [True, False], ids=["json", "form"])
+def test_an_add_racing_another_clients_add_of_the_same_person_is_no_500(app, world, api):
+    """Two clients add the same new person at once: the other one's person row is committed
+    between this Add's check (nobody yet) and its write. The unique constraint refuses a second
+    copy; Add checks again and enrols the person the other client created."""
+    from sqlalchemy import event, insert
+
+    from models import utcnow
+    from services.people import linkedin_key
+
+    engine, raced = db.engine, []
+
+    def other_client(_conn, _cursor, statement, *_args) -> None:
+        if not raced and statement.lstrip().upper().startswith("INSERT INTO PERSON"):
+            raced.append(statement)
+            with engine.connect() as other:   # its own connection, as another web process's
+                other.execute(insert(Person.__table__).values(
+                    team_id=world["user"].team_id, first_name="Ada", last_name="Example", email=ADA["email"],
+                    linkedin_url=ADA["linkedin_url"], linkedin_key=linkedin_key(ADA["linkedin_url"]), extra={},
+                    created_at=utcnow(), updated_at=utcnow()))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", other_client)
+    try:
+        client = app.test_client()
+        if api:
+            r = client.post("/panel/api/enrol", headers=auth(world),
+                            json={"campaign_id": world["campaign"].id, "profile": ADA})
+        else:
+            r = client.post("/panel/enrol", data={**ADA, "campaign_id": str(world["campaign"].id)},
+                            headers=auth(world, **{"HX-Request": "true"}))
+    finally:
+        event.remove(engine, "before_cursor_execute", other_client)
+    assert raced, "the other client's insert never ran: this test tested nothing"
+    assert r.status_code == (201 if api else 200), r.get_data(as_text=True)
+    db.session.expire_all()
+    person = db.session.scalars(select(Person)).one()          # one person: the other client's
+    enrolment = db.session.scalars(select(Enrolment)).one()
+    assert enrolment.person_id == person.id and counts() == (1, 1, 1, 1)
+    if not api:
+        assert "Added Ada Example" in r.get_data(as_text=True)
+
+
 def test_preview_shows_what_would_be_written_and_writes_nothing(app, world):
     from models import SettingsLayer
     client = app.test_client()
