@@ -38,7 +38,7 @@ def dispatch(intent_ids: Iterable[int], delay: float | None = None) -> int:
 
     If Redis is unreachable the intents stay `pending` and the sweeper picks them up later."""
     ids = list(intent_ids)
-    failed = _push_each(ids, delay)
+    failed = set(_push_each(ids, delay))   # a sweep with Redis down fails thousands: no list scans
     pushed = [i for i in ids if i not in failed]
     if pushed:
         db.session.execute(update(SyncIntent).where(SyncIntent.id.in_(pushed), SyncIntent.state.in_(_OPEN))
