@@ -54,8 +54,8 @@ def add(user: User, campaign: Campaign, profile: dict[str, Any], sync_as: str | 
             person.company = chosen
             edits["company"] = chosen
 
-    # The person the check found (or None: enrol finds or creates them), so they are read once.
     queued: list[SyncIntent] = []
+    # The person the check found (or None: enrol finds or creates them), so they are read once.
     enrolment, created = enrol(user, campaign, profile, sync_as=sync_as, sync_options=st.person_options,
                                sync_override=st.person_override, on_person=on_person, person=st.person,
                                connection=st.conn, queued=queued)
