@@ -14,8 +14,8 @@ the CRM's pick-lists are read from the worker's cache, as after the first Add of
 
 Printed per kind: the server's own time (the `Server-Timing` header, taken around the whole WSGI app
 with every hook), the CPU the serving thread used in that time (the rest it spent waiting: for a
-core, SQLite's write lock, Redis) and the time seen by the client on loopback, p50/p95 in ms; `ratio` = client p95 of
-panel open (and of Add) over client p95 of ping in the same run. Targets (issue #11): server p95
+core, SQLite's write lock, Redis) and the time seen by the client on loopback, p50/p95 in ms;
+`ratio` = client p95 of panel open (and of Add) over client p95 of ping in the same run. Targets (issue #11): server p95
 < 50 ms, ratio <= 5. The last line printed is one JSON object. Nothing asserts on time.
 
 Why one thread a process: the web process never waits on a CRM, so its requests are short and
